@@ -1,0 +1,141 @@
+// Types of the Midjourney Proxy HTTP API (see ../shared/contracts/mj-proxy.md).
+// Nothing in src/upstream knows about Discord.
+
+export type MjFlavor = 'trueai' | 'plus' | 'novicezk' | 'task-form';
+export type MjAuthStyle = 'mj-api-secret' | 'authorization' | 'bearer';
+export type MjMode = 'fast' | 'relax' | 'turbo';
+export type MjBotType = 'MID_JOURNEY' | 'NIJI_JOURNEY';
+export type MjStatus = 'NOT_START' | 'SUBMITTED' | 'IN_PROGRESS' | 'MODAL' | 'SUCCESS' | 'FAILURE' | 'CANCEL';
+
+export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['SUCCESS', 'FAILURE', 'CANCEL']);
+
+/** The submit envelope `{code, description, result, properties}` (§4). */
+export interface MjEnvelope {
+  code: number;
+  description?: string;
+  result?: string | string[] | number | null;
+  properties?: Record<string, unknown>;
+}
+
+export interface MjButton {
+  customId: string;
+  emoji?: string;
+  label?: string;
+  style?: number;
+  type?: number;
+}
+
+export interface MjTask {
+  id: string;
+  action?: string;
+  status?: MjStatus | string;
+  prompt?: string | null;
+  promptEn?: string | null;
+  description?: string | null;
+  state?: string | null;
+  submitTime?: number | null;
+  startTime?: number | null;
+  finishTime?: number | null;
+  imageUrl?: string | null;
+  imageUrls?: { url: string; thumbnail?: string }[] | null;
+  progress?: string | null;
+  failReason?: string | null;
+  buttons?: MjButton[];
+  mode?: string | null;
+  botType?: string | null;
+  width?: number | null;
+  height?: number | null;
+  properties?: ({ finalPrompt?: string; finalZhPrompt?: string; messageId?: string; messageHash?: string } & Record<string, unknown>) | null;
+  [extra: string]: unknown;
+}
+
+/** Options every submit may carry (§3.1). */
+export interface MjSubmitCommon {
+  /** path-mode prefix for this call; undefined = the configured default */
+  mode?: MjMode | undefined;
+  botType?: MjBotType | undefined;
+  /** opaque correlation value echoed back as task.state (≤ 255 chars) */
+  state?: string | undefined;
+}
+
+export interface MjImagineRequest extends MjSubmitCommon {
+  prompt: string;
+  /** data URLs (`data:image/png;base64,...`) or http(s) URLs */
+  images?: string[] | undefined;
+}
+
+export interface MjBlendRequest extends MjSubmitCommon {
+  images: string[];
+  dimensions?: 'PORTRAIT' | 'SQUARE' | 'LANDSCAPE' | undefined;
+}
+
+export interface MjDescribeRequest extends MjSubmitCommon {
+  /** data URL */
+  image?: string | undefined;
+  /** http(s) URL (trueai) */
+  link?: string | undefined;
+}
+
+export interface MjShortenRequest extends MjSubmitCommon {
+  prompt: string;
+}
+
+export interface MjActionRequest extends MjSubmitCommon {
+  /** the task that owns the button */
+  taskId: string;
+  /** verbatim upstream customId */
+  customId: string;
+  enableRemix?: boolean | undefined;
+}
+
+export interface MjModalRequest {
+  /** the MODAL task id returned with code 21 */
+  taskId: string;
+  prompt?: string | undefined;
+  /** `data:image/png;base64,...` */
+  maskBase64?: string | undefined;
+  mode?: MjMode | undefined;
+}
+
+export interface MjFaceSwapRequest extends MjSubmitCommon {
+  /** data URL of the image that provides the face */
+  source: string;
+  /** data URL of the image that receives it */
+  target: string;
+}
+
+/** What a submit turned into. Rejections are thrown as MjError. */
+export type MjSubmitOutcome =
+  | { kind: 'accepted'; taskId: string; queuePosition?: number | undefined; extraTaskIds?: string[] | undefined }
+  | { kind: 'modal'; modalTaskId: string; prefill: string }
+  | { kind: 'existing'; taskId: string };
+
+export type MjErrorKind =
+  | 'queue-full' // 23, or 9 "queue full"
+  | 'banned-prompt' // 24
+  | 'no-account' // 3 on a submit
+  | 'not-found' // 3 / 404 on an action, modal, seed or fetch
+  | 'validation' // 4, TA Result envelope
+  | 'failure' // 9 and unknown codes
+  | 'auth' // HTTP 401 / 403
+  | 'rate-limited' // HTTP 429
+  | 'unsupported' // the configured flavour has no such route (404/405 on a route)
+  | 'unreachable' // connection refused / reset / timeout
+  | 'bad-response'; // invalid JSON, wrong content type, 5xx without envelope
+
+/** A typed upstream failure that a command can turn into a clear user message. Never carries secrets. */
+export class MjError extends Error {
+  constructor(
+    readonly kind: MjErrorKind,
+    message: string,
+    readonly details: { code?: number | undefined; httpStatus?: number | undefined; bannedWord?: string | undefined; description?: string | undefined } = {},
+  ) {
+    super(message);
+    this.name = 'MjError';
+  }
+
+  /** true when a later identical call may succeed */
+  get retryable(): boolean {
+    return this.kind === 'queue-full' || this.kind === 'rate-limited' || this.kind === 'unreachable' || this.kind === 'failure' || this.kind === 'bad-response';
+  }
+}
