@@ -1,0 +1,231 @@
+import { z } from 'zod';
+
+/**
+ * The one typed configuration object, validated once at start from the environment.
+ * Variable names are part of the public contract (README, deployments, tests).
+ */
+
+const SECRET_VARS = new Set([
+  'DISCORD_TOKEN',
+  'MJ_API_SECRET',
+  'IMGOPEN_ACCESS_KEY_ID',
+  'IMGOPEN_ACCESS_KEY_SECRET',
+  'PICWISH_API_KEY',
+]);
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const httpUrl = (example: string) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => /^https?:\/\/[^\s/]+/i.test(v), { message: `must be an http(s) URL, e.g. ${example}` })
+    .transform((v) => v.replace(/\/+$/, ''));
+
+const optionalHttpUrl = (example: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
+    .pipe(httpUrl(example).optional());
+
+const intInRange = (def: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? String(def) : v.trim()))
+    .refine((v) => /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max, {
+      message: `must be a whole number from ${min} to ${max}`,
+    })
+    .transform(Number);
+
+const oneOf = <T extends string>(values: readonly [T, ...T[]], def?: T) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? def : v.trim().toLowerCase()))
+    .refine((v) => v === undefined || (values as readonly string[]).includes(v), {
+      message: `must be one of: ${values.join(', ')}`,
+    })
+    .transform((v) => v as T | undefined);
+
+const snowflake = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
+  .refine((v) => v === undefined || /^\d{17,20}$/.test(v), { message: 'must be a Discord id (17–20 digits)' });
+
+const idList = z
+  .string()
+  .optional()
+  .transform((v) => (v ?? '').split(/[\s,]+/).filter(Boolean))
+  .refine((ids) => ids.every((id) => /^\d{17,20}$/.test(id)), { message: 'must be a comma-separated list of Discord ids' });
+
+const storeUrl = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? 'sqlite://./data/mj-relay.sqlite' : v.trim()))
+  .refine((v) => /^(sqlite|redis|rediss|postgres|postgresql):\/\//.test(v), {
+    message: 'must start with sqlite://, redis:// or postgres://, e.g. sqlite://./data/mj-relay.sqlite',
+  });
+
+const patternList = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const out: RegExp[] = [];
+    for (const part of (v ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+      try {
+        out.push(new RegExp(part));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `"${part}" is not a valid regular expression` });
+      }
+    }
+    return out;
+  });
+
+const envSchema = z.object({
+  DISCORD_TOKEN: z.string({ message: 'is required: the bot token from the Discord Developer Portal (Bot → Reset Token)' }).trim().min(1, 'is required: the bot token from the Discord Developer Portal (Bot → Reset Token)'),
+  DISCORD_GUILD_ID: snowflake,
+  DISCORD_API_URL: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? 'https://discord.com/api' : v.trim()))
+    .pipe(httpUrl('https://discord.com/api')),
+
+  MJ_BASE_URL: z.string({ message: 'is required: where your Midjourney Proxy listens, e.g. http://proxy:8080' }).trim().min(1, 'is required: where your Midjourney Proxy listens, e.g. http://proxy:8080').pipe(httpUrl('http://proxy:8080')),
+  MJ_API_SECRET: optionalString,
+  MJ_AUTH_HEADER: oneOf(['mj-api-secret', 'authorization', 'bearer'] as const, 'mj-api-secret'),
+  MJ_FLAVOR: oneOf(['trueai', 'plus', 'novicezk', 'task-form'] as const, 'trueai'),
+  MJ_MODE: oneOf(['fast', 'relax', 'turbo'] as const),
+  MJ_DISABLED_BUTTONS: patternList,
+
+  IMGOPEN_BASE_URL: optionalHttpUrl('https://api.zhiqite.com'),
+  IMGOPEN_ACCESS_KEY_ID: optionalString,
+  IMGOPEN_ACCESS_KEY_SECRET: optionalString,
+  PICWISH_BASE_URL: optionalHttpUrl('https://techhk.aoscdn.com'),
+  PICWISH_API_KEY: optionalString,
+
+  STORE_URL: storeUrl,
+  HTTP_PORT: intInRange(8080, 0, 65535),
+  PUBLIC_URL: optionalHttpUrl('https://relay.example.com'),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+
+  // tuning (optional; defaults are what a server wants)
+  POLL_INTERVAL_MS: intInRange(3000, 50, 60_000),
+  WEBHOOK_SAFETY_POLL_MS: intInRange(60_000, 100, 3_600_000),
+  JOB_TIMEOUT_MS: intInRange(30 * 60_000, 1000, 24 * 3_600_000),
+  PROGRESS_EDIT_INTERVAL_MS: intInRange(3000, 100, 60_000),
+  BUTTON_ACCESS: oneOf(['owner', 'anyone', 'roles'] as const, 'owner'),
+  BUTTON_ROLES: idList,
+  DISCORD_WAIT_GUILD_TIMEOUT_MS: intInRange(15_000, 0, 120_000),
+});
+
+export type RawEnv = z.input<typeof envSchema>;
+
+export interface Config {
+  discord: {
+    token: string;
+    guildId: string | undefined;
+    apiUrl: string;
+    waitGuildTimeoutMs: number;
+  };
+  mj: {
+    baseUrl: string;
+    secret: string | undefined;
+    authStyle: 'mj-api-secret' | 'authorization' | 'bearer';
+    flavor: 'trueai' | 'plus' | 'novicezk' | 'task-form';
+    mode: 'fast' | 'relax' | 'turbo' | undefined;
+    disabledButtons: RegExp[];
+  };
+  imgOpen: { baseUrl: string; accessKeyId: string; accessKeySecret: string } | undefined;
+  picwish: { baseUrl: string; apiKey: string } | undefined;
+  storeUrl: string;
+  http: { port: number; publicUrl: string | undefined };
+  logLevel: string;
+  jobs: {
+    pollIntervalMs: number;
+    webhookSafetyPollMs: number;
+    timeoutMs: number;
+    progressEditIntervalMs: number;
+  };
+  buttons: { access: 'owner' | 'anyone' | 'roles'; roles: string[] };
+  /** every secret value, so logs and messages can be scrubbed of them */
+  secrets: string[];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(formatProblems(problems));
+    this.name = 'ConfigError';
+  }
+}
+
+function formatProblems(problems: string[]): string {
+  return [
+    `mj-relay cannot start: ${problems.length} configuration problem${problems.length === 1 ? '' : 's'}.`,
+    ...problems.map((p) => `  - ${p}`),
+    'Set these in the environment or in a .env file next to package.json (see .env.example and the README).',
+  ].join('\n');
+}
+
+/** Validate the environment into a Config, or throw ConfigError listing every problem (values of secrets are never echoed). */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? '?');
+      const value = env[name];
+      const shown = value === undefined || value === '' || SECRET_VARS.has(name) ? '' : ` (got "${value.slice(0, 60)}")`;
+      problems.push(`${name} ${issue.message}${shown}`);
+    }
+  }
+  // cross-field rules read the raw environment so they are reported together with schema problems
+  const has = (k: string) => (env[k] ?? '').trim() !== '';
+  if ((has('IMGOPEN_ACCESS_KEY_ID') || has('IMGOPEN_ACCESS_KEY_SECRET') || has('IMGOPEN_BASE_URL')) && !(has('IMGOPEN_ACCESS_KEY_ID') && has('IMGOPEN_ACCESS_KEY_SECRET'))) {
+    problems.push('IMGOPEN_ACCESS_KEY_ID and IMGOPEN_ACCESS_KEY_SECRET must be set together (face swap via Img Open needs both), or leave all IMGOPEN_* unset');
+  }
+  if (has('PICWISH_BASE_URL') && !has('PICWISH_API_KEY')) {
+    problems.push('PICWISH_API_KEY is required when PICWISH_BASE_URL is set (or unset PICWISH_BASE_URL to disable inpaint and image tools)');
+  }
+  if ((env.BUTTON_ACCESS ?? '').trim().toLowerCase() === 'roles' && !has('BUTTON_ROLES')) {
+    problems.push('BUTTON_ROLES must list at least one role id when BUTTON_ACCESS=roles');
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const e = parsed.data;
+  const imgOpen =
+    e.IMGOPEN_ACCESS_KEY_ID && e.IMGOPEN_ACCESS_KEY_SECRET
+      ? { baseUrl: e.IMGOPEN_BASE_URL ?? 'https://api.zhiqite.com', accessKeyId: e.IMGOPEN_ACCESS_KEY_ID, accessKeySecret: e.IMGOPEN_ACCESS_KEY_SECRET }
+      : undefined;
+  const picwish = e.PICWISH_API_KEY ? { baseUrl: e.PICWISH_BASE_URL ?? 'https://techhk.aoscdn.com', apiKey: e.PICWISH_API_KEY } : undefined;
+  return {
+    discord: { token: e.DISCORD_TOKEN, guildId: e.DISCORD_GUILD_ID, apiUrl: e.DISCORD_API_URL, waitGuildTimeoutMs: e.DISCORD_WAIT_GUILD_TIMEOUT_MS },
+    mj: {
+      baseUrl: e.MJ_BASE_URL,
+      secret: e.MJ_API_SECRET,
+      authStyle: e.MJ_AUTH_HEADER ?? 'mj-api-secret',
+      flavor: e.MJ_FLAVOR ?? 'trueai',
+      mode: e.MJ_MODE,
+      disabledButtons: e.MJ_DISABLED_BUTTONS,
+    },
+    imgOpen,
+    picwish,
+    storeUrl: e.STORE_URL,
+    http: { port: e.HTTP_PORT, publicUrl: e.PUBLIC_URL },
+    logLevel: e.LOG_LEVEL ?? 'info',
+    jobs: {
+      pollIntervalMs: e.POLL_INTERVAL_MS,
+      webhookSafetyPollMs: e.WEBHOOK_SAFETY_POLL_MS,
+      timeoutMs: e.JOB_TIMEOUT_MS,
+      progressEditIntervalMs: e.PROGRESS_EDIT_INTERVAL_MS,
+    },
+    buttons: { access: e.BUTTON_ACCESS ?? 'owner', roles: e.BUTTON_ROLES },
+    secrets: [e.DISCORD_TOKEN, e.MJ_API_SECRET, e.IMGOPEN_ACCESS_KEY_ID, e.IMGOPEN_ACCESS_KEY_SECRET, e.PICWISH_API_KEY].filter(
+      (s): s is string => typeof s === 'string' && s.length > 0,
+    ),
+  };
+}

@@ -1,0 +1,205 @@
+import type { Keyv } from 'keyv';
+import type { DeliveryMode, Job, Provider, SpeedMode } from '../jobs/model.js';
+import { isFinal } from '../jobs/model.js';
+import type { KvStore } from './keyvStore.js';
+
+/** Serialises async work per key inside this process (read-modify-write of index entries). */
+export class KeyedMutex {
+  private tails = new Map<string, Promise<unknown>>();
+
+  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.tails.get(key) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.tails.set(key, tail);
+    try {
+      return await next;
+    } finally {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    }
+  }
+}
+
+const RECENT_PER_USER = 25;
+const FINISHED_JOB_TTL_MS = 90 * 24 * 3600_000;
+
+/**
+ * Jobs, the upstream-id index, the in-flight index and each user's recent jobs.
+ * `save` is the one write path: indexes follow the job's status, and the write is awaited (durable) before callers talk to Discord.
+ */
+export class JobsRepo {
+  private jobs: Keyv;
+  private upstream: Keyv;
+  private inflight: Keyv;
+  private users: Keyv;
+  private mutex = new KeyedMutex();
+
+  constructor(private store: KvStore) {
+    this.jobs = store.namespace('jobs');
+    this.upstream = store.namespace('upstream');
+    this.inflight = store.namespace('inflight');
+    this.users = store.namespace('users');
+  }
+
+  async get(id: string): Promise<Job | undefined> {
+    return (await this.jobs.get(id)) as Job | undefined;
+  }
+
+  async getMany(ids: string[]): Promise<Job[]> {
+    if (ids.length === 0) return [];
+    const found = (await this.jobs.get(ids)) as (Job | undefined)[];
+    return found.filter((j): j is Job => j !== undefined);
+  }
+
+  async findByUpstream(provider: Provider, upstreamId: string): Promise<Job | undefined> {
+    const id = (await this.upstream.get(`${provider}:${upstreamId}`)) as string | undefined;
+    return id ? this.get(id) : undefined;
+  }
+
+  /** Persist a job and keep the indexes in step. Returns the saved copy. */
+  async save(job: Job, now = Date.now()): Promise<Job> {
+    job.updatedAt = now;
+    const done = isFinal(job) && job.deliveredAt !== undefined;
+    await this.jobs.set(job.id, job, done ? FINISHED_JOB_TTL_MS : undefined);
+    if (job.upstreamId) await this.upstream.set(`${job.provider}:${job.upstreamId}`, job.id, done ? FINISHED_JOB_TTL_MS : undefined);
+    if (done) await this.inflight.delete(job.id);
+    else await this.inflight.set(job.id, job.createdAt);
+    return job;
+  }
+
+  /** Record a new job in its owner's recent list (newest first). */
+  async addToUser(job: Job): Promise<void> {
+    const key = `recent:${job.owner.userId}`;
+    await this.mutex.run(key, async () => {
+      const list = ((await this.users.get(key)) as string[] | undefined) ?? [];
+      await this.users.set(key, [job.id, ...list.filter((id) => id !== job.id)].slice(0, RECENT_PER_USER));
+    });
+  }
+
+  async recentForUser(userId: string, limit = 10): Promise<Job[]> {
+    const ids = ((await this.users.get(`recent:${userId}`)) as string[] | undefined) ?? [];
+    return this.getMany(ids.slice(0, limit));
+  }
+
+  /** Ids of every job that is not finished-and-delivered (what a restart must resume). */
+  async inflightIds(): Promise<string[]> {
+    const ids: string[] = [];
+    for await (const [id] of this.store.entries<number>('inflight')) ids.push(id);
+    return ids;
+  }
+}
+
+/** What a Discord button's short key stands for. */
+export interface ButtonRecord {
+  key: string;
+  jobId: string;
+  /** the upstream task that owns the upstream button */
+  upstreamTaskId: string;
+  /** verbatim upstream customId; bot-only buttons use a `relay:` pseudo id */
+  customId: string;
+  kind: string;
+  index?: number | undefined;
+  ownerId: string;
+  guildId?: string | undefined;
+  createdAt: number;
+  /** extra data for bot-side buttons (e.g. the prompt a describe pick starts with) */
+  data?: Record<string, string> | undefined;
+}
+
+export class ButtonsRepo {
+  private buttons: Keyv;
+  private locks: Keyv;
+  private pressing = new Map<string, number>();
+
+  constructor(store: KvStore) {
+    this.buttons = store.namespace('buttons');
+    this.locks = store.namespace('locks');
+  }
+
+  async putMany(records: ButtonRecord[]): Promise<void> {
+    await Promise.all(records.map((r) => this.buttons.set(r.key, r)));
+  }
+
+  async get(key: string): Promise<ButtonRecord | undefined> {
+    return (await this.buttons.get(key)) as ButtonRecord | undefined;
+  }
+
+  /**
+   * Claim a button for one press: false when the same button was pressed less than `windowMs` ago
+   * (double clicks, or a second process seeing the same press). The claim lives in the store so it survives restarts.
+   */
+  async claim(key: string, windowMs: number, now = Date.now()): Promise<boolean> {
+    const local = this.pressing.get(key);
+    if (local !== undefined && now - local < windowMs) return false;
+    this.pressing.set(key, now);
+    if (this.pressing.size > 10_000) this.pressing.clear();
+    const lockKey = `press:${key}`;
+    const held = (await this.locks.get(lockKey)) as number | undefined;
+    if (held !== undefined && now - held < windowMs) return false;
+    await this.locks.set(lockKey, now, windowMs);
+    return true;
+  }
+
+  /** Let the button be pressed again at once (the press failed before anything was sent upstream). */
+  async release(key: string): Promise<void> {
+    this.pressing.delete(key);
+    await this.locks.delete(`press:${key}`);
+  }
+}
+
+export interface UserSettings {
+  delivery?: DeliveryMode | undefined;
+  botType?: 'MID_JOURNEY' | 'NIJI_JOURNEY' | undefined;
+  speed?: SpeedMode | undefined;
+  remix?: boolean | undefined;
+  /** learned: DMs to this user fail (50007) */
+  dmClosed?: boolean | undefined;
+}
+
+export class UsersRepo {
+  private users: Keyv;
+  private mutex = new KeyedMutex();
+
+  constructor(store: KvStore) {
+    this.users = store.namespace('users');
+  }
+
+  async settings(userId: string): Promise<UserSettings> {
+    return ((await this.users.get(`settings:${userId}`)) as UserSettings | undefined) ?? {};
+  }
+
+  async updateSettings(userId: string, patch: Partial<UserSettings>): Promise<UserSettings> {
+    return this.mutex.run(`settings:${userId}`, async () => {
+      const next = { ...(await this.settings(userId)), ...patch };
+      await this.users.set(`settings:${userId}`, next);
+      return next;
+    });
+  }
+}
+
+export class MetaRepo {
+  private meta: Keyv;
+
+  constructor(store: KvStore) {
+    this.meta = store.namespace('meta');
+  }
+
+  async get<T>(key: string): Promise<T | undefined> {
+    return (await this.meta.get(key)) as T | undefined;
+  }
+
+  async set(key: string, value: unknown): Promise<void> {
+    await this.meta.set(key, value);
+  }
+}
+
+export interface Repositories {
+  jobs: JobsRepo;
+  buttons: ButtonsRepo;
+  users: UsersRepo;
+  meta: MetaRepo;
+}
+
+export function createRepositories(store: KvStore): Repositories {
+  return { jobs: new JobsRepo(store), buttons: new ButtonsRepo(store), users: new UsersRepo(store), meta: new MetaRepo(store) };
+}
