@@ -128,7 +128,16 @@ export class MjError extends Error {
   constructor(
     readonly kind: MjErrorKind,
     message: string,
-    readonly details: { code?: number | undefined; httpStatus?: number | undefined; bannedWord?: string | undefined; description?: string | undefined } = {},
+    readonly details: {
+      code?: number | undefined;
+      httpStatus?: number | undefined;
+      bannedWord?: string | undefined;
+      description?: string | undefined;
+      /** 'unreachable' because the upstream's circuit breaker is open (the call was not attempted) */
+      circuitOpen?: boolean | undefined;
+      /** 'rate-limited': the upstream's Retry-After, when it sent one */
+      retryAfterMs?: number | undefined;
+    } = {},
   ) {
     super(message);
     this.name = 'MjError';
@@ -138,4 +147,16 @@ export class MjError extends Error {
   get retryable(): boolean {
     return this.kind === 'queue-full' || this.kind === 'rate-limited' || this.kind === 'unreachable' || this.kind === 'failure' || this.kind === 'bad-response';
   }
+}
+
+/** What the configured proxy flavour can do (§1, §3.0); some flags drop to false at runtime after a 404/405. */
+export interface MjCapabilities {
+  /** 'full' = any customId via /submit/action; 'change-only' = U/V/reroll via /submit/change; 'form' = /task/action (form-urlencoded) */
+  actions: 'full' | 'change-only' | 'form';
+  modal: boolean;
+  shorten: boolean;
+  /** describe accepts an http(s) `link` instead of base64 */
+  describeLink: boolean;
+  faceSwap: boolean;
+  listByCondition: boolean;
 }
