@@ -46,7 +46,10 @@ const DATA_URL = /data:[a-z]+\/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=]{16,}/gi;
 
 /** Strip base64 payloads and any of the given secret strings out of free text (error messages, upstream bodies). */
 export function scrub(text: string, secrets: readonly string[] = []): string {
-  let out = text.replace(DATA_URL, (m) => `${m.slice(0, m.indexOf(',') + 1)}[${m.length} chars]`);
+  let out = text
+    .replace(DATA_URL, (m) => `${m.slice(0, m.indexOf(',') + 1)}[${m.length} chars]`)
+    // interaction tokens travel in Discord webhook/callback URLs
+    .replace(/\/(webhooks|interactions)\/(\d+)\/[A-Za-z0-9_.-]{20,}/g, '/$1/$2/[token]');
   for (const s of secrets) {
     if (s && s.length >= 4) out = out.split(s).join('[redacted]');
   }

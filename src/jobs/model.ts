@@ -82,6 +82,10 @@ export interface Job {
   deliveredAt?: number | undefined;
   /** a DM could not be sent (50007): the result went to the channel instead */
   dmFallback?: boolean | undefined;
+  /** Discord button key per upstream customId of this job's result (stable across re-draws and restarts) */
+  buttonKeys?: Record<string, string> | undefined;
+  /** upstream customIds of this job's buttons that were pressed (drawn as used) */
+  usedButtons?: string[] | undefined;
   /** provider-specific bookkeeping (e.g. Img Open businessTaskId, modal task ids) */
   upstream: Record<string, unknown>;
 }

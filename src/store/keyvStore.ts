@@ -72,7 +72,7 @@ export async function openKvStore(url: string, logger: Logger): Promise<KvStore>
     async *entries<T>(name: string): AsyncGenerator<[string, T]> {
       const kv = namespace(name);
       if (!kv.iterator) throw new Error(`the ${kind} store cannot list entries`);
-      for await (const [key, value] of kv.iterator() as AsyncGenerator<[string, T]>) {
+      for await (const [key, value] of kv.iterator(undefined) as AsyncGenerator<[string, T]>) {
         yield [key.startsWith(`${name}:`) ? key.slice(name.length + 1) : key, value];
       }
     },

@@ -1,0 +1,83 @@
+import { ApplicationCommandOptionType, ApplicationCommandType, type ChatInputCommandInteraction } from 'discord.js';
+import { readImages } from '../src/discord/attachments.js';
+import { UserError, type Command } from '../src/discord/interactionKit.js';
+import { SubmitFailed } from '../src/jobs/service.js';
+import { validatePrompt } from '../src/mj/prompts.js';
+import { jobOwner, pickDelivery, pickSpeed, pickBot, acceptedReply } from '../src/discord/jobOptions.js';
+
+const PROMPT_MAX = 6000;
+
+/** /imagine prompt [image] [image2] [bot] [speed] [delivery] */
+export const imagine: Command<ChatInputCommandInteraction> = {
+  name: 'imagine',
+  defer: 'ephemeral',
+  data: (loc) => ({
+    type: ApplicationCommandType.ChatInput,
+    ...loc.both('commands.imagine', 'imagine'),
+    contexts: [0, 1],
+    integration_types: [0],
+    options: [
+      { type: ApplicationCommandOptionType.String, ...loc.both('commands.imagine.options.prompt', 'prompt'), required: true, max_length: PROMPT_MAX },
+      { type: ApplicationCommandOptionType.Attachment, ...loc.both('commands.imagine.options.image', 'image'), required: false },
+      { type: ApplicationCommandOptionType.Attachment, ...loc.both('commands.imagine.options.image2', 'image2'), required: false },
+      {
+        type: ApplicationCommandOptionType.String,
+        ...loc.both('commands.options.bot', 'bot'),
+        required: false,
+        choices: [loc.choice('commands.choices.bot.midjourney', 'MID_JOURNEY'), loc.choice('commands.choices.bot.niji', 'NIJI_JOURNEY')],
+      },
+      {
+        type: ApplicationCommandOptionType.String,
+        ...loc.both('commands.options.speed', 'speed'),
+        required: false,
+        choices: [loc.choice('commands.choices.speed.fast', 'fast'), loc.choice('commands.choices.speed.relax', 'relax'), loc.choice('commands.choices.speed.turbo', 'turbo')],
+      },
+      {
+        type: ApplicationCommandOptionType.String,
+        ...loc.both('commands.options.delivery', 'delivery'),
+        required: false,
+        choices: [
+          loc.choice('commands.choices.delivery.channel', 'channel'),
+          loc.choice('commands.choices.delivery.dm', 'dm'),
+          loc.choice('commands.choices.delivery.both', 'both'),
+        ],
+      },
+    ],
+  }),
+
+  async run(interaction, ctx) {
+    const { services } = ctx;
+    const checked = validatePrompt(interaction.options.getString('prompt', true), { maxLength: PROMPT_MAX });
+    if (!checked.ok) throw new UserError(checked.key, checked.params);
+    const images = await readImages([interaction.options.getAttachment('image'), interaction.options.getAttachment('image2')], ctx);
+    const settings = await services.repos.users.settings(interaction.user.id);
+    const botType = pickBot(interaction.options.getString('bot'), settings);
+    const mode = pickSpeed(interaction.options.getString('speed'), settings, services.config.mj.mode);
+    const delivery = pickDelivery(interaction.options.getString('delivery'), settings);
+
+    try {
+      const job = await services.jobs.run(
+        {
+          provider: 'mj',
+          kind: 'imagine',
+          prompt: checked.prompt,
+          owner: jobOwner(interaction, ctx.locale),
+          delivery,
+          mode,
+          botType,
+          interaction: { applicationId: interaction.applicationId, token: interaction.token, issuedAt: interaction.createdTimestamp },
+          attachmentLimit: interaction.attachmentSizeLimit,
+        },
+        async (job) => {
+          const out = await services.mj.imagine({ prompt: checked.prompt, images: images.map((i) => i.dataUrl), botType, mode, state: job.id });
+          if (out.kind === 'modal') return { kind: 'modal', upstreamId: out.modalTaskId, prefill: out.prefill };
+          return { kind: 'accepted', upstreamId: out.taskId, queuePosition: out.kind === 'accepted' ? out.queuePosition : undefined };
+        },
+      );
+      await interaction.editReply({ content: acceptedReply(job, ctx), allowedMentions: { parse: [] } });
+    } catch (err) {
+      if (err instanceof SubmitFailed) throw UserError.from(err.userMessage);
+      throw err;
+    }
+  },
+};

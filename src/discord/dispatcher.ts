@@ -1,0 +1,103 @@
+import type { Interaction } from 'discord.js';
+import { resolveLocale } from '../i18n/index.js';
+import type { Services } from '../services.js';
+import { DiscordCodes, discordCode } from './messenger.js';
+import {
+  UserError,
+  deferEphemeral,
+  parseCustomId,
+  replyEphemeral,
+  type Command,
+  type CommandInteraction,
+  type ComponentRoute,
+  type Ctx,
+} from './interactionKit.js';
+
+export interface DispatcherStats {
+  /** ms from the interaction's creation (snowflake time) to our acknowledgement, last N */
+  ackLatencies: number[];
+  handled: number;
+  failed: number;
+}
+
+/**
+ * The one entry point for interactions: commands by name, components by custom_id prefix.
+ * Acknowledges first, runs the handler, and turns every error into a clear ephemeral message;
+ * the process always lives on.
+ */
+export class Dispatcher {
+  private commands = new Map<string, Command>();
+  private routes = new Map<string, ComponentRoute>();
+  readonly stats: DispatcherStats = { ackLatencies: [], handled: 0, failed: 0 };
+  private draining = false;
+
+  constructor(private services: Services, commands: Command[], routes: ComponentRoute[]) {
+    for (const c of commands) this.commands.set(c.name, c);
+    for (const r of routes) this.routes.set(r.prefix, r);
+  }
+
+  /** Stop taking new work (shutdown): new interactions get a polite refusal. */
+  drain(): void {
+    this.draining = true;
+  }
+
+  ctxFor(interaction: Interaction): Ctx {
+    const locale = resolveLocale(interaction.locale, interaction.guildLocale);
+    const i18n = this.services.i18n;
+    return { services: this.services, locale, t: (key, params) => i18n.t(locale, key, params) };
+  }
+
+  async handle(interaction: Interaction): Promise<void> {
+    if (!interaction.isRepliable() && !interaction.isAutocomplete()) return;
+    const ctx = this.ctxFor(interaction);
+    const log = this.services.logger;
+    this.stats.handled++;
+    try {
+      if (this.draining && interaction.isRepliable()) {
+        await replyEphemeral(interaction, ctx.t('errors.shuttingDown'));
+        return;
+      }
+      if (interaction.isChatInputCommand() || interaction.isMessageContextMenuCommand()) {
+        await this.runCommand(interaction, ctx);
+      } else if (interaction.isButton() || interaction.isModalSubmit() || interaction.isStringSelectMenu()) {
+        const parsed = parseCustomId(interaction.customId);
+        const route = parsed ? this.routes.get(parsed.prefix) : undefined;
+        if (!parsed || !route) throw new UserError('errors.buttonUnknown');
+        await route.handle(interaction, parsed.rest, ctx);
+      } else if (interaction.isAutocomplete()) {
+        await interaction.respond([]);
+      }
+    } catch (err) {
+      this.stats.failed++;
+      if (!(err instanceof UserError)) {
+        const code = discordCode(err);
+        if (code === DiscordCodes.unknownInteraction || code === DiscordCodes.invalidWebhookToken) {
+          log.warn({ code, interactionId: interaction.id }, 'interaction expired before we could answer');
+          return;
+        }
+        log.error({ err, interactionId: interaction.id, kind: interaction.type }, 'interaction handler failed');
+      }
+      if (!interaction.isRepliable()) return;
+      const text = err instanceof UserError ? ctx.t(err.key, err.params) : ctx.t('errors.internal');
+      await replyEphemeral(interaction, text).catch((e) => log.debug({ err: e }, 'could not tell the user about an error'));
+    }
+  }
+
+  private async runCommand(interaction: CommandInteraction, ctx: Ctx): Promise<void> {
+    const command = this.commands.get(interaction.commandName);
+    if (!command) throw new UserError('errors.commandUnknown');
+    if (command.guildOnly && !interaction.inGuild()) throw new UserError('errors.guildOnly');
+    if (command.defer === 'ephemeral') await deferEphemeral(interaction);
+    else if (command.defer === 'public') await interaction.deferReply();
+    if (command.defer !== 'none') this.recordAck(interaction.createdTimestamp);
+    await command.run(interaction as never, ctx);
+  }
+
+  /** Handlers that answer themselves report their acknowledgement here (for metrics and the benchmark). */
+  recordAck(createdTimestamp: number): void {
+    const ms = this.services.now() - createdTimestamp;
+    this.stats.ackLatencies.push(ms);
+    if (this.stats.ackLatencies.length > 1000) this.stats.ackLatencies.shift();
+  }
+}
+

@@ -1,0 +1,108 @@
+import {
+  MessageFlags,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type Interaction,
+  type MessageContextMenuCommandInteraction,
+  type ModalSubmitInteraction,
+  type RESTPostAPIApplicationCommandsJSONBody,
+  type RepliableInteraction,
+  type StringSelectMenuInteraction,
+} from 'discord.js';
+import type { Msg } from '../jobs/model.js';
+import type { Services } from '../services.js';
+import type { MessagePayload } from './messenger.js';
+import type { CommandLocalizer } from './registry.js';
+import { toApiBody } from './messenger.js';
+
+/** A refusal the user should read: a message key, shown ephemerally. Never a bug. */
+export class UserError extends Error {
+  constructor(readonly key: string, readonly params?: Record<string, string | number>) {
+    super(key);
+    this.name = 'UserError';
+  }
+
+  static from(m: Msg): UserError {
+    return new UserError(m.key, m.params);
+  }
+}
+
+/** Per-interaction context handed to every handler: the services plus the reply language. */
+export interface Ctx {
+  services: Services;
+  locale: string;
+  t(key: string, params?: Record<string, string | number>): string;
+}
+
+export type CommandInteraction = ChatInputCommandInteraction | MessageContextMenuCommandInteraction;
+
+/** A slash or context-menu command: its JSON definition and its handler, in one file under commands/. */
+export interface Command<I extends CommandInteraction = CommandInteraction> {
+  /** the JSON Discord registers; names and descriptions come from the locale files through the localizer */
+  data(loc: CommandLocalizer): RESTPostAPIApplicationCommandsJSONBody;
+  /** the base (English, ASCII) name Discord routes on */
+  name: string;
+  /**
+   * How the dispatcher acknowledges before `run` (inside Discord's 3 s window):
+   * 'ephemeral' / 'public' defer; 'none' means the handler answers at once itself (e.g. opens a modal).
+   */
+  defer: 'ephemeral' | 'public' | 'none';
+  /** refuse in DMs (the command needs a server) */
+  guildOnly?: boolean;
+  /** registered only when this returns true (e.g. its upstream is configured) */
+  enabled?(services: Services): boolean;
+  run(interaction: I, ctx: Ctx): Promise<void>;
+}
+
+export type ComponentInteraction = ButtonInteraction | ModalSubmitInteraction | StringSelectMenuInteraction;
+
+/** A family of custom_ids `mj:<prefix>:<rest>` and its handler. */
+export interface ComponentRoute {
+  prefix: string;
+  handle(interaction: ComponentInteraction, rest: string, ctx: Ctx): Promise<void>;
+}
+
+export const CUSTOM_ID_ROOT = 'mj';
+
+export function customId(prefix: string, rest: string): string {
+  const id = `${CUSTOM_ID_ROOT}:${prefix}:${rest}`;
+  if (id.length > 100) throw new Error(`custom_id too long (${id.length}): ${prefix}`);
+  return id;
+}
+
+/** Parse `mj:<prefix>:<rest>`; null for anything else (foreign or forged ids). */
+export function parseCustomId(id: string): { prefix: string; rest: string } | null {
+  const m = /^mj:([a-z]{1,8}):([A-Za-z0-9:_-]{1,90})$/.exec(id);
+  return m ? { prefix: m[1]!, rest: m[2]! } : null;
+}
+
+/** Reply ephemerally whatever state the interaction is in (not yet answered, deferred, or answered). */
+export async function replyEphemeral(interaction: RepliableInteraction, content: string, extra: Omit<MessagePayload, 'content' | 'flags'> = {}): Promise<void> {
+  const { body, files } = toApiBody({ ...extra, content });
+  const options = {
+    content,
+    components: body.components as never,
+    embeds: body.embeds as never,
+    allowedMentions: { parse: [] },
+    ...(files ? { files: files.map((f) => ({ attachment: f.data as Buffer, name: f.name })) } : {}),
+  };
+  if (interaction.deferred && !interaction.replied && isEphemeralDefer(interaction)) {
+    await interaction.editReply(options);
+  } else if (interaction.deferred || interaction.replied) {
+    await interaction.followUp({ ...options, flags: MessageFlags.Ephemeral });
+  } else {
+    await interaction.reply({ ...options, flags: MessageFlags.Ephemeral });
+  }
+}
+
+const ephemeralDefers = new WeakSet<object>();
+
+/** Defer so that the later editReply is seen only by the user. */
+export async function deferEphemeral(interaction: RepliableInteraction): Promise<void> {
+  ephemeralDefers.add(interaction);
+  await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+}
+
+export function isEphemeralDefer(interaction: Interaction): boolean {
+  return ephemeralDefers.has(interaction);
+}

@@ -1,0 +1,110 @@
+import type { REST, RawFile } from '@discordjs/rest';
+import { Routes, type APIActionRowComponent, type APIComponentInMessageActionRow, type APIEmbed, type APIMessage } from 'discord.js';
+
+/** A message as the renderer draws it: plain API JSON plus files, independent of where it is sent. */
+export interface MessagePayload {
+  content?: string;
+  embeds?: APIEmbed[];
+  components?: APIActionRowComponent<APIComponentInMessageActionRow>[];
+  files?: { name: string; data: Buffer; contentType?: string; description?: string }[];
+  /** who may be pinged; default: nobody */
+  mentionUsers?: string[];
+  /** 64 = ephemeral (interaction replies only) */
+  flags?: number;
+  /** message nonce; with enforce, Discord refuses a second message with the same nonce (exactly-once posting) */
+  nonce?: string;
+}
+
+/** Discord's JSON error code of a failed REST call, if any. */
+export function discordCode(err: unknown): number | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+export const DiscordCodes = {
+  unknownChannel: 10003,
+  unknownMessage: 10008,
+  unknownWebhook: 10015,
+  unknownInteraction: 10062,
+  maxOldEdits: 30046,
+  dmTooFast: 40003,
+  tooLarge: 40005,
+  alreadyAcknowledged: 40060,
+  missingAccess: 50001,
+  cannotDm: 50007,
+  missingPermissions: 50013,
+  invalidWebhookToken: 50027,
+  fileTooLarge: 50045,
+} as const;
+
+/** Body fields shared by channel messages, webhook edits and interaction responses. */
+export function toApiBody(p: MessagePayload): { body: Record<string, unknown>; files: RawFile[] | undefined } {
+  const body: Record<string, unknown> = {
+    content: p.content ?? '',
+    embeds: p.embeds ?? [],
+    components: p.components ?? [],
+    allowed_mentions: { parse: [], users: p.mentionUsers ?? [] },
+  };
+  if (p.flags !== undefined) body.flags = p.flags;
+  if (p.nonce !== undefined) {
+    body.nonce = p.nonce;
+    body.enforce_nonce = true;
+  }
+  let files: RawFile[] | undefined;
+  if (p.files && p.files.length > 0) {
+    files = p.files.map((f, i) => ({ name: f.name, data: f.data, contentType: f.contentType, key: `files[${i}]` }));
+    body.attachments = p.files.map((f, i) => ({ id: i, filename: f.name, ...(f.description ? { description: f.description } : {}) }));
+  } else {
+    body.attachments = [];
+  }
+  return { body, files };
+}
+
+/**
+ * Bot-owned messages through the REST API: works for any channel or DM without discord.js's cache,
+ * and never depends on an interaction token (which dies after 15 minutes).
+ */
+export class Messenger {
+  private dmChannels = new Map<string, string>();
+
+  constructor(private rest: REST) {}
+
+  async send(channelId: string, payload: MessagePayload): Promise<APIMessage> {
+    const { body, files } = toApiBody(payload);
+    return (await this.rest.post(Routes.channelMessages(channelId), { body, files })) as APIMessage;
+  }
+
+  async edit(channelId: string, messageId: string, payload: MessagePayload): Promise<APIMessage> {
+    const { body, files } = toApiBody(payload);
+    delete body.nonce;
+    delete body.enforce_nonce;
+    return (await this.rest.patch(Routes.channelMessage(channelId, messageId), { body, files })) as APIMessage;
+  }
+
+  /** Edit only the components (e.g. mark a pressed button as used). */
+  async editComponents(channelId: string, messageId: string, components: MessagePayload['components']): Promise<void> {
+    await this.rest.patch(Routes.channelMessage(channelId, messageId), { body: { components: components ?? [] } });
+  }
+
+  async delete(channelId: string, messageId: string): Promise<void> {
+    await this.rest.delete(Routes.channelMessage(channelId, messageId));
+  }
+
+  async fetch(channelId: string, messageId: string): Promise<APIMessage> {
+    return (await this.rest.get(Routes.channelMessage(channelId, messageId))) as APIMessage;
+  }
+
+  /** The DM channel with a user (opened once, then cached). */
+  async dmChannel(userId: string): Promise<string> {
+    const known = this.dmChannels.get(userId);
+    if (known) return known;
+    const ch = (await this.rest.post(Routes.userChannels(), { body: { recipient_id: userId } })) as { id: string };
+    this.dmChannels.set(userId, ch.id);
+    return ch.id;
+  }
+
+  isDmChannel(channelId: string): boolean {
+    for (const id of this.dmChannels.values()) if (id === channelId) return true;
+    return false;
+  }
+}

@@ -1,0 +1,124 @@
+import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponentWithCustomId, type APIComponentInMessageActionRow } from 'discord.js';
+import type { I18n } from '../i18n/index.js';
+import type { Job } from '../jobs/model.js';
+import type { MappedButton } from '../mj/buttons.js';
+import { formatResultContent, progressBar } from '../mj/content.js';
+import { promptForDisplay } from '../mj/prompts.js';
+import type { MessagePayload } from './messenger.js';
+
+/**
+ * Job → message payload. Pure: no I/O, no clocks; everything it needs is passed in.
+ * The one place that decides what a job looks like in Discord.
+ */
+
+/** A button as drawn: the upstream mapping plus the Discord custom_id that routes back to it. */
+export interface DrawnButton {
+  button: MappedButton;
+  customId: string;
+  used: boolean;
+}
+
+export interface ResultImage {
+  name: string;
+  data: Buffer;
+  contentType?: string;
+}
+
+export class Renderer {
+  constructor(private i18n: I18n) {}
+
+  /** What the job is, after the prompt: "Image #2", "Variations (Strong) by", … (empty for a fresh imagine). */
+  private actionLabel(job: Job): string {
+    const l = job.owner.locale;
+    const a = job.action;
+    if (!a) return '';
+    const key = `jobs.actionLabel.${a.kind.replace(/\./g, '_')}`;
+    return this.i18n.has(key) ? this.i18n.t(l, key, { n: a.index ?? '' }) : '';
+  }
+
+  /** `**prompt** - label <@user> (mode)` followed by `extra` lines; the prompt is shortened to keep it all ≤ 2000 chars. */
+  private byline(job: Job, extra: string[] = []): string {
+    return formatResultContent({
+      prompt: promptForDisplay(job.result?.finalPrompt ?? job.prompt),
+      userId: job.owner.userId,
+      mode: job.mode,
+      label: this.actionLabel(job),
+      suffix: extra.length ? `\n${extra.join('\n')}` : '',
+    });
+  }
+
+  progress(job: Job): MessagePayload {
+    const l = job.owner.locale;
+    let status: string;
+    if (job.status === 'queued' || job.status === 'submitting') {
+      status = job.queuePosition && job.queuePosition > 0 ? this.i18n.t(l, 'progress.queued', { position: job.queuePosition }) : this.i18n.t(l, 'progress.waiting');
+    } else if (job.status === 'modal') {
+      status = this.i18n.t(l, 'progress.waitingForYou');
+    } else {
+      status = `${Math.round(job.progress)}%`;
+    }
+    const payload: MessagePayload = { content: this.byline(job, [job.status === 'running' ? progressBar(job.progress) : `⏳ ${status}`]) };
+    if (job.previewUrl && /^https?:\/\//.test(job.previewUrl)) payload.embeds = [{ image: { url: job.previewUrl } }];
+    return payload;
+  }
+
+  /** A stable fingerprint of a progress frame, so identical frames are not re-sent. */
+  progressKey(job: Job): string {
+    return `${job.status}|${Math.round(job.progress)}|${job.queuePosition ?? ''}|${job.previewUrl ?? ''}`;
+  }
+
+  result(job: Job, opts: { rows: DrawnButton[][]; image?: ResultImage; imageLink?: { url: string; bytes: number }; note?: string; mention: boolean }): MessagePayload {
+    const l = job.owner.locale;
+    const lines: string[] = [];
+    if (job.result?.text) lines.push(job.result.text);
+    if (opts.imageLink) {
+      lines.push(this.i18n.t(l, 'result.tooLargeForDiscord', { size: formatMiB(opts.imageLink.bytes), limit: formatMiB(job.attachmentLimit) }));
+      lines.push(opts.imageLink.url);
+    }
+    if (opts.note) lines.push(opts.note);
+    const payload: MessagePayload = {
+      content: this.byline(job, lines),
+      components: this.rows(opts.rows, l),
+      mentionUsers: opts.mention ? [job.owner.userId] : [],
+    };
+    if (opts.image) payload.files = [{ name: opts.image.name, data: opts.image.data, ...(opts.image.contentType ? { contentType: opts.image.contentType } : {}), description: truncate(job.prompt, 1000) }];
+    return payload;
+  }
+
+  failure(job: Job, opts: { mention: boolean; note?: string }): MessagePayload {
+    const l = job.owner.locale;
+    const reason = job.error ? this.i18n.msg(l, job.error) : this.i18n.t(l, 'errors.unknown');
+    const lines = [`❌ ${reason}`];
+    if (opts.note) lines.push(opts.note);
+    return { content: this.byline(job, lines), components: [], mentionUsers: opts.mention ? [job.owner.userId] : [] };
+  }
+
+  rows(rows: DrawnButton[][], locale: string): APIActionRowComponent<APIComponentInMessageActionRow>[] {
+    return rows
+      .filter((r) => r.length > 0)
+      .slice(0, 5)
+      .map((r) => ({
+        type: ComponentType.ActionRow,
+        components: r.slice(0, 5).map((d) => this.button(d, locale)),
+      }));
+  }
+
+  private button(d: DrawnButton, locale: string): APIButtonComponentWithCustomId {
+    const b = d.button;
+    const style = d.used ? ButtonStyle.Primary : (b.style as ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Success | ButtonStyle.Danger);
+    const label = b.labelKey ? this.i18n.t(locale, b.labelKey, { n: b.index ?? '' }) : b.label;
+    const out: APIButtonComponentWithCustomId = { type: ComponentType.Button, style, custom_id: d.customId };
+    if (label) out.label = truncate(label, 80);
+    if (b.emoji) out.emoji = { name: b.emoji };
+    if (!out.label && !out.emoji) out.label = '?';
+    return out;
+  }
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+export function formatMiB(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+}

@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import i18next, { type i18n as I18nextInstance } from 'i18next';
+import type { Msg } from '../jobs/model.js';
+
+export const SUPPORTED_LOCALES = ['en-US', 'zh-CN'] as const;
+export type Locale = (typeof SUPPORTED_LOCALES)[number];
+export const DEFAULT_LOCALE: Locale = 'en-US';
+
+type Resources = Record<string, unknown>;
+
+function loadLocaleFile(locale: Locale): Resources {
+  return JSON.parse(readFileSync(new URL(`./locales/${locale}.json`, import.meta.url), 'utf8')) as Resources;
+}
+
+/** Map a Discord locale code (en-GB, zh-TW, …) to one we ship. */
+export function resolveLocale(...candidates: (string | null | undefined)[]): Locale {
+  for (const c of candidates) {
+    if (!c) continue;
+    if ((SUPPORTED_LOCALES as readonly string[]).includes(c)) return c as Locale;
+    if (c.startsWith('zh')) return 'zh-CN';
+    if (c.startsWith('en')) return 'en-US';
+  }
+  return DEFAULT_LOCALE;
+}
+
+export interface I18n {
+  t(locale: string, key: string, params?: Record<string, string | number>): string;
+  /** render a stored message (key + params) */
+  msg(locale: string, m: Msg): string;
+  /** does this key exist in the default locale? */
+  has(key: string): boolean;
+  /** `{ 'zh-CN': '…' }` for Discord's *_localizations fields (non-default locales only) */
+  localizations(key: string, params?: Record<string, string | number>): Record<string, string>;
+}
+
+export async function createI18n(): Promise<I18n> {
+  const instance: I18nextInstance = i18next.createInstance();
+  const resources: Record<string, { translation: Resources }> = {};
+  for (const l of SUPPORTED_LOCALES) resources[l] = { translation: loadLocaleFile(l) };
+  await instance.init({
+    resources,
+    lng: DEFAULT_LOCALE,
+    fallbackLng: DEFAULT_LOCALE,
+    supportedLngs: [...SUPPORTED_LOCALES],
+    // keys never contain ':' meant as namespace separators
+    nsSeparator: false,
+    interpolation: { escapeValue: false },
+    returnNull: false,
+    initAsync: false,
+    showSupportNotice: false,
+  } as Parameters<I18nextInstance['init']>[0]);
+
+  const t = (locale: string, key: string, params?: Record<string, string | number>) =>
+    instance.t(key, { lng: resolveLocale(locale), ...(params ?? {}) }) as string;
+
+  return {
+    t,
+    msg: (locale, m) => t(locale, m.key, m.params),
+    has: (key) => instance.exists(key, { lng: DEFAULT_LOCALE }),
+    localizations(key, params) {
+      const out: Record<string, string> = {};
+      for (const l of SUPPORTED_LOCALES) {
+        if (l === DEFAULT_LOCALE) continue;
+        if (instance.exists(key, { lng: l, fallbackLng: false } as never)) out[l] = t(l, key, params);
+      }
+      return out;
+    },
+  };
+}

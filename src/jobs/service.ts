@@ -1,0 +1,136 @@
+import type { Logger } from '../log.js';
+import type { Repositories } from '../store/repositories.js';
+import { newId, type DeliveryMode, type Job, type JobKind, type Msg, type Provider, type SpeedMode } from './model.js';
+import type { Tracker } from './tracker.js';
+
+/** What a submit function reports back. Failures are thrown (typed upstream errors). */
+export type SubmitResult =
+  | { kind: 'accepted'; upstreamId: string; queuePosition?: number | undefined }
+  | { kind: 'modal'; upstreamId: string; prefill: string };
+
+export interface JobDraft {
+  provider: Provider;
+  kind: JobKind;
+  prompt: string;
+  owner: Job['owner'];
+  delivery: DeliveryMode;
+  mode?: SpeedMode | undefined;
+  botType?: Job['botType'];
+  parentJobId?: string | undefined;
+  action?: Job['action'];
+  interaction?: Job['interaction'];
+  attachmentLimit?: number | undefined;
+  upstream?: Record<string, unknown> | undefined;
+}
+
+/** The part of delivery the job service drives. */
+export interface JobStarter {
+  begin(job: Job): Promise<void>;
+}
+
+export interface JobServiceOptions {
+  repos: Repositories;
+  tracker: Tracker;
+  delivery: JobStarter;
+  logger: Logger;
+  timeoutMs: number;
+  /** how long a job may wait for the user's modal input */
+  modalTimeoutMs?: number;
+  now?: () => number;
+  /** turns a thrown submit error into a user message (provider-specific mapping lives with the provider) */
+  describeError: (err: unknown) => Msg;
+}
+
+export class SubmitFailed extends Error {
+  constructor(readonly job: Job, readonly userMessage: Msg, readonly upstreamError: unknown) {
+    super(userMessage.key);
+    this.name = 'SubmitFailed';
+  }
+}
+
+/**
+ * The one path every job takes: record it, submit it upstream, record the outcome (durably), then show it
+ * in Discord and hand it to the tracker. Provider-agnostic: the submit function does the provider's part.
+ */
+export class JobService {
+  private now: () => number;
+
+  constructor(private o: JobServiceOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Submit a new job. Throws SubmitFailed (with a user message) when the upstream refuses it. */
+  async run(draft: JobDraft, submit: (job: Job) => Promise<SubmitResult>): Promise<Job> {
+    const now = this.now();
+    const job: Job = {
+      id: newId(10),
+      provider: draft.provider,
+      kind: draft.kind,
+      parentJobId: draft.parentJobId,
+      action: draft.action,
+      owner: draft.owner,
+      delivery: draft.delivery,
+      status: 'submitting',
+      progress: 0,
+      prompt: draft.prompt,
+      mode: draft.mode,
+      botType: draft.botType,
+      messages: { results: [] },
+      interaction: draft.interaction,
+      attachmentLimit: draft.attachmentLimit ?? 10 * 1024 * 1024,
+      createdAt: now,
+      updatedAt: now,
+      deadlineAt: now + this.o.timeoutMs,
+      upstream: draft.upstream ?? {},
+    };
+    await this.o.repos.jobs.save(job, now);
+    await this.o.repos.jobs.addToUser(job);
+    return this.submitAndTrack(job, submit);
+  }
+
+  /** Continue a job that waited in a modal: submit the user's input, then track it like any job. */
+  async resume(job: Job, submit: (job: Job) => Promise<SubmitResult>): Promise<Job> {
+    this.o.tracker.untrack(job.id);
+    job.status = 'submitting';
+    job.deadlineAt = this.now() + this.o.timeoutMs;
+    await this.o.repos.jobs.save(job, this.now());
+    return this.submitAndTrack(job, submit);
+  }
+
+  private async submitAndTrack(job: Job, submit: (job: Job) => Promise<SubmitResult>): Promise<Job> {
+    let outcome: SubmitResult;
+    try {
+      outcome = await submit(job);
+    } catch (err) {
+      const msg = this.o.describeError(err);
+      job.status = 'failed';
+      job.error = msg;
+      job.finishedAt = this.now();
+      job.deliveredAt = this.now(); // told in the interaction reply; nothing to post
+      await this.o.repos.jobs.save(job, this.now());
+      this.o.logger.info({ jobId: job.id, err, error: msg.key }, 'submit refused');
+      throw new SubmitFailed(job, msg, err);
+    }
+    job.upstreamId = outcome.upstreamId;
+    if (outcome.kind === 'modal') {
+      job.status = 'modal';
+      job.upstream = { ...job.upstream, modalTaskId: outcome.upstreamId, prefill: outcome.prefill };
+      job.deadlineAt = this.now() + (this.o.modalTimeoutMs ?? 15 * 60_000);
+      await this.o.repos.jobs.save(job, this.now());
+      this.o.tracker.track(job);
+      return job;
+    }
+    job.status = 'queued';
+    job.queuePosition = outcome.queuePosition;
+    await this.o.repos.jobs.save(job, this.now()); // durable before Discord hears of it
+    await this.o.delivery.begin(job);
+    await this.o.repos.jobs.save(job, this.now());
+    this.o.tracker.track(job);
+    return job;
+  }
+
+  /** Record a job that is over before it started (e.g. refused locally after it was drafted). */
+  async get(id: string): Promise<Job | undefined> {
+    return this.o.tracker.get(id) ?? (await this.o.repos.jobs.get(id));
+  }
+}

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+const base = { DISCORD_TOKEN: 'tok.en.value', MJ_BASE_URL: 'http://proxy:8080' };
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  return [];
+}
+
+describe('config', () => {
+  it('names both required variables when the environment is empty, in one message', () => {
+    const p = problems({});
+    expect(p).toHaveLength(2);
+    expect(p[0]).toMatch(/^DISCORD_TOKEN is required/);
+    expect(p[1]).toMatch(/^MJ_BASE_URL is required/);
+  });
+
+  it('applies the documented defaults', () => {
+    const c = loadConfig(base);
+    expect(c.discord.apiUrl).toBe('https://discord.com/api');
+    expect(c.discord.guildId).toBeUndefined();
+    expect(c.mj).toMatchObject({ baseUrl: 'http://proxy:8080', authStyle: 'mj-api-secret', flavor: 'trueai', mode: undefined });
+    expect(c.storeUrl).toBe('sqlite://./data/mj-relay.sqlite');
+    expect(c.http).toEqual({ port: 8080, publicUrl: undefined });
+    expect(c.logLevel).toBe('info');
+    expect(c.imgOpen).toBeUndefined();
+    expect(c.picwish).toBeUndefined();
+    expect(c.jobs.pollIntervalMs).toBe(3000);
+    expect(c.jobs.timeoutMs).toBe(30 * 60_000);
+  });
+
+  it('lists every invalid value at once and says how to fix each', () => {
+    const p = problems({ ...base, MJ_BASE_URL: 'proxy:8080', MJ_FLAVOR: 'nope', MJ_AUTH_HEADER: 'basic', MJ_MODE: 'slow', HTTP_PORT: '70000', STORE_URL: 'mysql://x', DISCORD_GUILD_ID: '12', PICWISH_BASE_URL: 'http://pw' });
+    expect(p.join('\n')).toContain('MJ_BASE_URL must be an http(s) URL');
+    expect(p.join('\n')).toContain('MJ_FLAVOR must be one of: trueai, plus, novicezk, task-form');
+    expect(p.join('\n')).toContain('MJ_AUTH_HEADER must be one of: mj-api-secret, authorization, bearer');
+    expect(p.join('\n')).toContain('MJ_MODE must be one of: fast, relax, turbo');
+    expect(p.join('\n')).toContain('HTTP_PORT must be a whole number from 0 to 65535');
+    expect(p.join('\n')).toContain('STORE_URL must start with sqlite://');
+    expect(p.join('\n')).toContain('DISCORD_GUILD_ID must be a Discord id');
+    expect(p.join('\n')).toContain('PICWISH_API_KEY is required when PICWISH_BASE_URL is set');
+    expect(p).toHaveLength(8);
+  });
+
+  it('never echoes a secret value in a problem', () => {
+    const err = (() => {
+      try {
+        loadConfig({ ...base, MJ_API_SECRET: 'super-secret-value', IMGOPEN_ACCESS_KEY_ID: 'id-secret-123', MJ_FLAVOR: 'x' });
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    expect(err.message).not.toContain('super-secret-value');
+    expect(err.message).not.toContain('id-secret-123');
+    expect(err.message).toContain('IMGOPEN_ACCESS_KEY_ID and IMGOPEN_ACCESS_KEY_SECRET must be set together');
+  });
+
+  it('enables the image providers only with their keys and collects every secret for scrubbing', () => {
+    const c = loadConfig({ ...base, MJ_API_SECRET: 's3cret', IMGOPEN_ACCESS_KEY_ID: 'kid', IMGOPEN_ACCESS_KEY_SECRET: 'ksecret', PICWISH_API_KEY: 'pw-key' });
+    expect(c.imgOpen).toEqual({ baseUrl: 'https://api.zhiqite.com', accessKeyId: 'kid', accessKeySecret: 'ksecret' });
+    expect(c.picwish).toEqual({ baseUrl: 'https://techhk.aoscdn.com', apiKey: 'pw-key' });
+    expect(c.secrets.sort()).toEqual(['kid', 'ksecret', 'pw-key', 's3cret', 'tok.en.value'].sort());
+  });
+
+  it('parses button access rules and disabled button patterns', () => {
+    const c = loadConfig({ ...base, BUTTON_ACCESS: 'roles', BUTTON_ROLES: '123456789012345678, 223456789012345678', MJ_DISABLED_BUTTONS: 'PromptAnalyzer,BOOKMARK' });
+    expect(c.buttons).toEqual({ access: 'roles', roles: ['123456789012345678', '223456789012345678'] });
+    expect(c.mj.disabledButtons.map((r) => r.source)).toEqual(['PromptAnalyzer', 'BOOKMARK']);
+    expect(problems({ ...base, BUTTON_ACCESS: 'roles' })).toEqual(['BUTTON_ROLES must list at least one role id when BUTTON_ACCESS=roles']);
+  });
+});

@@ -1,0 +1,72 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createI18n } from '../../src/i18n/index.js';
+
+const root = new URL('../../', import.meta.url).pathname;
+
+function load(locale: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(root, 'src/i18n/locales', `${locale}.json`), 'utf8')) as Record<string, unknown>;
+}
+
+function flatten(obj: Record<string, unknown>, prefix = ''): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [k, v] of Object.entries(obj)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v && typeof v === 'object') for (const [kk, vv] of flatten(v as Record<string, unknown>, key)) out.set(kk, vv);
+    else out.set(key, String(v));
+  }
+  return out;
+}
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...sourceFiles(p));
+    else if (p.endsWith('.ts')) out.push(p);
+  }
+  return out;
+}
+
+const placeholders = (s: string) => [...s.matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]).sort();
+
+describe('locale files', () => {
+  const en = flatten(load('en-US'));
+  const zh = flatten(load('zh-CN'));
+
+  it('have the same keys in en-US and zh-CN', () => {
+    expect([...zh.keys()].filter((k) => !en.has(k))).toEqual([]);
+    expect([...en.keys()].filter((k) => !zh.has(k))).toEqual([]);
+  });
+
+  it('use the same placeholders in both languages', () => {
+    const mismatched = [...en].filter(([k, v]) => zh.has(k) && placeholders(v).join() !== placeholders(zh.get(k)!).join()).map(([k]) => k);
+    expect(mismatched).toEqual([]);
+  });
+
+  it('contain every message key the code uses', () => {
+    const used = new Set<string>();
+    const keyish = /['"`]((?:errors|progress|jobs|result|delivery|remix|modals|buttons|settings|info|describe|shorten|seed|admin|doctor|tools|faceswap|inpaint|blend|job|commands)\.[A-Za-z0-9_.-]+)['"`]/g;
+    for (const file of [...sourceFiles(join(root, 'src')), ...sourceFiles(join(root, 'commands'))]) {
+      for (const m of readFileSync(file, 'utf8').matchAll(keyish)) {
+        const key = m[1]!;
+        if (key.endsWith('.') || key.includes('${')) continue;
+        used.add(key);
+      }
+    }
+    const leafOrBranch = (k: string) => en.has(k) || [...en.keys()].some((e) => e.startsWith(`${k}.`));
+    expect([...used].filter((k) => !leafOrBranch(k)).sort()).toEqual([]);
+  });
+
+  it('are served by the i18n service in the right language, with fallbacks for other Discord locales', async () => {
+    const i18n = await createI18n();
+    expect(i18n.t('zh-CN', 'errors.promptEmpty')).toBe(zh.get('errors.promptEmpty'));
+    expect(i18n.t('en-US', 'errors.promptEmpty')).toBe(en.get('errors.promptEmpty'));
+    expect(i18n.t('zh-TW', 'errors.promptEmpty')).toBe(zh.get('errors.promptEmpty'));
+    expect(i18n.t('en-GB', 'errors.promptEmpty')).toBe(en.get('errors.promptEmpty'));
+    expect(i18n.t('fr', 'errors.promptEmpty')).toBe(en.get('errors.promptEmpty'));
+    expect(i18n.t('en-US', 'errors.bannedWord', { word: 'x' })).toContain('“x”');
+    expect(i18n.localizations('commands.imagine.description')).toEqual({ 'zh-CN': zh.get('commands.imagine.description') });
+  });
+});
