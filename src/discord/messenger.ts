@@ -53,7 +53,7 @@ export function toApiBody(p: MessagePayload): { body: Record<string, unknown>; f
   let files: RawFile[] | undefined;
   if (p.files && p.files.length > 0) {
     files = p.files.map((f, i) => ({ name: f.name, data: f.data, contentType: f.contentType, key: `files[${i}]` }));
-    body.attachments = p.files.map((f, i) => ({ id: i, filename: f.name, ...(f.description ? { description: f.description } : {}) }));
+    body.attachments = p.files.map((f, i) => ({ id: String(i), filename: f.name, ...(f.description ? { description: f.description } : {}) }));
   } else {
     body.attachments = [];
   }

@@ -41,7 +41,7 @@ export class Renderer {
     return formatResultContent({
       prompt: promptForDisplay(job.result?.finalPrompt ?? job.prompt),
       userId: job.owner.userId,
-      mode: job.mode,
+      mode: job.result?.mode ?? job.mode,
       label: this.actionLabel(job),
       suffix: extra.length ? `\n${extra.join('\n')}` : '',
     });

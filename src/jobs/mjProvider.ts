@@ -1,7 +1,7 @@
 import type { Logger } from '../log.js';
 import { gridButtonsFromHash, hashFromTask } from '../mj/buttons.js';
 import { MjError, type MjFlavor, type MjTask } from '../upstream/mjTypes.js';
-import type { Job, JobUpdate, Msg } from './model.js';
+import type { Job, JobUpdate, Msg, SpeedMode } from './model.js';
 import type { ProviderAdapter } from './provider.js';
 
 /** The part of the proxy client the tracker needs. */
@@ -164,9 +164,15 @@ export class MjProvider implements ProviderAdapter {
         buttons,
         finalPrompt: textual ? undefined : finalPrompt,
         text: textual ? finalPrompt : undefined,
+        mode: speedOf(task.mode),
       },
     };
   }
+}
+
+function speedOf(mode: unknown): SpeedMode | undefined {
+  const m = typeof mode === 'string' ? mode.toLowerCase() : '';
+  return m === 'fast' || m === 'relax' || m === 'turbo' ? m : undefined;
 }
 
 function isGridAction(action: string | undefined): boolean {

@@ -45,6 +45,8 @@ export interface JobResult {
   /** text results (describe prompts, shorten analysis) */
   text?: string | undefined;
   seed?: string | undefined;
+  /** the speed the upstream actually used (it may differ from the one asked for) */
+  mode?: SpeedMode | undefined;
 }
 
 export interface Job {

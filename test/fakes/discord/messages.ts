@@ -3,8 +3,11 @@
 // Discord's edit semantics for `attachments`.
 import { DiscordHttpError, Errors, fieldError } from './errors.js';
 import { fileIndex } from './http.js';
-import type { World } from './state.js';
+import { pingedUsers, type World } from './state.js';
 import type { FakeAttachment, FakeMessage, FakeUser, MessageSource, RecordedFile } from './types.js';
+
+/** How long Discord remembers an enforced nonce (a few minutes; not documented exactly). */
+const NONCE_WINDOW_MS = 5 * 60_000;
 
 type Json = Record<string, any>;
 
@@ -153,7 +156,16 @@ export function createMessageFromPayload(a: CreateArgs): FakeMessage {
       if (target.guild_id) messageReference.guild_id = target.guild_id;
     }
   }
+  const nonce = typeof payload['nonce'] === 'string' || typeof payload['nonce'] === 'number' ? payload['nonce'] : null;
+  if (nonce !== null && payload['enforce_nonce'] === true) {
+    // Discord: a repeated nonce from the same author within a few minutes returns the first message instead
+    const since = a.world.now() - NONCE_WINDOW_MS;
+    for (const existing of a.world.messages.values()) {
+      if (existing.channel_id === a.channelId && existing.nonce === nonce && existing.author.id === a.author.id && existing.createdAt >= since) return existing;
+    }
+  }
   const msg = a.world.createMessage({
+    allowedMentions: payload['allowed_mentions'],
     channelId: a.channelId,
     author: a.author,
     source: a.source,
@@ -163,7 +175,7 @@ export function createMessageFromPayload(a: CreateArgs): FakeMessage {
     attachments: [...uploaded.values()],
     flags: (Number(payload['flags'] ?? 0) & CREATE_FLAGS) | (a.addFlags ?? 0),
     tts: payload['tts'] === true,
-    nonce: typeof payload['nonce'] === 'string' || typeof payload['nonce'] === 'number' ? payload['nonce'] : null,
+    nonce,
     interactionId: a.interactionId ?? null,
     webhookId: a.webhookId ?? null,
     messageReference,
@@ -216,6 +228,10 @@ export function editMessageFromPayload(
   }
   msg.flags = flags;
   if ('content' in payload) {
+    msg.pingedUserIds = pingedUsers(
+      [...next.content.matchAll(/<@!?(\d{17,19})>/g)].map((x) => x[1] ?? '').filter((id) => world.users.has(id)),
+      payload['allowed_mentions'],
+    );
     msg.mentionUserIds = [...msg.content.matchAll(/<@!?(\d{17,19})>/g)].map((x) => x[1] ?? '').filter((id) => world.users.has(id));
     msg.mentionRoleIds = [...msg.content.matchAll(/<@&(\d{17,19})>/g)].map((x) => x[1] ?? '');
     msg.mentionEveryone = /@(everyone|here)/.test(msg.content);

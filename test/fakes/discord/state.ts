@@ -35,6 +35,17 @@ export interface NewMessage {
   interactionId?: string | null;
   webhookId?: string | null;
   messageReference?: FakeMessage['messageReference'];
+  /** the request's allowed_mentions (decides who is pinged) */
+  allowedMentions?: unknown;
+}
+
+/** Users a message actually pings: its content mentions, filtered by allowed_mentions as Discord does. */
+export function pingedUsers(mentioned: string[], allowed: unknown): string[] {
+  if (!allowed || typeof allowed !== 'object') return mentioned;
+  const a = allowed as { parse?: unknown; users?: unknown };
+  if (Array.isArray(a.parse) && a.parse.includes('users')) return mentioned;
+  const users = Array.isArray(a.users) ? a.users.map(String) : [];
+  return mentioned.filter((id) => users.includes(id));
 }
 
 export function sanitizeFilename(name: string): string {
@@ -68,7 +79,7 @@ export class World {
 
   constructor(
     private readonly baseUrl: () => string,
-    private readonly now: () => number,
+    readonly now: () => number,
     private readonly attachmentUrlLifetimeMs: number,
   ) {
     this.applicationId = this.ids.next();
@@ -309,6 +320,7 @@ export class World {
       webhookId: m.webhookId ?? null,
       messageReference: m.messageReference ?? null,
       mentionUserIds,
+      pingedUserIds: pingedUsers(mentionUserIds, m.allowedMentions),
       mentionRoleIds,
       mentionEveryone: /@(everyone|here)/.test(content),
     };

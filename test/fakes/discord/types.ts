@@ -139,6 +139,8 @@ export interface FakeMessage {
   webhookId: string | null;
   messageReference: { message_id: string; channel_id: string; guild_id?: string } | null;
   mentionUserIds: string[];
+  /** users this message notified: content mentions allowed by allowed_mentions */
+  pingedUserIds: string[];
   mentionRoleIds: string[];
   mentionEveryone: boolean;
 }

@@ -1,0 +1,96 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { createApp, type App, type AppOptions } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { startFakeDiscord, type FakeDiscord, type FakeDiscordOptions } from '../fakes/discord/index.js';
+import { startFakeMjProxy, type FakeMjProxy, type FakeMjProxyOptions } from '../fakes/mjProxy/index.js';
+import { tempDir } from './tmp.js';
+
+export const BOT_TOKEN = 'fake-bot-token.for-tests-only.not-real';
+export const PROXY_SECRET = 'fake-proxy-secret-for-tests';
+
+export interface WorldOptions {
+  discord?: FakeDiscordOptions;
+  proxy?: FakeMjProxyOptions;
+  /** extra environment for the bot (tuning, flavour, PUBLIC_URL…) */
+  env?: Record<string, string>;
+  app?: AppOptions;
+}
+
+/** Every log line the bot wrote, for assertions (e.g. that no secret leaks). */
+export class LogCapture {
+  readonly lines: string[] = [];
+  readonly stream = new Writable({
+    write: (chunk, _enc, cb) => {
+      this.lines.push(String(chunk));
+      cb();
+    },
+  });
+
+  text(): string {
+    return this.lines.join('');
+  }
+}
+
+/**
+ * The real bot, started against a fake Discord and a fake Midjourney Proxy over loopback, with its own
+ * SQLite store in a temporary directory. `restart()` stops the bot and starts a new one on the same store.
+ */
+export class World {
+  app!: App;
+  config!: Config;
+  readonly logs = new LogCapture();
+  private storeDir = tempDir('mj-relay-e2e-');
+
+  private constructor(readonly discord: FakeDiscord, readonly proxy: FakeMjProxy, private o: WorldOptions) {}
+
+  static async start(o: WorldOptions = {}): Promise<World> {
+    const discord = await startFakeDiscord(o.discord);
+    const proxy = await startFakeMjProxy({ secret: PROXY_SECRET, stepMs: 120, ...o.proxy });
+    const world = new World(discord, proxy, o);
+    await world.startBot();
+    return world;
+  }
+
+  env(): Record<string, string> {
+    return {
+      DISCORD_TOKEN: BOT_TOKEN,
+      DISCORD_API_URL: this.discord.apiUrl,
+      DISCORD_GUILD_ID: this.discord.guild.id,
+      DISCORD_WAIT_GUILD_TIMEOUT_MS: '1000',
+      MJ_BASE_URL: this.proxy.url,
+      MJ_API_SECRET: PROXY_SECRET,
+      MJ_FLAVOR: this.o.proxy?.flavor ?? 'trueai',
+      MJ_AUTH_HEADER: this.o.proxy?.authStyle ?? 'mj-api-secret',
+      STORE_URL: `sqlite://${this.storeDir.dir}/store.sqlite`,
+      HTTP_PORT: '0',
+      LOG_LEVEL: 'debug',
+      POLL_INTERVAL_MS: '200',
+      ...this.o.env,
+    };
+  }
+
+  async startBot(extraEnv: Record<string, string> = {}): Promise<App> {
+    this.config = loadConfig({ ...this.env(), ...extraEnv });
+    const logger = pino({ level: 'debug' }, this.logs.stream);
+    this.app = await createApp(this.config, { logger, httpPort: 0, ...this.o.app });
+    await this.app.start();
+    return this.app;
+  }
+
+  async stopBot(): Promise<void> {
+    await this.app.stop();
+  }
+
+  async restart(extraEnv: Record<string, string> = {}): Promise<App> {
+    await this.stopBot();
+    return this.startBot(extraEnv);
+  }
+
+  async close(): Promise<void> {
+    await this.app?.stop().catch(() => undefined);
+    await this.discord.close();
+    await this.proxy.close();
+    this.storeDir.cleanup();
+  }
+}
