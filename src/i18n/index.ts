@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import i18next, { type i18n as I18nextInstance } from 'i18next';
 import type { Msg } from '../jobs/model.js';
 
@@ -8,8 +8,32 @@ export const DEFAULT_LOCALE: Locale = 'en-US';
 
 type Resources = Record<string, unknown>;
 
-function loadLocaleFile(locale: Locale): Resources {
-  return JSON.parse(readFileSync(new URL(`./locales/${locale}.json`, import.meta.url), 'utf8')) as Resources;
+/**
+ * A locale is a folder of JSON files (one per area of the bot: core, commands, tools…), merged into one tree.
+ * Two files defining the same key is a mistake and fails loudly.
+ */
+export function loadLocale(locale: Locale): Resources {
+  const dir = new URL(`./locales/${locale}/`, import.meta.url);
+  const merged: Resources = {};
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+    deepMerge(merged, JSON.parse(readFileSync(new URL(file, dir), 'utf8')) as Resources, `${locale}/${file}`);
+  }
+  return merged;
+}
+
+function deepMerge(into: Resources, from: Resources, source: string, path = ''): void {
+  for (const [k, v] of Object.entries(from)) {
+    const key = path ? `${path}.${k}` : k;
+    const existing = into[k];
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      if (existing !== undefined && (typeof existing !== 'object' || existing === null)) throw new Error(`locale key ${key} defined twice (${source})`);
+      into[k] ??= {};
+      deepMerge(into[k] as Resources, v as Resources, source, key);
+    } else {
+      if (existing !== undefined) throw new Error(`locale key ${key} defined twice (${source})`);
+      into[k] = v;
+    }
+  }
 }
 
 /** Map a Discord locale code (en-GB, zh-TW, …) to one we ship. */
@@ -36,7 +60,7 @@ export interface I18n {
 export async function createI18n(): Promise<I18n> {
   const instance: I18nextInstance = i18next.createInstance();
   const resources: Record<string, { translation: Resources }> = {};
-  for (const l of SUPPORTED_LOCALES) resources[l] = { translation: loadLocaleFile(l) };
+  for (const l of SUPPORTED_LOCALES) resources[l] = { translation: loadLocale(l) };
   await instance.init({
     resources,
     lng: DEFAULT_LOCALE,

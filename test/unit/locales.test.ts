@@ -1,12 +1,12 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createI18n } from '../../src/i18n/index.js';
+import { createI18n, loadLocale } from '../../src/i18n/index.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 
-function load(locale: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(join(root, 'src/i18n/locales', `${locale}.json`), 'utf8')) as Record<string, unknown>;
+function load(locale: 'en-US' | 'zh-CN'): Record<string, unknown> {
+  return loadLocale(locale);
 }
 
 function flatten(obj: Record<string, unknown>, prefix = ''): Map<string, string> {
@@ -34,6 +34,10 @@ const placeholders = (s: string) => [...s.matchAll(/\{\{(\w+)\}\}/g)].map((m) =>
 describe('locale files', () => {
   const en = flatten(load('en-US'));
   const zh = flatten(load('zh-CN'));
+
+  it('have the same files in en-US and zh-CN', () => {
+    expect(readdirSync(join(root, 'src/i18n/locales/zh-CN')).sort()).toEqual(readdirSync(join(root, 'src/i18n/locales/en-US')).sort());
+  });
 
   it('have the same keys in en-US and zh-CN', () => {
     expect([...zh.keys()].filter((k) => !en.has(k))).toEqual([]);
