@@ -3,7 +3,7 @@ import type { I18n } from '../i18n/index.js';
 import type { Job, MessageRef } from '../jobs/model.js';
 import { newId } from '../jobs/model.js';
 import type { MappedButton } from '../mj/buttons.js';
-import type { ButtonRecord, Repositories } from '../store/repositories.js';
+import { KeyedMutex, type ButtonRecord, type Repositories } from '../store/repositories.js';
 import { EditCoalescer } from './editCoalescer.js';
 import { DiscordCodes, discordCode, type MessagePayload, type Messenger } from './messenger.js';
 import type { DrawnButton, Renderer, ResultImage } from './renderer.js';
@@ -36,6 +36,7 @@ export class Delivery {
   readonly coalescer: EditCoalescer;
   private now: () => number;
   private finishing = new Map<string, Promise<void>>();
+  private redraws = new KeyedMutex();
 
   constructor(private d: DeliveryDeps) {
     this.now = d.now ?? Date.now;
@@ -133,8 +134,18 @@ export class Delivery {
     }
   }
 
-  /** Re-draw the buttons of a job's result messages (e.g. to show a pressed button as used). */
-  async redrawButtons(job: Job): Promise<void> {
+  /**
+   * Re-draw the buttons of a job's result messages (e.g. to show a pressed button as used).
+   * Serialised per job and drawn from the latest stored state, so concurrent presses never leave a stale drawing.
+   */
+  async redrawButtons(jobId: string): Promise<void> {
+    await this.redraws.run(jobId, async () => {
+      const job = await this.d.repos.jobs.get(jobId);
+      if (job) await this.redrawNow(job);
+    });
+  }
+
+  private async redrawNow(job: Job): Promise<void> {
     if (job.status !== 'succeeded') return;
     const rows = await this.drawButtons(job);
     const components = this.d.renderer.rows(rows, job.owner.locale);

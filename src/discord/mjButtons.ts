@@ -141,7 +141,7 @@ async function onButtonModal(i: ModalSubmitInteraction, key: string, ctx: Ctx): 
   const p = await resolvePress(i, key, ctx);
   await deferEphemeral(i);
   const input = await modalInput(i, p, ctx);
-  if (!(await ctx.services.repos.buttons.claim(`${key}:modal`, PRESS_WINDOW_MS))) throw new UserError('errors.alreadyPressed');
+  // no double-click guard here: each modal submit is one deliberate edit (Discord never sends one twice)
   const job = await startAction(i, ctx, p, input);
   const note = job.upstream.editNotApplied ? `\n${ctx.t('remix.editNotApplied')}` : '';
   await i.editReply({ content: acceptedReply(job, ctx) + note, allowedMentions: { parse: [] } });
@@ -271,12 +271,15 @@ function accepted(out: MjSubmitOutcome, fallbackId: string): SubmitResult {
 
 /** Draw the pressed button as used on the parent's result messages. */
 async function markUsed(parent: Job, upstreamCustomId: string, ctx: Ctx): Promise<void> {
-  const used = new Set(parent.usedButtons ?? []);
-  if (used.has(upstreamCustomId)) return;
-  used.add(upstreamCustomId);
-  parent.usedButtons = [...used];
-  await ctx.services.repos.jobs.save(parent, ctx.services.now());
-  await ctx.services.delivery.redrawButtons(parent);
+  if (parent.usedButtons?.includes(upstreamCustomId)) return;
+  const saved = await ctx.services.repos.jobs.update(
+    parent.id,
+    (j) => {
+      j.usedButtons = [...new Set([...(j.usedButtons ?? []), upstreamCustomId])];
+    },
+    ctx.services.now(),
+  );
+  if (saved) await ctx.services.delivery.redrawButtons(saved.id);
 }
 
 function remixChoiceRows(job: Job, ctx: Ctx) {

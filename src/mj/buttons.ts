@@ -82,6 +82,8 @@ interface Spec {
 }
 
 const E = {
+  /** upscale: distinct from the pan-up arrow so the two never look alike */
+  upscale: '⏫',
   up: '⬆️',
   wand: '🪄',
   brush: '🖌️',
@@ -133,7 +135,7 @@ function recognise(customId: string, proxyLabel: string): Spec | null {
     const variant = (m[1] ?? '').toLowerCase();
     const which = /subtle/.test(variant) ? 'subtle' : /creative/.test(variant) ? 'creative' : /_4x$/.test(variant) ? '4x' : /_2x$/.test(variant) ? '2x' : null;
     const hd = which ? HD[which] : undefined;
-    if (hd) return { kind: hd.kind, labelKey: hd.labelKey, label: hd.label, emoji: E.up, modal: 'never', group: GROUP.hdUpscale };
+    if (hd) return { kind: hd.kind, labelKey: hd.labelKey, label: hd.label, emoji: E.upscale, modal: 'never', group: GROUP.hdUpscale };
     return null;
   }
   if (/^MJ::JOB::low_variation::/i.test(id)) {

@@ -67,6 +67,19 @@ export class JobsRepo {
     return job;
   }
 
+  /**
+   * Read-modify-write a stored job without losing concurrent updates from this process
+   * (e.g. several buttons of one result pressed at once). Returns the saved job, or undefined if unknown.
+   */
+  async update(id: string, mutate: (job: Job) => void, now = Date.now()): Promise<Job | undefined> {
+    return this.mutex.run(`job:${id}`, async () => {
+      const job = await this.get(id);
+      if (!job) return undefined;
+      mutate(job);
+      return this.save(job, now);
+    });
+  }
+
   /** Record a new job in its owner's recent list (newest first). */
   async addToUser(job: Job): Promise<void> {
     const key = `recent:${job.owner.userId}`;

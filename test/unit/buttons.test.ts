@@ -36,11 +36,11 @@ const CATALOGUE: Row[] = [
   ...[1, 2, 3, 4].map((n): Row => ({ id: `MJ::JOB::variation::${n}::${H}`, proxyLabel: `V${n}`, kind: 'variation', index: n, labelKey: 'buttons.variation', label: `V${n}`, modal: 'remix', group: 1 })),
   // §7.3 upscaled image, every {ver}
   ...['v6', 'v6r1', 'v7'].flatMap((ver): Row[] => [
-    { id: `MJ::JOB::upsample_${ver}_2x_subtle::1::${H}::SOLO`, proxyLabel: 'Upscale (Subtle)', proxyEmoji: 'upscale_1', kind: 'upscale-subtle', labelKey: 'buttons.upscaleSubtle', label: 'Upscale (Subtle)', emoji: '⬆️', modal: 'never', group: 0 },
-    { id: `MJ::JOB::upsample_${ver}_2x_creative::1::${H}::SOLO`, proxyLabel: 'Upscale (Creative)', proxyEmoji: 'upscale_1', kind: 'upscale-creative', labelKey: 'buttons.upscaleCreative', label: 'Upscale (Creative)', emoji: '⬆️', modal: 'never', group: 0 },
+    { id: `MJ::JOB::upsample_${ver}_2x_subtle::1::${H}::SOLO`, proxyLabel: 'Upscale (Subtle)', proxyEmoji: 'upscale_1', kind: 'upscale-subtle', labelKey: 'buttons.upscaleSubtle', label: 'Upscale (Subtle)', emoji: '⏫', modal: 'never', group: 0 },
+    { id: `MJ::JOB::upsample_${ver}_2x_creative::1::${H}::SOLO`, proxyLabel: 'Upscale (Creative)', proxyEmoji: 'upscale_1', kind: 'upscale-creative', labelKey: 'buttons.upscaleCreative', label: 'Upscale (Creative)', emoji: '⏫', modal: 'never', group: 0 },
   ]),
-  { id: `MJ::JOB::upsample_v5_2x::1::${H}::SOLO`, proxyLabel: 'Upscale (2x)', kind: 'upscale-2x', labelKey: 'buttons.upscale2x', label: 'Upscale (2x)', emoji: '⬆️', modal: 'never', group: 0 },
-  { id: `MJ::JOB::upsample_v5_4x::1::${H}::SOLO`, proxyLabel: 'Upscale (4x)', kind: 'upscale-4x', labelKey: 'buttons.upscale4x', label: 'Upscale (4x)', emoji: '⬆️', modal: 'never', group: 0 },
+  { id: `MJ::JOB::upsample_v5_2x::1::${H}::SOLO`, proxyLabel: 'Upscale (2x)', kind: 'upscale-2x', labelKey: 'buttons.upscale2x', label: 'Upscale (2x)', emoji: '⏫', modal: 'never', group: 0 },
+  { id: `MJ::JOB::upsample_v5_4x::1::${H}::SOLO`, proxyLabel: 'Upscale (4x)', kind: 'upscale-4x', labelKey: 'buttons.upscale4x', label: 'Upscale (4x)', emoji: '⏫', modal: 'never', group: 0 },
   { id: `MJ::JOB::low_variation::1::${H}::SOLO`, proxyLabel: 'Vary (Subtle)', proxyEmoji: '🪄', kind: 'vary-subtle', labelKey: 'buttons.varySubtle', label: 'Vary (Subtle)', emoji: '🪄', modal: 'remix', group: 1 },
   { id: `MJ::JOB::high_variation::1::${H}::SOLO`, proxyLabel: 'Vary (Strong)', proxyEmoji: '🪄', kind: 'vary-strong', labelKey: 'buttons.varyStrong', label: 'Vary (Strong)', emoji: '🪄', modal: 'remix', group: 1 },
   { id: `MJ::Inpaint::1::${H}::SOLO`, proxyLabel: 'Vary (Region)', proxyEmoji: '🖌️', kind: 'vary-region', labelKey: 'buttons.varyRegion', label: 'Vary (Region)', emoji: '🖌️', modal: 'always', group: 1 },
