@@ -6,7 +6,7 @@ import type { MappedButton } from '../mj/buttons.js';
 import { KeyedMutex, type ButtonRecord, type Repositories } from '../store/repositories.js';
 import { EditCoalescer } from './editCoalescer.js';
 import { DiscordCodes, discordCode, type MessagePayload, type Messenger } from './messenger.js';
-import type { DrawnButton, Renderer, ResultImage } from './renderer.js';
+import { formatBytes, type DrawnButton, type Renderer, type ResultImage } from './renderer.js';
 
 export const BUTTON_PREFIX = 'mj:b:';
 
@@ -198,7 +198,7 @@ export class Delivery {
       return { image: { name: `${fileSlug(job.prompt)}_${job.id}.${img.ext}`, data: img.data, ...(img.contentType ? { contentType: img.contentType } : {}) } };
     } catch (err) {
       const e = err as { kind?: string; size?: number };
-      if (e.kind === 'too-large') return { imageLink: { url, bytes: e.size ?? job.attachmentLimit + 1 } };
+      if (e.kind === 'too-large') return { imageLink: { url, bytes: e.size ?? 0 } };
       this.d.logger.warn({ err, jobId: job.id }, 'result image could not be downloaded; posting the link');
       return { imageLink: { url, bytes: 0 } };
     }
@@ -221,7 +221,7 @@ export class Delivery {
       if (code === DiscordCodes.tooLarge || code === DiscordCodes.fileTooLarge) {
         const url = job.result?.imageUrl;
         const bytes = payload.files?.[0]?.data.length ?? 0;
-        const text = this.d.i18n.t(job.owner.locale, 'result.tooLargeForDiscord', { size: formatSize(bytes), limit: formatSize(job.attachmentLimit) });
+        const text = this.d.i18n.t(job.owner.locale, 'result.tooLargeForDiscord', { size: formatBytes(bytes), limit: formatBytes(job.attachmentLimit) });
         const { files: _files, ...rest } = payload;
         return this.postFinal(job, target, { ...rest, content: `${payload.content ?? ''}\n${text}${url ? `\n${url}` : ''}`.slice(0, 2000) });
       }
@@ -289,8 +289,4 @@ function fileSlug(prompt: string): string {
     .replace(/^_+|_+$/g, '')
     .slice(0, 40);
   return slug || 'image';
-}
-
-function formatSize(bytes: number): string {
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }

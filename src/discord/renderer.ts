@@ -72,7 +72,8 @@ export class Renderer {
     const lines: string[] = [];
     if (job.result?.text) lines.push(job.result.text);
     if (opts.imageLink) {
-      lines.push(this.i18n.t(l, 'result.tooLargeForDiscord', { size: formatMiB(opts.imageLink.bytes), limit: formatMiB(job.attachmentLimit) }));
+      const key = opts.imageLink.bytes > 0 ? 'result.tooLargeForDiscord' : 'result.linkOnly';
+      lines.push(this.i18n.t(l, key, { size: formatBytes(opts.imageLink.bytes), limit: formatBytes(job.attachmentLimit) }));
       lines.push(opts.imageLink.url);
     }
     if (opts.note) lines.push(opts.note);
@@ -119,6 +120,8 @@ function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-export function formatMiB(bytes: number): string {
+/** A file size as people read it: 512 KB, 10.0 MiB. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024 * 1024) return `${Math.max(1, Math.round(bytes / 1024))} KB`;
   return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }

@@ -35,11 +35,13 @@ export class UpstreamHttpError extends Error {
   readonly aborted: boolean;
   /** underlying error code, e.g. ECONNREFUSED, UND_ERR_SOCKET */
   readonly code: string | undefined;
+  /** 'too-large': the body's declared size, when the upstream said it */
+  readonly size: number | undefined;
 
   constructor(
     kind: UpstreamHttpErrorKind,
     message: string,
-    extra: { status?: number | undefined; circuitOpen?: boolean; timedOut?: boolean; aborted?: boolean; code?: string | undefined } = {},
+    extra: { status?: number | undefined; circuitOpen?: boolean; timedOut?: boolean; aborted?: boolean; code?: string | undefined; size?: number | undefined } = {},
   ) {
     super(message);
     this.name = 'UpstreamHttpError';
@@ -49,6 +51,7 @@ export class UpstreamHttpError extends Error {
     this.timedOut = extra.timedOut ?? false;
     this.aborted = extra.aborted ?? false;
     this.code = extra.code;
+    this.size = extra.size;
   }
 }
 
@@ -346,12 +349,24 @@ function withDeadline(ms: number, caller: AbortSignal | undefined): Deadline {
   };
 }
 
-class TooLarge extends Error {}
+class TooLarge extends Error {
+  constructor(message: string, readonly size: number | undefined) {
+    super(message);
+  }
+}
 
-async function readCapped(body: AsyncIterable<unknown> & { destroy(err?: Error): unknown }, maxBytes: number, contentLength: string | undefined): Promise<Buffer> {
+type Body = AsyncIterable<unknown> & { destroy(err?: Error): unknown; on?(event: 'error', fn: () => void): unknown };
+
+/** Stop reading a body we no longer want; its abort error has no one to go to, so it is swallowed here. */
+function discard(body: Body): void {
+  body.on?.('error', () => undefined);
+  body.destroy();
+}
+
+async function readCapped(body: Body, maxBytes: number, contentLength: string | undefined): Promise<Buffer> {
   if (contentLength !== undefined && Number(contentLength) > maxBytes) {
-    body.destroy();
-    throw new TooLarge(`body of ${contentLength} bytes exceeds the ${maxBytes}-byte limit`);
+    discard(body);
+    throw new TooLarge(`body of ${contentLength} bytes exceeds the ${maxBytes}-byte limit`, Number(contentLength));
   }
   const chunks: Buffer[] = [];
   let size = 0;
@@ -359,8 +374,8 @@ async function readCapped(body: AsyncIterable<unknown> & { destroy(err?: Error):
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
     size += buf.length;
     if (size > maxBytes) {
-      body.destroy();
-      throw new TooLarge(`body exceeds the ${maxBytes}-byte limit`);
+      discard(body);
+      throw new TooLarge(`body exceeds the ${maxBytes}-byte limit`, undefined);
     }
     chunks.push(buf);
   }
@@ -386,7 +401,7 @@ const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEO
 
 function toHttpError(e: unknown, deadline: Deadline, secrets: readonly string[]): UpstreamHttpError {
   if (e instanceof UpstreamHttpError) return e;
-  if (e instanceof TooLarge) return new UpstreamHttpError('too-large', e.message);
+  if (e instanceof TooLarge) return new UpstreamHttpError('too-large', e.message, { size: e.size });
   // an aborted signal rejects with its reason, which we set to an UpstreamHttpError; be defensive anyway
   if (deadline.callerAborted()) return new UpstreamHttpError('unreachable', 'request aborted by the caller', { aborted: true });
   if (deadline.timedOut()) return new UpstreamHttpError('unreachable', 'request timed out', { timedOut: true });
