@@ -92,9 +92,9 @@ export class Tracker {
 
   /** Start following a job (after submit, or on resume). */
   track(job: Job, pollNow = false): void {
-    this.tracked.set(job.id, { job, nextPollAt: pollNow ? this.now() : this.now() + this.o.pollIntervalMs });
+    this.tracked.set(job.id, { job, nextPollAt: pollNow ? this.now() : this.now() + this.interval });
     if (job.upstreamId) this.byUpstream.set(`${job.provider}:${job.upstreamId}`, job.id);
-    if (!this.stopped) this.schedule(pollNow ? 0 : this.o.pollIntervalMs);
+    if (!this.stopped) this.schedule(pollNow ? 0 : this.interval);
   }
 
   /** The job object the tracker holds (the live copy) */
