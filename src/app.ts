@@ -71,6 +71,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     defaultMode: config.mj.mode,
     notifyHookUrl,
     disabledButtonPatterns: config.mj.disabledButtons,
+    timeouts: { headersMs: config.jobs.upstreamTimeoutMs, bodyMs: config.jobs.upstreamTimeoutMs, totalMs: config.jobs.upstreamTimeoutMs },
     logger: logger.child({ upstream: 'mj' }),
   });
 

@@ -102,12 +102,14 @@ const envSchema = z.object({
   MJ_FLAVOR: oneOf(['trueai', 'plus', 'novicezk', 'task-form'] as const, 'trueai'),
   MJ_MODE: oneOf(['fast', 'relax', 'turbo'] as const),
   MJ_DISABLED_BUTTONS: patternList,
+  MJ_FACE_SWAP: oneOf(['on', 'off'] as const, 'on'),
 
   IMGOPEN_BASE_URL: optionalHttpUrl('https://api.zhiqite.com'),
   IMGOPEN_ACCESS_KEY_ID: optionalString,
   IMGOPEN_ACCESS_KEY_SECRET: optionalString,
   PICWISH_BASE_URL: optionalHttpUrl('https://techhk.aoscdn.com'),
   PICWISH_API_KEY: optionalString,
+  IMAGE_INGRESS_MODE: oneOf(['discord-url', 'rehost'] as const, 'discord-url'),
 
   STORE_URL: storeUrl,
   HTTP_PORT: intInRange(8080, 0, 65535),
@@ -119,6 +121,7 @@ const envSchema = z.object({
   WEBHOOK_SAFETY_POLL_MS: intInRange(60_000, 100, 3_600_000),
   JOB_TIMEOUT_MS: intInRange(30 * 60_000, 1000, 24 * 3_600_000),
   PROGRESS_EDIT_INTERVAL_MS: intInRange(3000, 100, 60_000),
+  UPSTREAM_TIMEOUT_MS: intInRange(30_000, 200, 300_000),
   BUTTON_ACCESS: oneOf(['owner', 'anyone', 'roles'] as const, 'owner'),
   BUTTON_ROLES: idList,
   DISCORD_WAIT_GUILD_TIMEOUT_MS: intInRange(15_000, 0, 120_000),
@@ -140,9 +143,13 @@ export interface Config {
     flavor: 'trueai' | 'plus' | 'novicezk' | 'task-form';
     mode: 'fast' | 'relax' | 'turbo' | undefined;
     disabledButtons: RegExp[];
+    /** offer the proxy's InsightFace swap as a /faceswap engine (MJ_FACE_SWAP, default on where the flavour has it) */
+    faceSwap: boolean;
   };
   imgOpen: { baseUrl: string; accessKeyId: string; accessKeySecret: string } | undefined;
   picwish: { baseUrl: string; apiKey: string } | undefined;
+  /** how Img Open gets input images: the fresh Discord attachment URL, or a short-lived URL of the bot's own under PUBLIC_URL */
+  imageIngress: 'discord-url' | 'rehost';
   storeUrl: string;
   http: { port: number; publicUrl: string | undefined };
   logLevel: string;
@@ -151,6 +158,8 @@ export interface Config {
     webhookSafetyPollMs: number;
     timeoutMs: number;
     progressEditIntervalMs: number;
+    /** the longest one upstream HTTP call may take */
+    upstreamTimeoutMs: number;
   };
   buttons: { access: 'owner' | 'anyone' | 'roles'; roles: string[] };
   /** every secret value, so logs and messages can be scrubbed of them */
@@ -192,6 +201,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (has('PICWISH_BASE_URL') && !has('PICWISH_API_KEY')) {
     problems.push('PICWISH_API_KEY is required when PICWISH_BASE_URL is set (or unset PICWISH_BASE_URL to disable inpaint and image tools)');
   }
+  if ((env.IMAGE_INGRESS_MODE ?? '').trim().toLowerCase() === 'rehost' && !has('PUBLIC_URL')) {
+    problems.push('PUBLIC_URL is required when IMAGE_INGRESS_MODE=rehost (Img Open downloads the images from this bot under that address)');
+  }
   if ((env.BUTTON_ACCESS ?? '').trim().toLowerCase() === 'roles' && !has('BUTTON_ROLES')) {
     problems.push('BUTTON_ROLES must list at least one role id when BUTTON_ACCESS=roles');
   }
@@ -211,9 +223,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       flavor: e.MJ_FLAVOR ?? 'trueai',
       mode: e.MJ_MODE,
       disabledButtons: e.MJ_DISABLED_BUTTONS,
+      faceSwap: (e.MJ_FACE_SWAP ?? 'on') === 'on',
     },
     imgOpen,
     picwish,
+    imageIngress: e.IMAGE_INGRESS_MODE ?? 'discord-url',
     storeUrl: e.STORE_URL,
     http: { port: e.HTTP_PORT, publicUrl: e.PUBLIC_URL },
     logLevel: e.LOG_LEVEL ?? 'info',
@@ -222,6 +236,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       webhookSafetyPollMs: e.WEBHOOK_SAFETY_POLL_MS,
       timeoutMs: e.JOB_TIMEOUT_MS,
       progressEditIntervalMs: e.PROGRESS_EDIT_INTERVAL_MS,
+      upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
     },
     buttons: { access: e.BUTTON_ACCESS ?? 'owner', roles: e.BUTTON_ROLES },
     secrets: [e.DISCORD_TOKEN, e.MJ_API_SECRET, e.IMGOPEN_ACCESS_KEY_ID, e.IMGOPEN_ACCESS_KEY_SECRET, e.PICWISH_API_KEY].filter(

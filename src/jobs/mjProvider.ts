@@ -64,6 +64,7 @@ export function describeMjError(err: unknown): Msg {
       case 'unreachable':
         return { key: 'errors.unreachable' };
       case 'bad-response':
+        return { key: 'errors.badResponse' };
       case 'failure':
         return { key: 'errors.upstreamFailed', params: { reason: sanitizeReason(err.details.description ?? err.message) } };
     }

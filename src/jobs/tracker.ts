@@ -241,7 +241,7 @@ export class Tracker {
       await this.o.providers.get(job.provider)?.abandon?.(job).catch(() => undefined);
     } else {
       job.status = 'failed';
-      job.error = { key: 'errors.timeout', params: { minutes: Math.round((job.deadlineAt - job.createdAt) / 60_000) } };
+      job.error = timeoutMessage(job.deadlineAt - job.createdAt);
     }
     job.finishedAt = this.now();
     await this.o.repos.jobs.save(job, this.now());
@@ -255,4 +255,9 @@ export class Tracker {
       .finally(() => this.finishing.delete(p));
     this.finishing.add(p);
   }
+}
+
+/** "took longer than 30 minutes" — in seconds when the limit is under a minute. */
+export function timeoutMessage(ms: number): { key: string; params: Record<string, number> } {
+  return ms >= 60_000 ? { key: 'errors.timeout', params: { minutes: Math.round(ms / 60_000) } } : { key: 'errors.timeoutSeconds', params: { seconds: Math.max(1, Math.round(ms / 1000)) } };
 }
