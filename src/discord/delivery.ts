@@ -9,6 +9,9 @@ import { DiscordCodes, discordCode, type MessagePayload, type Messenger } from '
 import { formatBytes, type DrawnButton, type Renderer, type ResultImage } from './renderer.js';
 
 export const BUTTON_PREFIX = 'mj:b:';
+const DM_RETRIES = 3;
+const DM_BACKOFF_MS = 1000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Downloads a result image (size-capped); throws an error with `kind: 'too-large'` and `size` past the cap. */
 export type ImageFetcher = (url: string, maxBytes: number) => Promise<{ data: Buffer; contentType?: string | undefined; ext: string }>;
@@ -180,7 +183,8 @@ export class Delivery {
             createdAt: this.now(),
           });
         }
-        return { button, customId: `${BUTTON_PREFIX}${key}`, used: used.has(button.customId) };
+        const prefix = button.route ? `mj:${button.route}:` : BUTTON_PREFIX;
+        return { button, customId: `${prefix}${key}`, used: used.has(button.customId) };
       }),
     );
     if (fresh.length > 0) {
@@ -211,7 +215,7 @@ export class Delivery {
       return { channelId: target.channelId, messageId: msg.id };
     } catch (err) {
       const code = discordCode(err);
-      if (target.dm && (code === DiscordCodes.cannotDm || code === DiscordCodes.dmTooFast)) {
+      if (target.dm && code === DiscordCodes.cannotDm) {
         await this.markDmClosed(job);
         if (job.delivery === 'both') return undefined; // the channel copy is posted anyway
         const note = this.d.i18n.t(job.owner.locale, 'delivery.dmClosedFallback');
@@ -248,14 +252,21 @@ export class Delivery {
     return [{ ...channel, note: 'delivery.dmClosedFallback' }];
   }
 
+  /** The user's DM channel. "Opening DMs too fast" (40003) is transient: back off and retry a few times. */
   private async openDm(job: Job): Promise<Target | undefined> {
-    try {
-      const id = await this.d.messenger.dmChannel(job.owner.userId);
-      return { channelId: id, dm: id !== job.owner.channelId };
-    } catch (err) {
-      this.d.logger.info({ jobId: job.id, code: discordCode(err) }, 'could not open a DM channel; delivering in the channel');
-      job.dmFallback = true;
-      return undefined;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const id = await this.d.messenger.dmChannel(job.owner.userId);
+        return { channelId: id, dm: id !== job.owner.channelId };
+      } catch (err) {
+        if (discordCode(err) === DiscordCodes.dmTooFast && attempt < DM_RETRIES) {
+          await sleep(DM_BACKOFF_MS * 2 ** attempt);
+          continue;
+        }
+        this.d.logger.info({ jobId: job.id, code: discordCode(err) }, 'could not open a DM channel; delivering in the channel');
+        job.dmFallback = true;
+        return undefined;
+      }
     }
   }
 

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { createApp, type App, type AppOptions } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
 import { startFakeDiscord, type FakeDiscord, type FakeDiscordOptions } from '../fakes/discord/index.js';
 import { startFakeMjProxy, type FakeMjProxy, type FakeMjProxyOptions } from '../fakes/mjProxy/index.js';
 import { tempDir } from './tmp.js';
@@ -72,7 +72,8 @@ export class World {
 
   async startBot(extraEnv: Record<string, string> = {}): Promise<App> {
     this.config = loadConfig({ ...this.env(), ...extraEnv });
-    const logger = pino({ level: 'debug' }, this.logs.stream);
+    // the product's own logger setup (redaction and secret scrubbing included), writing to memory
+    const logger = createLogger({ level: 'debug', secrets: this.config.secrets, destination: this.logs.stream, pretty: false });
     this.app = await createApp(this.config, { logger, httpPort: 0, ...this.o.app });
     await this.app.start();
     return this.app;
