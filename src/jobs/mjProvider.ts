@@ -129,7 +129,8 @@ export class MjProvider implements ProviderAdapter {
         return u;
       }
       case 'MODAL':
-        return { status: 'modal' };
+        // only jobs whose modal was already submitted are polled; the proxy keeps MODAL until the task starts (§6)
+        return { status: 'queued', progress: 0 };
       case 'CANCEL':
         return { status: 'cancelled', error: { key: 'errors.cancelled' } };
       case 'FAILURE': {

@@ -3,7 +3,9 @@ import { createApp, type App, type AppOptions } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { startFakeDiscord, type FakeDiscord, type FakeDiscordOptions } from '../fakes/discord/index.js';
+import { startFakeImgOpen, type FakeImgOpen, type FakeImgOpenOptions } from '../fakes/imgOpen/index.js';
 import { startFakeMjProxy, type FakeMjProxy, type FakeMjProxyOptions } from '../fakes/mjProxy/index.js';
+import { startFakePicwish, type FakePicwish, type FakePicwishOptions } from '../fakes/picwish/index.js';
 import { tempDir } from './tmp.js';
 
 export const BOT_TOKEN = 'fake-bot-token.for-tests-only.not-real';
@@ -12,6 +14,10 @@ export const PROXY_SECRET = 'fake-proxy-secret-for-tests';
 export interface WorldOptions {
   discord?: FakeDiscordOptions;
   proxy?: FakeMjProxyOptions;
+  /** also start a fake Img Open and configure the bot for it (IMGOPEN_*) */
+  imgOpen?: FakeImgOpenOptions | true;
+  /** also start a fake PicWish and configure the bot for it (PICWISH_*) */
+  picwish?: FakePicwishOptions | true;
   /** extra environment for the bot (tuning, flavour, PUBLIC_URL…) */
   env?: Record<string, string>;
   app?: AppOptions;
@@ -41,14 +47,26 @@ export class World {
   config!: Config;
   readonly logs = new LogCapture();
   private storeDir = tempDir('mj-relay-e2e-');
+  /** the fake Img Open, when WorldOptions.imgOpen was given */
+  imgOpen?: FakeImgOpen;
+  /** the fake PicWish, when WorldOptions.picwish was given */
+  picwish?: FakePicwish;
 
   private constructor(readonly discord: FakeDiscord, readonly proxy: FakeMjProxy, private o: WorldOptions) {}
 
   static async start(o: WorldOptions = {}): Promise<World> {
+    const world = await World.fakesOnly(o);
+    await world.startBot();
+    return world;
+  }
+
+  /** Only the fakes and the store directory: for tests that run the bot as a separate process (see botProcess.ts). */
+  static async fakesOnly(o: WorldOptions = {}): Promise<World> {
     const discord = await startFakeDiscord(o.discord);
     const proxy = await startFakeMjProxy({ secret: PROXY_SECRET, stepMs: 120, ...o.proxy });
     const world = new World(discord, proxy, o);
-    await world.startBot();
+    if (o.imgOpen) world.imgOpen = await startFakeImgOpen(o.imgOpen === true ? {} : o.imgOpen);
+    if (o.picwish) world.picwish = await startFakePicwish(o.picwish === true ? {} : o.picwish);
     return world;
   }
 
@@ -66,6 +84,10 @@ export class World {
       HTTP_PORT: '0',
       LOG_LEVEL: 'debug',
       POLL_INTERVAL_MS: '200',
+      ...(this.imgOpen
+        ? { IMGOPEN_BASE_URL: this.imgOpen.url, IMGOPEN_ACCESS_KEY_ID: this.imgOpen.opts.accessKeyId, IMGOPEN_ACCESS_KEY_SECRET: this.imgOpen.opts.accessKeySecret }
+        : {}),
+      ...(this.picwish ? { PICWISH_BASE_URL: this.picwish.url, PICWISH_API_KEY: this.picwish.opts.apiKeys[0] ?? '' } : {}),
       ...this.o.env,
     };
   }
@@ -89,9 +111,11 @@ export class World {
   }
 
   async close(): Promise<void> {
-    await this.app?.stop().catch(() => undefined);
+    if (this.app) await this.app.stop().catch(() => undefined);
     await this.discord.close();
     await this.proxy.close();
+    await this.imgOpen?.close();
+    await this.picwish?.close();
     this.storeDir.cleanup();
   }
 }

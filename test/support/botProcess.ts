@@ -1,0 +1,70 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * The bot as its own OS process, started exactly as `npm start` does (tsx src/main.ts), for tests that must
+ * kill it (-9) or signal it. Its JSON log lines are collected; every process is killed at the end of the test.
+ */
+export class BotProcess {
+  readonly lines: string[] = [];
+  private exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private constructor(readonly child: ChildProcess) {
+    let buf = '';
+    const onData = (chunk: Buffer) => {
+      buf += chunk.toString('utf8');
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        this.lines.push(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  static async start(env: Record<string, string>, opts: { readyTimeoutMs?: number } = {}): Promise<BotProcess> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const bot = new BotProcess(child);
+    await bot.waitForLog(/mj-relay is ready/, opts.readyTimeoutMs ?? 20_000);
+    return bot;
+  }
+
+  /** Wait for a log line matching the pattern (bounded). */
+  async waitForLog(pattern: RegExp, timeoutMs = 10_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = this.lines.find((l) => pattern.test(l));
+      if (line) return line;
+      if (this.child.exitCode !== null) throw new Error(`bot exited (${this.child.exitCode}) before logging ${pattern}:\n${this.lines.slice(-20).join('\n')}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; last lines:\n${this.lines.slice(-20).join('\n')}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    this.child.kill(signal);
+  }
+
+  /** Resolves when the process has exited (bounded; kills it -9 past the timeout). */
+  async exit(timeoutMs = 10_000): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }> {
+    const started = Date.now();
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    const r = await this.exited;
+    clearTimeout(timer);
+    return { ...r, ms: Date.now() - started };
+  }
+
+  async close(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGKILL');
+      await this.exited;
+    }
+  }
+}
