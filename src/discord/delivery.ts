@@ -39,6 +39,7 @@ export class Delivery {
   readonly coalescer: EditCoalescer;
   private now: () => number;
   private finishing = new Map<string, Promise<void>>();
+  private beginning = new Map<string, Promise<void>>();
   private redraws = new KeyedMutex();
 
   constructor(private d: DeliveryDeps) {
@@ -48,6 +49,13 @@ export class Delivery {
 
   /** Post the job's progress message where the user will look for it. Mutates job.messages; caller saves. */
   async begin(job: Job): Promise<void> {
+    const p = this.doBegin(job).finally(() => this.beginning.delete(job.id));
+    this.beginning.set(job.id, p);
+    return p;
+  }
+
+  private async doBegin(job: Job): Promise<void> {
+    if (job.deliveredAt || job.messages.progress) return;
     const payload = this.d.renderer.progress(job);
     const target = await this.primaryTarget(job);
     try {
@@ -101,6 +109,7 @@ export class Delivery {
 
   private async doFinish(job: Job): Promise<void> {
     if (job.deliveredAt) return;
+    await this.beginning.get(job.id); // a progress post still on its way must land before it is replaced
     const progress = job.messages.progress;
     if (progress) await this.coalescer.close(`${progress.channelId}:${progress.messageId}`);
 
@@ -159,6 +168,28 @@ export class Delivery {
     }
   }
 
+  /**
+   * Post a finished job again (`/job id`, like Midjourney's /show) with its live buttons. The image is taken
+   * from the bot's own earlier post when it still exists (the upstream's URL may have expired), else from the upstream.
+   */
+  async repost(job: Job, channelId: string): Promise<MessageRef> {
+    const rows = await this.drawButtons(job);
+    const imagePart = job.result?.imageUrl ? ((await this.ownImage(job)) ?? (await this.loadImage(job))) : {};
+    const msg = await this.d.messenger.send(channelId, this.d.renderer.result(job, { rows, ...imagePart, mention: false }));
+    const ref = { channelId, messageId: msg.id };
+    await this.d.repos.jobs.update(job.id, (j) => void j.messages.results.push(ref), this.now());
+    return ref;
+  }
+
+  private async ownImage(job: Job): Promise<{ image: ResultImage } | undefined> {
+    for (const ref of job.messages.results) {
+      const att = (await this.d.messenger.fetch(ref.channelId, ref.messageId).catch(() => undefined))?.attachments[0];
+      const img = att ? await this.d.fetchImage(att.url, job.attachmentLimit).catch(() => undefined) : undefined;
+      if (att && img) return { image: { name: att.filename, data: img.data, ...(img.contentType ? { contentType: img.contentType } : {}) } };
+    }
+    return undefined;
+  }
+
   /** Store a key for every drawn button (store first, Discord second) and build the rows. */
   private async drawButtons(job: Job): Promise<DrawnButton[][]> {
     const planned = this.d.planButtons(job);
@@ -181,6 +212,7 @@ export class Delivery {
             ownerId: job.owner.userId,
             guildId: job.owner.guildId,
             createdAt: this.now(),
+            ...(button.data ? { data: button.data } : {}),
           });
         }
         const prefix = button.route ? `mj:${button.route}:` : BUTTON_PREFIX;

@@ -21,6 +21,8 @@ export interface JobDraft {
   interaction?: Job['interaction'];
   attachmentLimit?: number | undefined;
   upstream?: Record<string, unknown> | undefined;
+  /** a provider's own deadline (ms after creation), used when shorter than the global job timeout */
+  timeoutMs?: number | undefined;
 }
 
 /** The part of delivery the job service drives. */
@@ -39,6 +41,8 @@ export interface JobServiceOptions {
   now?: () => number;
   /** turns a thrown submit error into a user message (provider-specific mapping lives with the provider) */
   describeError: (err: unknown) => Msg;
+  /** observes every job the upstream refused at submit (metrics) */
+  onSubmitFailed?: (job: Job) => void;
 }
 
 export class SubmitFailed extends Error {
@@ -80,7 +84,7 @@ export class JobService {
       attachmentLimit: draft.attachmentLimit ?? 10 * 1024 * 1024,
       createdAt: now,
       updatedAt: now,
-      deadlineAt: now + this.o.timeoutMs,
+      deadlineAt: now + Math.min(this.o.timeoutMs, draft.timeoutMs ?? Infinity),
       upstream: draft.upstream ?? {},
     };
     await this.o.repos.jobs.save(job, now);
@@ -109,6 +113,7 @@ export class JobService {
       job.deliveredAt = this.now(); // told in the interaction reply; nothing to post
       await this.o.repos.jobs.save(job, this.now());
       this.o.logger.info({ jobId: job.id, err, error: msg.key }, 'submit refused');
+      this.o.onSubmitFailed?.(job);
       throw new SubmitFailed(job, msg, err);
     }
     job.upstreamId = outcome.upstreamId;
@@ -123,9 +128,12 @@ export class JobService {
     job.status = 'queued';
     job.queuePosition = outcome.queuePosition;
     await this.o.repos.jobs.save(job, this.now()); // durable before Discord hears of it
-    await this.o.delivery.begin(job);
-    await this.o.repos.jobs.save(job, this.now());
     this.o.tracker.track(job);
+    // the progress message may wait behind a busy channel's rate limit: the user's "accepted" must not
+    void this.o.delivery
+      .begin(job)
+      .then(() => (job.messages.progress ? this.o.repos.jobs.save(job, this.now()) : undefined))
+      .catch((err) => this.o.logger.warn({ err, jobId: job.id }, 'could not post the progress message'));
     return job;
   }
 
