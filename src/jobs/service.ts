@@ -87,6 +87,7 @@ export class JobService {
       deadlineAt: now + Math.min(this.o.timeoutMs, draft.timeoutMs ?? Infinity),
       upstream: draft.upstream ?? {},
     };
+    await this.o.tracker.claim(job.id); // ours from the start (several processes may share the store)
     await this.o.repos.jobs.save(job, now);
     await this.o.repos.jobs.addToUser(job);
     return this.submitAndTrack(job, submit);

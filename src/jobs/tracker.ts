@@ -9,6 +9,25 @@ export interface JobSink {
   finish(job: Job): Promise<void>;
 }
 
+/**
+ * Who polls and delivers a job when several bot processes share one store: the process that holds the job's lease.
+ * The default (one process) owns everything.
+ */
+export interface JobOwnership {
+  /** try to take (or keep) a job; false when another live process holds it */
+  claim(jobId: string): Promise<boolean>;
+  /** extend the leases of the jobs this process holds */
+  renew(jobIds: string[]): Promise<void>;
+  /** give a job up (it is finished and delivered) */
+  release(jobId: string): Promise<void>;
+}
+
+export const SOLE_OWNER: JobOwnership = {
+  claim: async () => true,
+  renew: async () => undefined,
+  release: async () => undefined,
+};
+
 export interface TrackerOptions {
   repos: Repositories;
   providers: ProviderRegistry;
@@ -18,9 +37,15 @@ export interface TrackerOptions {
   pollIntervalMs: number;
   /** when set, callbacks drive updates and each job is polled only this often as a safety net (webhook mode) */
   safetyPollMs?: number | undefined;
+  /** the providers whose updates arrive by callback: only they slow down to safetyPollMs in webhook mode (default: all) */
+  callbackProviders?: ReadonlySet<Provider> | undefined;
   now?: () => number;
   /** observes every applied update (metrics) */
   onUpdate?: (job: Job, update: JobUpdate) => void;
+  /** leases for running several processes on one store (default: this process owns every job) */
+  ownership?: JobOwnership | undefined;
+  /** how often leases are renewed and unowned jobs adopted (default 10 s) */
+  ownershipIntervalMs?: number | undefined;
 }
 
 interface Tracked {
@@ -42,6 +67,8 @@ export class Tracker {
   private ticking = false;
   private stopped = true;
   private finishing = new Set<Promise<void>>();
+  private ownershipTimer: NodeJS.Timeout | null = null;
+  private readonly ownership: JobOwnership;
   private readonly now: () => number;
   private readonly interval: number;
   readonly stats = { ticks: 0, polls: 0 };
@@ -49,10 +76,17 @@ export class Tracker {
   constructor(private o: TrackerOptions) {
     this.now = o.now ?? Date.now;
     this.interval = o.safetyPollMs ?? o.pollIntervalMs;
+    this.ownership = o.ownership ?? SOLE_OWNER;
   }
 
   get size(): number {
     return this.tracked.size;
+  }
+
+  /** how often a job of this provider is polled: the safety interval only where callbacks drive updates */
+  private intervalFor(provider: Provider): number {
+    const hooked = this.o.callbackProviders?.has(provider) ?? true;
+    return hooked ? this.interval : this.o.pollIntervalMs;
   }
 
   get webhookMode(): boolean {
@@ -68,6 +102,7 @@ export class Tracker {
     let delivered = 0;
     let lost = 0;
     for (const job of jobs) {
+      if (!(await this.ownership.claim(job.id))) continue; // another process has it
       if (isFinal(job)) {
         if (!job.deliveredAt) {
           this.deliver(job);
@@ -87,14 +122,21 @@ export class Tracker {
       }
     }
     this.schedule(0);
+    if (this.ownership !== SOLE_OWNER) this.startOwnershipLoop();
     return { resumed, delivered, lost };
+  }
+
+  /** Take a new job's lease before it is stored, so no other process adopts it meanwhile. */
+  async claim(jobId: string): Promise<boolean> {
+    return this.ownership.claim(jobId);
   }
 
   /** Start following a job (after submit, or on resume). */
   track(job: Job, pollNow = false): void {
-    this.tracked.set(job.id, { job, nextPollAt: pollNow ? this.now() : this.now() + this.interval });
+    const interval = this.intervalFor(job.provider);
+    this.tracked.set(job.id, { job, nextPollAt: pollNow ? this.now() : this.now() + interval });
     if (job.upstreamId) this.byUpstream.set(`${job.provider}:${job.upstreamId}`, job.id);
-    if (!this.stopped) this.schedule(pollNow ? 0 : this.interval);
+    if (!this.stopped) this.schedule(pollNow ? 0 : interval);
   }
 
   /** The job object the tracker holds (the live copy) */
@@ -121,6 +163,8 @@ export class Tracker {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.ownershipTimer) clearInterval(this.ownershipTimer);
+    this.ownershipTimer = null;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.timerAt = Infinity;
@@ -130,6 +174,30 @@ export class Tracker {
   /** Wait until all deliveries started so far are done (tests, shutdown). */
   async idle(): Promise<void> {
     await Promise.allSettled([...this.finishing]);
+  }
+
+  /** Renew this process's leases and adopt unfinished jobs that no live process holds (failover). */
+  private startOwnershipLoop(): void {
+    const every = this.o.ownershipIntervalMs ?? 10_000;
+    this.ownershipTimer = setInterval(() => void this.ownershipRound(), every);
+    this.ownershipTimer.unref?.();
+  }
+
+  private ownershipRound(): Promise<void> {
+    return (async () => {
+      await this.ownership.renew([...this.tracked.keys()]);
+      const ids = await this.o.repos.jobs.inflightIds();
+      const orphans = ids.filter((id) => !this.tracked.has(id));
+      if (orphans.length === 0) return;
+      for (const job of await this.o.repos.jobs.getMany(orphans)) {
+        if (this.stopped || this.tracked.has(job.id)) continue;
+        if (isFinal(job) && job.deliveredAt) continue;
+        if (!(await this.ownership.claim(job.id))) continue;
+        this.o.logger.info({ jobId: job.id }, 'adopted a job whose owner went away');
+        if (isFinal(job)) this.deliver(job);
+        else if (job.status !== 'submitting') this.track(job, true);
+      }
+    })().catch((err) => this.o.logger.warn({ err }, 'ownership round failed'));
   }
 
   private schedule(delayMs: number): void {
@@ -190,7 +258,7 @@ export class Tracker {
   private async pollProvider(provider: Provider, list: Tracked[]): Promise<void> {
     const adapter = this.o.providers.get(provider);
     const now = this.now();
-    for (const t of list) t.nextPollAt = now + this.interval;
+    for (const t of list) t.nextPollAt = now + this.intervalFor(provider);
     if (!adapter) return;
     let updates: Map<string, JobUpdate>;
     try {
@@ -251,6 +319,7 @@ export class Tracker {
   private deliver(job: Job): void {
     const p = this.o.sink
       .finish(job)
+      .then(() => (job.deliveredAt ? this.ownership.release(job.id) : undefined))
       .catch((err) => this.o.logger.error({ err, jobId: job.id }, 'delivery failed'))
       .finally(() => this.finishing.delete(p));
     this.finishing.add(p);
