@@ -8,6 +8,7 @@ RUN npm ci
 COPY tsconfig.json ./
 COPY src ./src
 COPY commands ./commands
+COPY scripts ./scripts
 RUN npx tsc --noEmit -p tsconfig.json --skipLibCheck || (echo "type check failed" && exit 1)
 RUN npm prune --omit=dev
 
@@ -21,10 +22,13 @@ COPY --from=build /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
 COPY src ./src
 COPY commands ./commands
+COPY scripts ./scripts
 RUN mkdir -p /app/data && chown -R node:node /app/data
 USER node
 VOLUME ["/app/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.HTTP_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
-CMD ["node", "node_modules/tsx/dist/cli.mjs", "src/main.ts"]
+# tsx as a loader in this one process: node is PID 1 and gets SIGTERM itself (clean shutdown in main.ts).
+# Setup check inside the container: docker compose run --rm bot npm run doctor
+CMD ["node", "--import", "tsx", "src/main.ts"]

@@ -1,5 +1,9 @@
 import type { Command } from '../src/discord/interactionKit.js';
+import { faceswap } from './faceswap.js';
 import { imagine } from './imagine.js';
+import { mjCommands } from './mjCommands.js';
+import { inpaint } from './inpaint.js';
+import { tools } from './tools.js';
 
 /** Every command the bot offers; each file holds one command's definition and handler. */
-export const allCommands: Command[] = [imagine as Command];
+export const allCommands: Command[] = [imagine as Command, faceswap as Command, inpaint as Command, tools as Command, ...mjCommands];

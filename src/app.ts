@@ -5,25 +5,40 @@ import type { Config } from './config.js';
 import { Delivery, type ImageFetcher } from './discord/delivery.js';
 import { Dispatcher } from './discord/dispatcher.js';
 import type { Command, ComponentRoute } from './discord/interactionKit.js';
+import { ChannelBudget } from './discord/channelBudget.js';
 import { Messenger } from './discord/messenger.js';
 import { mjButtonRoutes } from './discord/mjButtons.js';
+import { seedRoute } from './discord/seed.js';
+import { settingsRoute } from './discord/settingsPanel.js';
+import { isToolJob, planToolButtons, toolButtonRoutes } from './discord/toolButtons.js';
+import { swapEngines } from './discord/toolJobs.js';
 import { CommandLocalizer, registerCommands } from './discord/registry.js';
 import { Renderer } from './discord/renderer.js';
+import { MediaStore } from './http/mediaStore.js';
 import { HttpServer } from './http/server.js';
+import { gatewayConnected, healthReport } from './health.js';
 import { createI18n } from './i18n/index.js';
 import { sniffImage } from './images/sniff.js';
+import { describeImageToolError, ImgOpenProvider } from './jobs/imgOpenProvider.js';
 import { describeMjError, MjProvider } from './jobs/mjProvider.js';
+import { PicwishProvider } from './jobs/picwishProvider.js';
 import type { Provider } from './jobs/model.js';
 import type { ProviderAdapter } from './jobs/provider.js';
 import { JobService } from './jobs/service.js';
 import { Tracker } from './jobs/tracker.js';
 import { createLogger, type Logger } from './log.js';
-import { layoutButtons, mapButtons } from './mj/buttons.js';
+import { Metrics, circuitStates } from './metrics.js';
+import { planMjButtons } from './mj/resultButtons.js';
 import type { Services } from './services.js';
 import { openKvStore, type KvStore } from './store/keyvStore.js';
 import { createRepositories } from './store/repositories.js';
+import { RedisJobOwnership, renewIntervalFor } from './store/leases.js';
+import { NudgeRelay } from './store/nudgeRelay.js';
 import { downloadBytes } from './upstream/http.js';
+import { ImageToolError } from './upstream/imageToolError.js';
+import { ImgOpenClient } from './upstream/imgOpen.js';
 import { MjProxyClient } from './upstream/mjProxy.js';
+import { PicwishClient } from './upstream/picwish.js';
 
 /** Permissions the bot needs in a channel: View Channel, Send Messages, Send Messages in Threads, Embed Links, Attach Files, Read Message History. */
 export const REQUIRED_PERMISSIONS = (1n << 10n) | (1n << 11n) | (1n << 38n) | (1n << 14n) | (1n << 15n) | (1n << 16n);
@@ -46,6 +61,8 @@ export interface App {
   readonly client: Client;
   readonly dispatcher: Dispatcher;
   readonly http: HttpServer;
+  /** Prometheus instruments of this app (its own registry), served at /metrics */
+  readonly metrics: Metrics;
   /** the port the HTTP server listens on, after start */
   httpPort: number;
   start(): Promise<void>;
@@ -59,6 +76,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const i18n = await createI18n();
   const store: KvStore = await openKvStore(config.storeUrl, logger);
   const repos = createRepositories(store);
+  // one registry per app; gauges read their sources when /metrics is scraped. Add every upstream client to `upstreams`.
+  const upstreams: Record<string, { circuitState(): string }> = {};
+  const metrics: Metrics = new Metrics({ inFlightJobs: (): number => tracker.size, gatewayConnected: () => gatewayConnected(client), circuits: () => circuitStates(upstreams) });
 
   const hookSecret = await hookSecretFrom(repos.meta);
   const notifyHookUrl = config.http.publicUrl ? `${config.http.publicUrl}/hooks/mj/${hookSecret}` : undefined;
@@ -72,15 +92,28 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     notifyHookUrl,
     disabledButtonPatterns: config.mj.disabledButtons,
     timeouts: { headersMs: config.jobs.upstreamTimeoutMs, bodyMs: config.jobs.upstreamTimeoutMs, totalMs: config.jobs.upstreamTimeoutMs },
+    observer: (o) => metrics.upstream(o),
     logger: logger.child({ upstream: 'mj' }),
   });
+  upstreams['mj-proxy'] = mj;
+
+  // image tools: each upstream exists only when configured (its commands and buttons follow)
+  const imgOpen = config.imgOpen ? new ImgOpenClient({ ...config.imgOpen, observer: (o) => metrics.upstream(o), logger: logger.child({ upstream: 'imgopen' }) }) : undefined;
+  const picwish = config.picwish ? new PicwishClient({ ...config.picwish, observer: (o) => metrics.upstream(o), logger: logger.child({ upstream: 'picwish' }) }) : undefined;
+  const media = imgOpen && config.imageIngress === 'rehost' && config.http.publicUrl ? new MediaStore({ publicUrl: config.http.publicUrl }) : undefined;
+  if (imgOpen) upstreams.imgopen = imgOpen;
+  if (picwish) upstreams.picwish = picwish;
+  const toolCaps = () => ({ engines: swapEngines({ config, mj, imgOpen }), picwish: Boolean(picwish) });
 
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
     rest: { api: config.discord.apiUrl },
     waitGuildTimeout: config.discord.waitGuildTimeoutMs,
+    // SHARD_ID/SHARD_COUNT: this process runs one shard of several (undefined: all; ShardingManager's SHARDS env still applies)
+    shards: config.discord.shardIds,
+    shardCount: config.discord.shardCount,
   });
-  const messenger = new Messenger(client.rest);
+  const messenger = new Messenger(client.rest, new ChannelBudget({ perWindow: config.discord.channelWritesPer5s, windowMs: 5250 /* 5 s plus a margin for request latency */ }));
   const renderer = new Renderer(i18n);
 
   const fetchImage: ImageFetcher = async (url, maxBytes) => {
@@ -97,22 +130,39 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     i18n,
     logger: logger.child({ part: 'delivery' }),
     fetchImage,
-    planButtons: (job) => (job.provider === 'mj' ? layoutButtons(mapButtons(job.result?.buttons, { flavor: config.mj.flavor, disabled: config.mj.disabledButtons })) : []),
+    planButtons: (job) =>
+      isToolJob(job)
+        ? planToolButtons(job, toolCaps())
+        : job.provider === 'mj'
+          ? planMjButtons(job, { flavor: config.mj.flavor, disabled: config.mj.disabledButtons, seed: config.mj.flavor === 'trueai' || config.mj.flavor === 'plus' })
+          : [],
     progressIntervalMs: config.jobs.progressEditIntervalMs,
     now,
   });
 
   const providers = new Map<Provider, ProviderAdapter>([['mj', new MjProvider(mj, { flavor: config.mj.flavor, logger })]]);
+  if (imgOpen) {
+    // the contract's schedule (3 s, ×1.5, 15 s cap), scaled down when POLL_INTERVAL_MS is below its 3 s default
+    const f = Math.min(1, config.jobs.pollIntervalMs / 3000);
+    const schedule = { firstMs: 3000 * f, intervalMs: 3000 * f, maxMs: 15_000 * f };
+    providers.set('imgopen', new ImgOpenProvider(imgOpen, { logger: logger.child({ provider: 'imgopen' }), schedule }));
+  }
+  if (picwish) providers.set('picwish', new PicwishProvider(picwish, { logger: logger.child({ provider: 'picwish' }) }));
+  const ownership = store.redis ? new RedisJobOwnership(store.redis, { ttlMs: config.jobs.leaseTtlMs, logger: logger.child({ part: 'leases' }) }) : undefined;
   const tracker = new Tracker({
     repos,
     providers,
-    sink: delivery,
+    sink: metrics.countingSink(delivery),
     logger: logger.child({ part: 'tracker' }),
     pollIntervalMs: config.jobs.pollIntervalMs,
     safetyPollMs: notifyHookUrl ? config.jobs.webhookSafetyPollMs : undefined,
+    callbackProviders: new Set<Provider>(['mj']), // Img Open and PicWish are polled at POLL_INTERVAL_MS: they send no callbacks
     now,
+    // a Redis store may be shared by several processes: each in-flight job is polled and delivered by its lease holder
+    ownership,
+    ownershipIntervalMs: renewIntervalFor(config.jobs.leaseTtlMs),
   });
-  const jobs = new JobService({ repos, tracker, delivery, logger: logger.child({ part: 'jobs' }), timeoutMs: config.jobs.timeoutMs, now, describeError: describeMjError });
+  const jobs = new JobService({ repos, tracker, delivery, logger: logger.child({ part: 'jobs' }), timeoutMs: config.jobs.timeoutMs, now, describeError: (err) => (err instanceof ImageToolError ? describeImageToolError(err) : describeMjError(err)), onSubmitFailed: (job) => metrics.jobFinished(job, true) });
 
   const services: Services = {
     config,
@@ -121,6 +171,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     store,
     repos,
     mj,
+    imgOpen,
+    picwish,
+    media,
     jobs,
     tracker,
     delivery,
@@ -131,22 +184,29 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   };
 
   const commands = [...allCommands, ...(opts.commands ?? [])].filter((c) => c.enabled?.(services) ?? true);
-  const routes: ComponentRoute[] = [...mjButtonRoutes()];
-  const dispatcher = new Dispatcher(services, commands, routes);
+  const routes: ComponentRoute[] = [...mjButtonRoutes(), ...toolButtonRoutes(), seedRoute(), settingsRoute()];
+  const dispatcher = new Dispatcher(services, commands, routes, { handled: (name, outcome) => metrics.interaction(name, outcome), ack: (ms) => metrics.ack(ms) });
   client.on(Events.InteractionCreate, (interaction) => void dispatcher.handle(interaction));
   client.on(Events.Error, (err) => logger.error({ err }, 'discord client error'));
-  client.rest.on('rateLimited', (info) => logger.debug({ route: info.route, retryAfter: info.retryAfter, global: info.global }, 'discord rate limit'));
+  client.rest.on('rateLimited', (info) => {
+    metrics.rateLimited(info);
+    logger.debug({ route: info.route, retryAfter: info.retryAfter, global: info.global }, 'discord rate limit');
+  });
+  client.rest.on('response', (_req, res) => metrics.discordResponse(res));
 
+  // several processes: a callback for a job another process follows is passed on to it through Redis
+  const relay = store.redis ? await NudgeRelay.start(store.redis, (n) => void tracker.nudge(n.provider, n.upstreamId, n.final), logger.child({ part: 'nudges' })) : undefined;
   const http = new HttpServer({
     logger: logger.child({ part: 'http' }),
     hookSecret,
-    nudge: (provider, id) => tracker.nudge(provider, id),
-    health: async () => {
-      const storeOk = await store.check();
-      const gateway = client.ws.status === 0;
-      const upstream = mj.circuitState();
-      return { ok: storeOk && gateway, checks: { gateway, store: storeOk, upstream, inFlightJobs: tracker.size } };
+    nudge: (provider, id, final) => {
+      if (tracker.nudge(provider, id, final)) return true;
+      relay?.publish({ provider, upstreamId: id, final });
+      return false;
     },
+    media,
+    health: () => healthReport({ client, store, circuits: () => circuitStates(upstreams), inFlightJobs: () => tracker.size }),
+    metrics: () => metrics.render(),
   });
 
   let started = false;
@@ -155,6 +215,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     client,
     dispatcher,
     http,
+    metrics,
     httpPort: 0,
     async start() {
       const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
@@ -163,7 +224,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       started = true;
       const applicationId = client.application!.id;
       const loc = new CommandLocalizer(i18n);
-      const body: RESTPostAPIApplicationCommandsJSONBody[] = commands.map((c) => c.data(loc));
+      const body: RESTPostAPIApplicationCommandsJSONBody[] = commands.map((c) => c.data(loc, services));
       await registerCommands({ rest: client.rest, applicationId, guildId: config.discord.guildId, commands: body, meta: repos.meta, logger });
       const resumed = await tracker.start();
       app.httpPort = await http.listen(opts.httpPort ?? config.http.port);
@@ -172,9 +233,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
           user: client.user?.tag,
           commands: commands.map((c) => c.name),
           proxy: { flavor: config.mj.flavor, auth: config.mj.authStyle, callbacks: Boolean(notifyHookUrl) },
-          faceSwapImgOpen: Boolean(config.imgOpen),
-          inpaintPicwish: Boolean(config.picwish),
+          tools: toolProviders(toolCaps(), config.imageIngress),
           httpPort: app.httpPort,
+          shards: [...client.ws.shards.keys()],
+          leaseOwner: ownership?.owner ?? 'single process',
+          startupMs: Math.round(process.uptime() * 1000),
           ...resumed,
         },
         'mj-relay is ready',
@@ -187,19 +250,33 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     async stop() {
       dispatcher.drain();
       await tracker.stop();
+      await ownership?.releaseAll(); // the other processes adopt this one's jobs at once instead of after the lease TTL
       await delivery.coalescer.closeAll();
       await http.close().catch(() => undefined);
+      media?.clear();
+      await Promise.all([imgOpen?.close(), picwish?.close()].map((p) => p?.catch(() => undefined)));
       if (started) await client.destroy();
+      await relay?.close();
       await store.close();
     },
   };
   return app;
 }
 
-async function hookSecretFrom(meta: { get<T>(k: string): Promise<T | undefined>; set(k: string, v: unknown): Promise<void> }): Promise<string> {
-  const existing = await meta.get<string>('hook-secret');
-  if (existing) return existing;
-  const secret = randomBytes(24).toString('base64url');
-  await meta.set('hook-secret', secret);
-  return secret;
+/** Which upstream powers which feature, for the startup log (never a key). */
+function toolProviders(caps: { engines: string[]; picwish: boolean }, ingress: string): Record<string, string> {
+  const swap = [caps.engines.includes('v2') ? `Img Open V2/V1/multi-face (inputs by ${ingress})` : '', caps.engines.includes('proxy') ? 'proxy InsightFace' : ''].filter(Boolean);
+  const picwish = caps.picwish ? 'PicWish' : 'off (set PICWISH_API_KEY)';
+  return {
+    faceswap: swap.length > 0 ? swap.join(' + ') : 'off (set IMGOPEN_ACCESS_KEY_ID/_SECRET, or MJ_FACE_SWAP=on with a proxy that has InsightFace)',
+    inpaint: picwish,
+    removeBackground: picwish,
+    upscale: picwish,
+    restoreFace: picwish,
+  };
+}
+
+/** One secret for the callback URL, shared by every process on the store (created once, atomically on Redis). */
+async function hookSecretFrom(meta: { getOrCreate<T>(k: string, make: () => T): Promise<T> }): Promise<string> {
+  return meta.getOrCreate('hook-secret', () => randomBytes(24).toString('base64url'));
 }

@@ -52,6 +52,14 @@ const oneOf = <T extends string>(values: readonly [T, ...T[]], def?: T) =>
     })
     .transform((v) => v as T | undefined);
 
+const optionalInt = (max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
+    .refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) <= max), { message: `must be a whole number from 0 to ${max}` })
+    .transform((v) => (v === undefined ? undefined : Number(v)));
+
 const snowflake = z
   .string()
   .optional()
@@ -122,9 +130,15 @@ const envSchema = z.object({
   JOB_TIMEOUT_MS: intInRange(30 * 60_000, 1000, 24 * 3_600_000),
   PROGRESS_EDIT_INTERVAL_MS: intInRange(3000, 100, 60_000),
   UPSTREAM_TIMEOUT_MS: intInRange(30_000, 200, 300_000),
+  DISCORD_CHANNEL_WRITES_PER_5S: intInRange(5, 1, 1000),
   BUTTON_ACCESS: oneOf(['owner', 'anyone', 'roles'] as const, 'owner'),
   BUTTON_ROLES: idList,
   DISCORD_WAIT_GUILD_TIMEOUT_MS: intInRange(15_000, 0, 120_000),
+
+  // several processes (Redis store): one gateway shard per process, jobs shared through leases
+  SHARD_ID: optionalInt(4095),
+  SHARD_COUNT: intInRange(1, 1, 4096),
+  LEASE_TTL_MS: intInRange(30_000, 1000, 600_000),
 });
 
 export type RawEnv = z.input<typeof envSchema>;
@@ -135,6 +149,12 @@ export interface Config {
     guildId: string | undefined;
     apiUrl: string;
     waitGuildTimeoutMs: number;
+    /** message writes (posts and edits) the bot allows itself per channel per 5 s */
+    channelWritesPer5s: number;
+    /** the gateway shards this process runs (SHARD_ID), or undefined: all of them */
+    shardIds: number[] | undefined;
+    /** how many shards the bot has in all (SHARD_COUNT) */
+    shardCount: number;
   };
   mj: {
     baseUrl: string;
@@ -160,6 +180,8 @@ export interface Config {
     progressEditIntervalMs: number;
     /** the longest one upstream HTTP call may take */
     upstreamTimeoutMs: number;
+    /** Redis store: how long a process's lease on a job outlives the process (LEASE_TTL_MS) */
+    leaseTtlMs: number;
   };
   buttons: { access: 'owner' | 'anyone' | 'roles'; roles: string[] };
   /** every secret value, so logs and messages can be scrubbed of them */
@@ -207,6 +229,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if ((env.BUTTON_ACCESS ?? '').trim().toLowerCase() === 'roles' && !has('BUTTON_ROLES')) {
     problems.push('BUTTON_ROLES must list at least one role id when BUTTON_ACCESS=roles');
   }
+  if (has('SHARD_ID')) {
+    const id = Number((env.SHARD_ID ?? '').trim());
+    const count = has('SHARD_COUNT') ? Number((env.SHARD_COUNT ?? '').trim()) : 1;
+    if (!(id < count)) problems.push(`SHARD_ID must be below SHARD_COUNT (shards are numbered 0 to SHARD_COUNT-1; got ${env.SHARD_ID} of ${count})`);
+    else if (count > 1 && !/^rediss?:\/\//.test((env.STORE_URL ?? '').trim())) {
+      problems.push('STORE_URL must be redis://… when SHARD_ID is set: the processes of the other shards share jobs, buttons and settings through it');
+    }
+  }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
   const imgOpen =
@@ -215,7 +245,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       : undefined;
   const picwish = e.PICWISH_API_KEY ? { baseUrl: e.PICWISH_BASE_URL ?? 'https://techhk.aoscdn.com', apiKey: e.PICWISH_API_KEY } : undefined;
   return {
-    discord: { token: e.DISCORD_TOKEN, guildId: e.DISCORD_GUILD_ID, apiUrl: e.DISCORD_API_URL, waitGuildTimeoutMs: e.DISCORD_WAIT_GUILD_TIMEOUT_MS },
+    discord: {
+      token: e.DISCORD_TOKEN,
+      guildId: e.DISCORD_GUILD_ID,
+      apiUrl: e.DISCORD_API_URL,
+      waitGuildTimeoutMs: e.DISCORD_WAIT_GUILD_TIMEOUT_MS,
+      channelWritesPer5s: e.DISCORD_CHANNEL_WRITES_PER_5S,
+      shardIds: e.SHARD_ID === undefined ? undefined : [e.SHARD_ID],
+      shardCount: e.SHARD_COUNT,
+    },
     mj: {
       baseUrl: e.MJ_BASE_URL,
       secret: e.MJ_API_SECRET,
@@ -237,6 +275,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeoutMs: e.JOB_TIMEOUT_MS,
       progressEditIntervalMs: e.PROGRESS_EDIT_INTERVAL_MS,
       upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
+      leaseTtlMs: e.LEASE_TTL_MS,
     },
     buttons: { access: e.BUTTON_ACCESS ?? 'owner', roles: e.BUTTON_ROLES },
     secrets: [e.DISCORD_TOKEN, e.MJ_API_SECRET, e.IMGOPEN_ACCESS_KEY_ID, e.IMGOPEN_ACCESS_KEY_SECRET, e.PICWISH_API_KEY].filter(

@@ -8,7 +8,10 @@ import type { Tracker } from './jobs/tracker.js';
 import type { Logger } from './log.js';
 import type { KvStore } from './store/keyvStore.js';
 import type { Repositories } from './store/repositories.js';
+import type { MediaStore } from './http/mediaStore.js';
+import type { ImgOpenClient } from './upstream/imgOpen.js';
 import type { MjProxyClient } from './upstream/mjProxy.js';
+import type { PicwishClient } from './upstream/picwish.js';
 
 /** Everything a handler may use, passed in explicitly (no hidden globals). */
 export interface Services {
@@ -18,6 +21,12 @@ export interface Services {
   store: KvStore;
   repos: Repositories;
   mj: MjProxyClient;
+  /** Img Open (face swap V1/V2/multi-face); only when IMGOPEN_* is configured */
+  imgOpen?: ImgOpenClient | undefined;
+  /** PicWish (inpaint, background removal, upscale, face restore); only when PICWISH_API_KEY is configured */
+  picwish?: PicwishClient | undefined;
+  /** the bot's own short-lived image URLs for Img Open (IMAGE_INGRESS_MODE=rehost) */
+  media?: MediaStore | undefined;
   jobs: JobService;
   tracker: Tracker;
   delivery: Delivery;

@@ -41,10 +41,12 @@ export class Delivery {
   private finishing = new Map<string, Promise<void>>();
   private beginning = new Map<string, Promise<void>>();
   private redraws = new KeyedMutex();
+  private redrawQueued = new Set<string>();
 
   constructor(private d: DeliveryDeps) {
     this.now = d.now ?? Date.now;
-    this.coalescer = new EditCoalescer({ minIntervalMs: d.progressIntervalMs, channelGapMs: 1100, now: this.now });
+    // progress edits take a channel slot only when one is free now, leaving one for results
+    this.coalescer = new EditCoalescer({ minIntervalMs: d.progressIntervalMs, gate: (channel) => d.messenger.budget.tryReserveNow(channel, 1), now: this.now });
   }
 
   /** Post the job's progress message where the user will look for it. Mutates job.messages; caller saves. */
@@ -61,7 +63,6 @@ export class Delivery {
     try {
       const msg = await this.d.messenger.send(target.channelId, payload);
       job.messages.progress = { channelId: target.channelId, messageId: msg.id };
-      this.coalescer.noteChannelWrite(target.channelId);
     } catch (err) {
       if (target.dm && discordCode(err) === DiscordCodes.cannotDm) {
         await this.markDmClosed(job);
@@ -81,7 +82,7 @@ export class Delivery {
     const snapshot = this.d.renderer.progress(job);
     this.coalescer.offer(key, ref.channelId, this.d.renderer.progressKey(job), async () => {
       try {
-        await this.d.messenger.edit(ref.channelId, ref.messageId, snapshot);
+        await this.d.messenger.edit(ref.channelId, ref.messageId, snapshot, { reserved: true });
       } catch (err) {
         const code = discordCode(err);
         if (code === DiscordCodes.unknownMessage || code === DiscordCodes.unknownChannel || code === DiscordCodes.maxOldEdits) {
@@ -151,7 +152,11 @@ export class Delivery {
    * Serialised per job and drawn from the latest stored state, so concurrent presses never leave a stale drawing.
    */
   async redrawButtons(jobId: string): Promise<void> {
+    // one waiting redraw per job is enough: it reads the latest state when its turn comes
+    if (this.redrawQueued.has(jobId)) return;
+    this.redrawQueued.add(jobId);
     await this.redraws.run(jobId, async () => {
+      this.redrawQueued.delete(jobId);
       const job = await this.d.repos.jobs.get(jobId);
       if (job) await this.redrawNow(job);
     });
@@ -177,7 +182,14 @@ export class Delivery {
     const imagePart = job.result?.imageUrl ? ((await this.ownImage(job)) ?? (await this.loadImage(job))) : {};
     const msg = await this.d.messenger.send(channelId, this.d.renderer.result(job, { rows, ...imagePart, mention: false }));
     const ref = { channelId, messageId: msg.id };
-    await this.d.repos.jobs.update(job.id, (j) => void j.messages.results.push(ref), this.now());
+    // a result message like the first: later redraws (buttons marked used) reach it too
+    await this.d.repos.jobs.update(
+      job.id,
+      (j) => {
+        j.messages.results.push(ref);
+      },
+      this.now(),
+    );
     return ref;
   }
 
@@ -243,7 +255,6 @@ export class Delivery {
   private async postFinal(job: Job, target: Target, payload: MessagePayload): Promise<MessageRef | undefined> {
     try {
       const msg = await this.d.messenger.send(target.channelId, payload);
-      this.coalescer.noteChannelWrite(target.channelId);
       return { channelId: target.channelId, messageId: msg.id };
     } catch (err) {
       const code = discordCode(err);

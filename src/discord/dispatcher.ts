@@ -20,6 +20,17 @@ export interface DispatcherStats {
   failed: number;
 }
 
+/** How an interaction ended, for metrics. */
+export type InteractionOutcome = 'ok' | 'user_error' | 'error' | 'expired' | 'refused';
+
+/** Optional observers (metrics); they must not throw. */
+export interface DispatcherHooks {
+  /** every interaction, once, when its handling ends; `name` is a known command or `component:<prefix>` (else `unknown`) */
+  handled?(name: string, outcome: InteractionOutcome): void;
+  /** every acknowledgement latency recorded, in ms */
+  ack?(ms: number): void;
+}
+
 /**
  * The one entry point for interactions: commands by name, components by custom_id prefix.
  * Acknowledges first, runs the handler, and turns every error into a clear ephemeral message;
@@ -31,7 +42,7 @@ export class Dispatcher {
   readonly stats: DispatcherStats = { ackLatencies: [], handled: 0, failed: 0 };
   private draining = false;
 
-  constructor(private services: Services, commands: Command[], routes: ComponentRoute[]) {
+  constructor(private services: Services, commands: Command[], routes: ComponentRoute[], private hooks: DispatcherHooks = {}) {
     for (const c of commands) this.commands.set(c.name, c);
     for (const r of routes) this.routes.set(r.prefix, r);
   }
@@ -52,8 +63,10 @@ export class Dispatcher {
     const ctx = this.ctxFor(interaction);
     const log = this.services.logger;
     this.stats.handled++;
+    let outcome: InteractionOutcome = 'ok';
     try {
       if (this.draining && interaction.isRepliable()) {
+        outcome = 'refused';
         await replyEphemeral(interaction, ctx.t('errors.shuttingDown'));
         return;
       }
@@ -69,9 +82,11 @@ export class Dispatcher {
       }
     } catch (err) {
       this.stats.failed++;
+      outcome = err instanceof UserError ? 'user_error' : 'error';
       if (!(err instanceof UserError)) {
         const code = discordCode(err);
         if (code === DiscordCodes.unknownInteraction || code === DiscordCodes.invalidWebhookToken) {
+          outcome = 'expired';
           log.warn({ code, interactionId: interaction.id }, 'interaction expired before we could answer');
           return;
         }
@@ -80,6 +95,29 @@ export class Dispatcher {
       if (!interaction.isRepliable()) return;
       const text = err instanceof UserError ? ctx.t(err.key, err.params) : ctx.t('errors.internal');
       await replyEphemeral(interaction, text).catch((e) => log.debug({ err: e }, 'could not tell the user about an error'));
+    } finally {
+      this.observe(() => this.hooks.handled?.(this.metricName(interaction), outcome));
+    }
+  }
+
+  /** A bounded label for metrics: known command names and route prefixes only. */
+  private metricName(interaction: Interaction): string {
+    if (interaction.isCommand() || interaction.isAutocomplete()) {
+      const name = this.commands.has(interaction.commandName) ? interaction.commandName : 'unknown';
+      return interaction.isAutocomplete() ? `autocomplete:${name}` : name;
+    }
+    if (interaction.isMessageComponent() || interaction.isModalSubmit()) {
+      const prefix = parseCustomId(interaction.customId)?.prefix;
+      return prefix && this.routes.has(prefix) ? `component:${prefix}` : 'component:unknown';
+    }
+    return 'unknown';
+  }
+
+  private observe(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.services.logger.debug({ err }, 'metrics hook failed');
     }
   }
 
@@ -97,6 +135,7 @@ export class Dispatcher {
   recordAck(createdTimestamp: number): void {
     const ms = this.services.now() - createdTimestamp;
     this.stats.ackLatencies.push(ms);
+    this.observe(() => this.hooks.ack?.(ms));
     if (this.stats.ackLatencies.length > 1000) this.stats.ackLatencies.shift();
   }
 }

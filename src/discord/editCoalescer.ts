@@ -4,15 +4,16 @@
  * - A new frame replaces the pending one; intermediate frames are dropped.
  * - A message is edited at most once per `minIntervalMs`, never while its previous edit is in flight,
  *   and never with a frame identical to the last one sent.
- * - Edits in one channel are spaced by `channelGapMs` (Discord allows ~5 message writes per 5 s per channel),
- *   so many jobs in one channel share the budget instead of queueing in the REST layer.
+ * - Before an edit goes, `gate(channel)` must grant it (the channel's write budget, shared with final posts);
+ *   otherwise the frame waits and may be replaced, instead of queueing in the REST layer.
  * - `close()` drops what is pending and waits for the in-flight edit, so the final frame goes out next and last.
  *
  * Timers exist only while a frame is pending; an idle message costs nothing.
  */
 export interface CoalescerOptions {
   minIntervalMs: number;
-  channelGapMs?: number;
+  /** 0 = the edit may go now (and the slot is taken); else ms to wait before asking again. Default: always 0. */
+  gate?: (channelKey: string) => number;
   now?: () => number;
 }
 
@@ -28,15 +29,14 @@ interface Slot {
 
 export class EditCoalescer {
   private slots = new Map<string, Slot>();
-  private channelLast = new Map<string, number>();
   private readonly now: () => number;
-  private readonly channelGapMs: number;
+  private readonly gate: (channelKey: string) => number;
   /** frames sent and dropped, for metrics and the benchmark */
   readonly stats = { sent: 0, dropped: 0 };
 
   constructor(private opts: CoalescerOptions) {
     this.now = opts.now ?? Date.now;
-    this.channelGapMs = opts.channelGapMs ?? 1000;
+    this.gate = opts.gate ?? (() => 0);
   }
 
   /** Offer a progress frame for a message. `frameKey` identifies its content (identical frames are not re-sent). */
@@ -50,11 +50,6 @@ export class EditCoalescer {
     if (slot.pending) this.stats.dropped++;
     slot.pending = { frameKey, send };
     this.pump(messageKey, slot);
-  }
-
-  /** Record a write in a channel that did not go through the coalescer (a final result post), so progress edits yield to it. */
-  noteChannelWrite(channelKey: string): void {
-    this.channelLast.set(channelKey, this.now());
   }
 
   /** Stop editing a message (it was deleted, or the job is final): drop pending frames and wait for the in-flight edit. */
@@ -87,14 +82,14 @@ export class EditCoalescer {
       return;
     }
     const now = this.now();
-    const channelReady = (this.channelLast.get(slot.channel) ?? 0) + this.channelGapMs;
-    const readyAt = Math.max(slot.lastSentAt + this.opts.minIntervalMs, channelReady);
-    if (readyAt > now) {
+    const readyAt = slot.lastSentAt + this.opts.minIntervalMs;
+    const wait = readyAt > now ? readyAt - now : this.gate(slot.channel);
+    if (wait > 0) {
       if (!slot.timer) {
         slot.timer = setTimeout(() => {
           slot.timer = null;
           this.pump(messageKey, slot);
-        }, readyAt - now);
+        }, wait);
         slot.timer.unref?.();
       }
       return;
@@ -103,7 +98,6 @@ export class EditCoalescer {
     slot.pending = null;
     slot.lastSentAt = now;
     slot.lastFrameKey = frame.frameKey;
-    this.channelLast.set(slot.channel, now);
     this.stats.sent++;
     slot.inFlight = frame
       .send()

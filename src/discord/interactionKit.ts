@@ -38,8 +38,11 @@ export type CommandInteraction = ChatInputCommandInteraction | MessageContextMen
 
 /** A slash or context-menu command: its JSON definition and its handler, in one file under commands/. */
 export interface Command<I extends CommandInteraction = CommandInteraction> {
-  /** the JSON Discord registers; names and descriptions come from the locale files through the localizer */
-  data(loc: CommandLocalizer): RESTPostAPIApplicationCommandsJSONBody;
+  /**
+   * the JSON Discord registers; names and descriptions come from the locale files through the localizer.
+   * `services` (given at registration) lets a command offer only what is configured, e.g. engine choices.
+   */
+  data(loc: CommandLocalizer, services?: Services): RESTPostAPIApplicationCommandsJSONBody;
   /** the base (English, ASCII) name Discord routes on */
   name: string;
   /**

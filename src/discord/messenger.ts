@@ -1,4 +1,5 @@
 import type { REST, RawFile } from '@discordjs/rest';
+import { ChannelBudget } from './channelBudget.js';
 import { Routes, type APIActionRowComponent, type APIComponentInMessageActionRow, type APIEmbed, type APIMessage } from 'discord.js';
 
 /** A message as the renderer draws it: plain API JSON plus files, independent of where it is sent. */
@@ -67,15 +68,18 @@ export function toApiBody(p: MessagePayload): { body: Record<string, unknown>; f
 export class Messenger {
   private dmChannels = new Map<string, string>();
 
-  constructor(private rest: REST) {}
+  /** every write waits for a slot in its channel's budget (see ChannelBudget), unless the caller reserved one */
+  constructor(private rest: REST, readonly budget: ChannelBudget = new ChannelBudget()) {}
 
   async send(channelId: string, payload: MessagePayload): Promise<APIMessage> {
     const { body, files } = toApiBody(payload);
+    await this.budget.reserve(channelId);
     return (await this.rest.post(Routes.channelMessages(channelId), { body, files })) as APIMessage;
   }
 
-  async edit(channelId: string, messageId: string, payload: MessagePayload): Promise<APIMessage> {
+  async edit(channelId: string, messageId: string, payload: MessagePayload, opts: { reserved?: boolean } = {}): Promise<APIMessage> {
     const { body, files } = toApiBody(payload);
+    if (!opts.reserved) await this.budget.reserve(channelId);
     delete body.nonce;
     delete body.enforce_nonce;
     return (await this.rest.patch(Routes.channelMessage(channelId, messageId), { body, files })) as APIMessage;
@@ -83,9 +87,11 @@ export class Messenger {
 
   /** Edit only the components (e.g. mark a pressed button as used). */
   async editComponents(channelId: string, messageId: string, components: MessagePayload['components']): Promise<void> {
+    await this.budget.reserve(channelId);
     await this.rest.patch(Routes.channelMessage(channelId, messageId), { body: { components: components ?? [] } });
   }
 
+  /** Deletes have their own rate-limit bucket in Discord, so they do not spend the channel's write budget. */
   async delete(channelId: string, messageId: string): Promise<void> {
     await this.rest.delete(Routes.channelMessage(channelId, messageId));
   }

@@ -12,6 +12,7 @@ import { DEFAULT_MAX_IMAGE_BYTES } from './attachments.js';
 import { customId, deferEphemeral, replyEphemeral, UserError, type ComponentInteraction, type ComponentRoute, type Ctx } from './interactionKit.js';
 import { acceptedReply, jobOwner, pickDelivery } from './jobOptions.js';
 import { modal, MODAL_TEXT_MAX } from './modals.js';
+import { startPromptPick } from './promptPicks.js';
 
 /** A second press of the same button inside this window is a double click. */
 export const PRESS_WINDOW_MS = 5000;
@@ -120,7 +121,8 @@ function buttonModal(p: Pressed, key: string, ctx: Ctx) {
         },
         { id: 'prompt', label: ctx.t('modals.varyRegion.promptLabel'), value: prompt, required: false },
       ]);
-    case 'describe-pick': {
+    case 'describe-pick':
+    case 'shorten-pick': {
       const picked = p.record.data?.prompt ?? prompt;
       return modal(id, ctx.t('modals.describePick.title', { n: p.button.index ?? '' }), [{ id: 'prompt', label: ctx.t('modals.prompt.label'), value: picked }]);
     }
@@ -226,6 +228,12 @@ async function imageSize(job: Job, ctx: Ctx): Promise<{ width: number; height: n
 async function startAction(i: ButtonInteraction | ModalSubmitInteraction, ctx: Ctx, p: Pressed, input: ActionInput): Promise<Job> {
   const { services } = ctx;
   const { parent, record, button } = p;
+  // describe/shorten picks and "Imagine all" start fresh imagines (the bot's own; see promptPicks)
+  const local = await startPromptPick(i, ctx, p, input);
+  if (local) {
+    await markUsed(parent, record.customId, ctx);
+    return local;
+  }
   const settings = await services.repos.users.settings(i.user.id);
   const hasInput = input.prompt !== undefined || input.maskBase64 !== undefined;
   let job: Job;
@@ -233,7 +241,7 @@ async function startAction(i: ButtonInteraction | ModalSubmitInteraction, ctx: C
     job = await services.jobs.run(
       {
         provider: 'mj',
-        kind: 'action',
+        kind: button.kind === 'describe-retry' ? 'describe' : button.kind === 'shorten-details' ? 'shorten' : 'action',
         parentJobId: parent.id,
         action: { customId: record.customId, kind: button.kind, index: button.index },
         prompt: input.prompt ?? parent.result?.finalPrompt ?? parent.prompt,

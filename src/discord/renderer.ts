@@ -4,6 +4,7 @@ import type { Job } from '../jobs/model.js';
 import type { MappedButton } from '../mj/buttons.js';
 import { formatResultContent, progressBar } from '../mj/content.js';
 import { promptForDisplay } from '../mj/prompts.js';
+import { describeText, shortenText } from '../mj/textResults.js';
 import type { MessagePayload } from './messenger.js';
 
 /**
@@ -70,7 +71,8 @@ export class Renderer {
   result(job: Job, opts: { rows: DrawnButton[][]; image?: ResultImage; imageLink?: { url: string; bytes: number }; note?: string; mention: boolean }): MessagePayload {
     const l = job.owner.locale;
     const lines: string[] = [];
-    if (job.result?.text) lines.push(job.result.text);
+    const text = this.resultText(job);
+    if (text) lines.push(text);
     if (opts.imageLink) {
       const key = opts.imageLink.bytes > 0 ? 'result.tooLargeForDiscord' : 'result.linkOnly';
       lines.push(this.i18n.t(l, key, { size: formatBytes(opts.imageLink.bytes), limit: formatBytes(job.attachmentLimit) }));
@@ -84,6 +86,15 @@ export class Renderer {
     };
     if (opts.image) payload.files = [{ name: opts.image.name, data: opts.image.data, ...(opts.image.contentType ? { contentType: opts.image.contentType } : {}), description: truncate(job.prompt, 1000) }];
     return payload;
+  }
+
+  /** Text results: describe's numbered prompts, shorten's analysis and candidates, else the text as is. */
+  private resultText(job: Job): string | undefined {
+    const text = job.result?.text;
+    if (!text) return undefined;
+    if (job.kind === 'describe') return describeText(text) ?? text;
+    if (job.kind === 'shorten') return shortenText(text, this.i18n.t(job.owner.locale, 'shorten.candidates')) ?? text;
+    return text;
   }
 
   failure(job: Job, opts: { mention: boolean; note?: string }): MessagePayload {

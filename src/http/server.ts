@@ -3,6 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.js';
 import type { Provider } from '../jobs/model.js';
+import { MEDIA_PATH, type MediaItem } from './mediaStore.js';
 
 export const HOOK_BODY_LIMIT = 256 * 1024;
 
@@ -10,14 +11,17 @@ export interface HttpDeps {
   logger: Logger;
   /** per-deployment secret that must appear in the callback path */
   hookSecret: string;
-  /** a callback names an upstream task: a hint to poll it soon (returns false for unknown tasks) */
-  nudge(provider: Provider, upstreamId: string): boolean;
+  /** a callback names an upstream task: a hint to poll it (soon, or at once when it claims to be over); false for unknown tasks */
+  nudge(provider: Provider, upstreamId: string, final: boolean): boolean;
   health(): Promise<{ ok: boolean; checks: Record<string, unknown> }>;
   metrics?(): Promise<{ contentType: string; body: string }>;
+  /** short-lived input images served to upstreams that only take URLs (IMAGE_INGRESS_MODE=rehost) */
+  media?: { get(name: string): MediaItem | undefined };
 }
 
 /**
  * The bot's own HTTP endpoint: upstream callbacks (`POST /hooks/<provider>/<secret>`), `/healthz`, `/metrics`.
+ * With IMAGE_INGRESS_MODE=rehost also `GET /media/<token>`: input images for Img Open, short-lived and unguessable.
  * Callbacks are hints only: the body is never trusted (the task is re-fetched before anything changes),
  * requests without the secret are refused, bodies are capped, and the answer is immediate.
  */
@@ -67,6 +71,13 @@ export class HttpServer {
       res.end(m.body);
       return;
     }
+    if ((req.method === 'GET' || req.method === 'HEAD') && this.d.media && url.pathname.startsWith(MEDIA_PATH)) {
+      const item = this.d.media.get(url.pathname.slice(MEDIA_PATH.length));
+      if (!item) return send(res, 404, { error: 'not found' });
+      res.writeHead(200, { 'content-type': item.contentType, 'content-length': item.bytes.length, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+      res.end(req.method === 'HEAD' ? undefined : item.bytes);
+      return;
+    }
     const hook = /^\/hooks\/(mj|imgopen|picwish)\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'POST' && hook) {
       await this.callback(req, res, hook[1] as Provider, hook[2]!);
@@ -88,14 +99,14 @@ export class HttpServer {
       send(res, 413, { error: 'too large' });
       return;
     }
-    const id = taskIdOf(body);
+    const hint = hintOf(body);
     // answer at once; whatever the body says is only a reason to look
     send(res, 200, { code: '200' });
-    if (!id) {
+    if (!hint) {
       this.stats.hooksRejected++;
       return;
     }
-    if (this.d.nudge(provider, id)) this.stats.hooksAccepted++;
+    if (this.d.nudge(provider, hint.id, hint.final)) this.stats.hooksAccepted++;
     else this.stats.hooksRejected++;
   }
 }
@@ -106,12 +117,16 @@ function sameSecret(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function taskIdOf(body: Buffer): string | undefined {
+/** The task a callback names, and whether it claims the task is over (decides how soon we look; never trusted). */
+function hintOf(body: Buffer): { id: string; final: boolean } | undefined {
   try {
     const json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
     const data = (json.data ?? {}) as Record<string, unknown>;
     const id = json.id ?? json.taskId ?? json.task_id ?? json.businessTaskId ?? data.task_id ?? data.businessTaskId;
-    return typeof id === 'string' || typeof id === 'number' ? String(id).slice(0, 100) : undefined;
+    if (typeof id !== 'string' && typeof id !== 'number') return undefined;
+    const status = String(json.status ?? data.status ?? data.state ?? '');
+    const final = /^(SUCCESS|FAILURE|CANCEL|1|-\d+)$/.test(status) || !status;
+    return { id: String(id).slice(0, 100), final };
   } catch {
     return undefined;
   }

@@ -96,6 +96,7 @@ export class JobService {
   /** Continue a job that waited in a modal: submit the user's input, then track it like any job. */
   async resume(job: Job, submit: (job: Job) => Promise<SubmitResult>): Promise<Job> {
     this.o.tracker.untrack(job.id);
+    await this.o.tracker.take(job.id); // the modal may have been opened while another process held the job
     job.status = 'submitting';
     job.deadlineAt = this.now() + this.o.timeoutMs;
     await this.o.repos.jobs.save(job, this.now());
@@ -113,6 +114,7 @@ export class JobService {
       job.finishedAt = this.now();
       job.deliveredAt = this.now(); // told in the interaction reply; nothing to post
       await this.o.repos.jobs.save(job, this.now());
+      await this.o.tracker.release(job.id).catch(() => undefined);
       this.o.logger.info({ jobId: job.id, err, error: msg.key }, 'submit refused');
       this.o.onSubmitFailed?.(job);
       throw new SubmitFailed(job, msg, err);

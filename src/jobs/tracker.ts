@@ -16,10 +16,12 @@ export interface JobSink {
 export interface JobOwnership {
   /** try to take (or keep) a job; false when another live process holds it */
   claim(jobId: string): Promise<boolean>;
-  /** extend the leases of the jobs this process holds */
-  renew(jobIds: string[]): Promise<void>;
+  /** extend the leases of the jobs this process holds; answers those it no longer holds (another process took them) */
+  renew(jobIds: string[]): Promise<string[] | void>;
   /** give a job up (it is finished and delivered) */
   release(jobId: string): Promise<void>;
+  /** take a job whoever holds it (a user acted on it in this process, e.g. submitted its modal) */
+  take?(jobId: string): Promise<void>;
 }
 
 export const SOLE_OWNER: JobOwnership = {
@@ -42,6 +44,8 @@ export interface TrackerOptions {
   now?: () => number;
   /** observes every applied update (metrics) */
   onUpdate?: (job: Job, update: JobUpdate) => void;
+  /** with callbacks: a progress-only callback refreshes a job at most this often (default 10 s); a final one at once */
+  callbackRefreshMs?: number | undefined;
   /** leases for running several processes on one store (default: this process owns every job) */
   ownership?: JobOwnership | undefined;
   /** how often leases are renewed and unowned jobs adopted (default 10 s) */
@@ -51,6 +55,7 @@ export interface TrackerOptions {
 interface Tracked {
   job: Job;
   nextPollAt: number;
+  lastPolledAt: number;
 }
 
 /**
@@ -68,6 +73,11 @@ export class Tracker {
   private stopped = true;
   private finishing = new Set<Promise<void>>();
   private ownershipTimer: NodeJS.Timeout | null = null;
+  /** jobs whose lease this process holds: tracked, being submitted, or being delivered (renewed, never adopted as orphans) */
+  private held = new Set<string>();
+  /** jobs whose delivery is running here (never adopted again meanwhile, even if their lease lapsed) */
+  private delivering = new Set<string>();
+  private ownershipBusy = false;
   private readonly ownership: JobOwnership;
   private readonly now: () => number;
   private readonly interval: number;
@@ -96,45 +106,68 @@ export class Tracker {
   /** Resume every unfinished job from the store; deliver finished-but-undelivered ones. */
   async start(): Promise<{ resumed: number; delivered: number; lost: number }> {
     this.stopped = false;
-    const ids = await this.o.repos.jobs.inflightIds();
-    const jobs = await this.o.repos.jobs.getMany(ids);
-    let resumed = 0;
-    let delivered = 0;
-    let lost = 0;
-    for (const job of jobs) {
-      if (!(await this.ownership.claim(job.id))) continue; // another process has it
-      if (isFinal(job)) {
-        if (!job.deliveredAt) {
-          this.deliver(job);
-          delivered++;
-        }
-      } else if (job.status === 'submitting') {
-        // the process stopped between asking the upstream and hearing back: we cannot know the task id
-        job.status = 'failed';
-        job.error = { key: 'errors.lostDuringRestart' };
-        job.finishedAt = this.now();
-        await this.o.repos.jobs.save(job, this.now());
-        this.deliver(job);
-        lost++;
-      } else {
-        this.track(job, true);
-        resumed++;
-      }
+    const counts = { resumed: 0, delivered: 0, lost: 0 };
+    for (const id of await this.o.repos.jobs.inflightIds()) {
+      const outcome = await this.adopt(id);
+      if (outcome) counts[outcome]++;
     }
     this.schedule(0);
     if (this.ownership !== SOLE_OWNER) this.startOwnershipLoop();
-    return { resumed, delivered, lost };
+    return counts;
+  }
+
+  /**
+   * Take over an unfinished job from the store (at start, or when its owner went away): claim its lease, then read
+   * it again — its owner may have delivered it just before letting go — and resume, deliver or fail it.
+   */
+  private async adopt(id: string): Promise<'resumed' | 'delivered' | 'lost' | undefined> {
+    if (!(await this.claim(id))) return undefined; // another process has it
+    const job = await this.o.repos.jobs.get(id);
+    if (!job || (isFinal(job) && job.deliveredAt)) {
+      await this.release(id);
+      return undefined;
+    }
+    if (isFinal(job)) {
+      this.deliver(job);
+      return 'delivered';
+    }
+    if (job.status === 'submitting') {
+      // the process stopped between asking the upstream and hearing back: we cannot know the task id
+      job.status = 'failed';
+      job.error = { key: 'errors.lostDuringRestart' };
+      job.finishedAt = this.now();
+      await this.o.repos.jobs.save(job, this.now());
+      this.deliver(job);
+      return 'lost';
+    }
+    this.track(job, true);
+    return 'resumed';
   }
 
   /** Take a new job's lease before it is stored, so no other process adopts it meanwhile. */
   async claim(jobId: string): Promise<boolean> {
-    return this.ownership.claim(jobId);
+    const ok = await this.ownership.claim(jobId);
+    if (ok) this.held.add(jobId);
+    return ok;
+  }
+
+  /** Make a job this process's whoever held it (a user's action on it arrived here). */
+  async take(jobId: string): Promise<void> {
+    if (this.ownership.take) await this.ownership.take(jobId);
+    else await this.ownership.claim(jobId);
+    this.held.add(jobId);
+  }
+
+  /** Give a job's lease up (it is over and nothing is left to deliver). */
+  async release(jobId: string): Promise<void> {
+    this.held.delete(jobId);
+    await this.ownership.release(jobId);
   }
 
   /** Start following a job (after submit, or on resume). */
   track(job: Job, pollNow = false): void {
     const interval = this.intervalFor(job.provider);
-    this.tracked.set(job.id, { job, nextPollAt: pollNow ? this.now() : this.now() + interval });
+    this.tracked.set(job.id, { job, nextPollAt: pollNow ? this.now() : onGrid(this.now(), interval), lastPolledAt: this.now() });
     if (job.upstreamId) this.byUpstream.set(`${job.provider}:${job.upstreamId}`, job.id);
     if (!this.stopped) this.schedule(pollNow ? 0 : interval);
   }
@@ -152,12 +185,26 @@ export class Tracker {
     if (t.job.upstreamId) this.byUpstream.delete(`${t.job.provider}:${t.job.upstreamId}`);
   }
 
-  /** A hint (e.g. a webhook callback) that an upstream task changed: poll it soon. Unknown ids are ignored. */
-  nudge(provider: Provider, upstreamId: string): boolean {
+  /**
+   * A hint (a webhook callback) that an upstream task changed. Unknown ids are ignored. The task is re-fetched,
+   * never trusted: at once (batched over 25 ms) when the callback claims the task is over, else at the next
+   * refresh (`callbackRefreshMs`), so a stream of progress callbacks costs a few batched polls, not one each.
+   */
+  nudge(provider: Provider, upstreamId: string, final = true): boolean {
     const jobId = this.byUpstream.get(`${provider}:${upstreamId}`);
-    if (!jobId || !this.tracked.has(jobId)) return false;
-    this.nudged.add(jobId);
-    this.schedule(25); // gather a burst of callbacks into one batched poll
+    const t = jobId ? this.tracked.get(jobId) : undefined;
+    if (!jobId || !t) return false;
+    if (final) {
+      this.nudged.add(jobId);
+      this.schedule(25);
+    } else {
+      const every = this.o.callbackRefreshMs ?? 10_000;
+      const refreshAt = Math.max(onGrid(this.now(), every, 0), onGrid(t.lastPolledAt, every));
+      if (refreshAt < t.nextPollAt) {
+        t.nextPollAt = refreshAt;
+        this.schedule(refreshAt - this.now());
+      }
+    }
     return true;
   }
 
@@ -184,20 +231,27 @@ export class Tracker {
   }
 
   private ownershipRound(): Promise<void> {
+    if (this.ownershipBusy) return Promise.resolve(); // the store is slow: do not pile rounds up
+    this.ownershipBusy = true;
     return (async () => {
-      await this.ownership.renew([...this.tracked.keys()]);
-      const ids = await this.o.repos.jobs.inflightIds();
-      const orphans = ids.filter((id) => !this.tracked.has(id));
-      if (orphans.length === 0) return;
-      for (const job of await this.o.repos.jobs.getMany(orphans)) {
-        if (this.stopped || this.tracked.has(job.id)) continue;
-        if (isFinal(job) && job.deliveredAt) continue;
-        if (!(await this.ownership.claim(job.id))) continue;
-        this.o.logger.info({ jobId: job.id }, 'adopted a job whose owner went away');
-        if (isFinal(job)) this.deliver(job);
-        else if (job.status !== 'submitting') this.track(job, true);
+      const lost = (await this.ownership.renew([...this.held])) ?? [];
+      for (const id of lost) {
+        // another process holds it now (this one was cut off longer than the lease): stop following it
+        this.held.delete(id);
+        this.untrack(id);
       }
-    })().catch((err) => this.o.logger.warn({ err }, 'ownership round failed'));
+      const ids = await this.o.repos.jobs.inflightIds();
+      for (const id of ids) {
+        if (this.stopped) return;
+        if (this.held.has(id) || this.tracked.has(id) || this.delivering.has(id)) continue;
+        const outcome = await this.adopt(id);
+        if (outcome) this.o.logger.info({ jobId: id, outcome }, 'adopted a job whose owner went away');
+      }
+    })()
+      .catch((err) => this.o.logger.warn({ err }, 'ownership round failed'))
+      .finally(() => {
+        this.ownershipBusy = false;
+      });
   }
 
   private schedule(delayMs: number): void {
@@ -258,7 +312,11 @@ export class Tracker {
   private async pollProvider(provider: Provider, list: Tracked[]): Promise<void> {
     const adapter = this.o.providers.get(provider);
     const now = this.now();
-    for (const t of list) t.nextPollAt = now + this.intervalFor(provider);
+    const next = onGrid(now, this.intervalFor(provider));
+    for (const t of list) {
+      t.nextPollAt = next;
+      t.lastPolledAt = now;
+    }
     if (!adapter) return;
     let updates: Map<string, JobUpdate>;
     try {
@@ -317,13 +375,25 @@ export class Tracker {
   }
 
   private deliver(job: Job): void {
+    this.delivering.add(job.id);
     const p = this.o.sink
       .finish(job)
-      .then(() => (job.deliveredAt ? this.ownership.release(job.id) : undefined))
+      .then(() => (job.deliveredAt ? this.release(job.id) : undefined))
       .catch((err) => this.o.logger.error({ err, jobId: job.id }, 'delivery failed'))
-      .finally(() => this.finishing.delete(p));
+      .finally(() => {
+        this.finishing.delete(p);
+        this.delivering.delete(job.id);
+      });
     this.finishing.add(p);
   }
+}
+
+/**
+ * The first multiple of `interval` at least `min` ms after `now`. Due times on a shared grid make every job that
+ * is due in an interval go out in the same batched poll, instead of one small batch per job's own phase.
+ */
+export function onGrid(now: number, interval: number, min = interval / 2): number {
+  return Math.ceil((now + min) / interval) * interval;
 }
 
 /** "took longer than 30 minutes" — in seconds when the limit is under a minute. */

@@ -54,6 +54,10 @@ export interface MappedButton {
   modal: ModalRule;
   /** layout row hint: buttons with the same group share a row (see layoutButtons) */
   group: number;
+  /** the bot's own route prefix for buttons it adds itself (custom_id `mj:<route>:<key>`); default `b`, the upstream-button route */
+  route?: string;
+  /** what a bot-side button needs when pressed, stored with its key (e.g. the prompt a describe pick starts with) */
+  data?: Record<string, string>;
 }
 
 /** Row hints. Families never share a message, so their numbers may overlap. */

@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Keyv, type KeyvStoreAdapter } from 'keyv';
 import type { Logger } from '../log.js';
+import { keyvLocks, redisLocks, type Locks } from './locks.js';
+import { connectRedis, type RedisClient } from './redis.js';
 
 /**
  * Opens the key-value store behind STORE_URL. Each namespace gets its own Keyv and adapter:
@@ -15,12 +17,20 @@ export interface KvStore {
   entries<T>(name: string): AsyncGenerator<[string, T]>;
   /** write and read back a probe key: true when the store works */
   check(): Promise<boolean>;
+  /**
+   * Short exclusive holds (see locks.ts): atomic across processes on Redis (SET NX PX), within this process on
+   * SQLite/Postgres, which serve one bot process.
+   */
+  tryLock: Locks['tryLock'];
+  unlock: Locks['unlock'];
+  /** the raw Redis connection (Redis stores only): job leases between processes (leases.ts) */
+  readonly redis: RedisClient | undefined;
   close(): Promise<void>;
 }
 
 type AdapterFactory = () => Promise<KeyvStoreAdapter>;
 
-export async function openKvStore(url: string, logger: Logger): Promise<KvStore> {
+export async function openKvStore(url: string, logger: Logger, opts: { connectTimeoutMs?: number } = {}): Promise<KvStore> {
   const scheme = url.slice(0, url.indexOf('://'));
   let kind: KvStore['kind'];
   let factory: AdapterFactory;
@@ -65,12 +75,39 @@ export async function openKvStore(url: string, logger: Logger): Promise<KvStore>
     const first = adapters[0] as unknown as { query?: (sql: string) => Promise<unknown> };
     await first.query?.('PRAGMA journal_mode=WAL').catch(() => undefined);
   }
+  const redis =
+    kind === 'redis'
+      ? await connectRedis(url, logger, opts.connectTimeoutMs).catch(async (err: unknown) => {
+          for (const kv of spaces.values()) await kv.disconnect().catch(() => undefined);
+          throw err;
+        })
+      : undefined;
+  const locks = redis ? redisLocks(redis) : keyvLocks(namespace('locks'));
 
   return {
     kind,
     namespace,
+    redis,
+    tryLock: (name, ttlMs) => locks.tryLock(name, ttlMs),
+    unlock: (name, token) => locks.unlock(name, token),
     async *entries<T>(name: string): AsyncGenerator<[string, T]> {
       const kv = namespace(name);
+      if (redis) {
+        // keyv's own iterator SCANs 10 keys per round trip over the whole keyspace; this asks for 1000 at a time
+        // (the in-flight index is listed at start and every lease renewal). Keys are `<ns>::<ns>:<key>`.
+        const prefix = `${name}::${name}:`;
+        const seen = new Set<string>(); // SCAN may return a key twice
+        for await (const batch of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) {
+          const keys = batch.map((k) => String(k).slice(prefix.length)).filter((k) => !seen.has(k) && seen.add(k));
+          if (keys.length === 0) continue;
+          const values = (await kv.get(keys)) as (T | undefined)[];
+          for (const [i, key] of keys.entries()) {
+            const value = values[i];
+            if (value !== undefined) yield [key, value];
+          }
+        }
+        return;
+      }
       if (!kv.iterator) throw new Error(`the ${kind} store cannot list entries`);
       for await (const [key, value] of kv.iterator(undefined) as AsyncGenerator<[string, T]>) {
         yield [key.startsWith(`${name}:`) ? key.slice(name.length + 1) : key, value];
@@ -79,9 +116,13 @@ export async function openKvStore(url: string, logger: Logger): Promise<KvStore>
     async check() {
       try {
         const kv = namespace('meta');
-        const probe = `probe-${process.pid}-${Date.now()}`;
-        await kv.set('healthcheck', probe);
-        return (await kv.get('healthcheck')) === probe;
+        // a key of its own, short-lived: concurrent checks (another process, the doctor) must not overwrite it
+        const probe = `probe-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 10)}`;
+        const key = `healthcheck:${probe}`;
+        await kv.set(key, probe, 60_000);
+        const ok = (await kv.get(key)) === probe;
+        await kv.delete(key);
+        return ok;
       } catch {
         return false;
       }
@@ -90,6 +131,7 @@ export async function openKvStore(url: string, logger: Logger): Promise<KvStore>
       if (closed) return;
       closed = true;
       for (const kv of spaces.values()) await kv.disconnect().catch(() => undefined);
+      await redis?.close().catch(() => undefined);
     },
   };
 }

@@ -2,14 +2,24 @@ import type { Keyv } from 'keyv';
 import type { DeliveryMode, Job, Provider, SpeedMode } from '../jobs/model.js';
 import { isFinal } from '../jobs/model.js';
 import type { KvStore } from './keyvStore.js';
+import type { Locks } from './locks.js';
 
-/** Serialises async work per key inside this process (read-modify-write of index entries). */
+/** How long a cross-process record lock may be held (it expires if its holder dies) and waited for. */
+const RECORD_LOCK_MS = 10_000;
+
+/**
+ * Serialises async work per key inside this process (read-modify-write of index entries); given shared locks
+ * (a Redis store, several bot processes), also across processes.
+ */
 export class KeyedMutex {
   private tails = new Map<string, Promise<unknown>>();
 
+  constructor(private shared?: Locks) {}
+
   async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.tails.get(key) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
+    const guarded = this.shared ? () => this.acrossProcesses(key, fn) : fn;
+    const next = prev.then(guarded, guarded);
     const tail = next.catch(() => undefined);
     this.tails.set(key, tail);
     try {
@@ -18,9 +28,27 @@ export class KeyedMutex {
       if (this.tails.get(key) === tail) this.tails.delete(key);
     }
   }
+
+  /** Hold `record:<key>` in the store while fn runs; after RECORD_LOCK_MS of waiting (a dead holder's lock has expired by then) run anyway. */
+  private async acrossProcesses<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const shared = this.shared!;
+    const name = `record:${key}`;
+    const deadline = Date.now() + RECORD_LOCK_MS;
+    let token = await shared.tryLock(name, RECORD_LOCK_MS);
+    while (token === undefined && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10 + Math.random() * 20));
+      token = await shared.tryLock(name, RECORD_LOCK_MS);
+    }
+    try {
+      return await fn();
+    } finally {
+      if (token !== undefined) await shared.unlock(name, token).catch(() => undefined);
+    }
+  }
 }
 
 const RECENT_PER_USER = 25;
+const dayKey = (userId: string, at: number) => `today:${userId}:${new Date(at).toISOString().slice(0, 10)}`;
 const FINISHED_JOB_TTL_MS = 90 * 24 * 3600_000;
 
 /**
@@ -32,9 +60,10 @@ export class JobsRepo {
   private upstream: Keyv;
   private inflight: Keyv;
   private users: Keyv;
-  private mutex = new KeyedMutex();
+  private mutex: KeyedMutex;
 
   constructor(private store: KvStore) {
+    this.mutex = new KeyedMutex(store.redis ? store : undefined);
     this.jobs = store.namespace('jobs');
     this.upstream = store.namespace('upstream');
     this.inflight = store.namespace('inflight');
@@ -86,7 +115,14 @@ export class JobsRepo {
     await this.mutex.run(key, async () => {
       const list = ((await this.users.get(key)) as string[] | undefined) ?? [];
       await this.users.set(key, [job.id, ...list.filter((id) => id !== job.id)].slice(0, RECENT_PER_USER));
+      const day = dayKey(job.owner.userId, job.createdAt);
+      await this.users.set(day, (((await this.users.get(day)) as number | undefined) ?? 0) + 1, 2 * 24 * 3600_000);
     });
+  }
+
+  /** How many jobs the user started on this UTC day. */
+  async countToday(userId: string, now = Date.now()): Promise<number> {
+    return ((await this.users.get(dayKey(userId, now))) as number | undefined) ?? 0;
   }
 
   async recentForUser(userId: string, limit = 10): Promise<Job[]> {
@@ -121,12 +157,9 @@ export interface ButtonRecord {
 
 export class ButtonsRepo {
   private buttons: Keyv;
-  private locks: Keyv;
-  private pressing = new Map<string, number>();
 
-  constructor(store: KvStore) {
+  constructor(private store: KvStore) {
     this.buttons = store.namespace('buttons');
-    this.locks = store.namespace('locks');
   }
 
   async putMany(records: ButtonRecord[]): Promise<void> {
@@ -139,24 +172,16 @@ export class ButtonsRepo {
 
   /**
    * Claim a button for one press: false when the same button was pressed less than `windowMs` ago
-   * (double clicks, or a second process seeing the same press). The claim lives in the store so it survives restarts.
+   * (double clicks, or the same press reaching two processes). The claim lives in the store, so it holds across
+   * restarts, and on Redis it is one atomic SET NX PX, so two processes cannot both win it.
    */
-  async claim(key: string, windowMs: number, now = Date.now()): Promise<boolean> {
-    const local = this.pressing.get(key);
-    if (local !== undefined && now - local < windowMs) return false;
-    this.pressing.set(key, now);
-    if (this.pressing.size > 10_000) this.pressing.clear();
-    const lockKey = `press:${key}`;
-    const held = (await this.locks.get(lockKey)) as number | undefined;
-    if (held !== undefined && now - held < windowMs) return false;
-    await this.locks.set(lockKey, now, windowMs);
-    return true;
+  async claim(key: string, windowMs: number): Promise<boolean> {
+    return (await this.store.tryLock(`press:${key}`, windowMs)) !== undefined;
   }
 
   /** Let the button be pressed again at once (the press failed before anything was sent upstream). */
   async release(key: string): Promise<void> {
-    this.pressing.delete(key);
-    await this.locks.delete(`press:${key}`);
+    await this.store.unlock(`press:${key}`);
   }
 }
 
@@ -171,9 +196,10 @@ export interface UserSettings {
 
 export class UsersRepo {
   private users: Keyv;
-  private mutex = new KeyedMutex();
+  private mutex: KeyedMutex;
 
   constructor(store: KvStore) {
+    this.mutex = new KeyedMutex(store.redis ? store : undefined);
     this.users = store.namespace('users');
   }
 
@@ -192,9 +218,22 @@ export class UsersRepo {
 
 export class MetaRepo {
   private meta: Keyv;
+  private mutex: KeyedMutex;
 
   constructor(store: KvStore) {
     this.meta = store.namespace('meta');
+    this.mutex = new KeyedMutex(store.redis ? store : undefined);
+  }
+
+  /** The stored value, or `make()` stored now; processes starting together on one Redis all get the same value. */
+  async getOrCreate<T>(key: string, make: () => T): Promise<T> {
+    return this.mutex.run(`meta:${key}`, async () => {
+      const existing = (await this.meta.get(key)) as T | undefined;
+      if (existing !== undefined) return existing;
+      const value = make();
+      await this.meta.set(key, value);
+      return value;
+    });
   }
 
   async get<T>(key: string): Promise<T | undefined> {

@@ -92,7 +92,22 @@ export interface HttpClientOptions {
   breaker?: BreakerOptions | undefined;
   /** strings that must never appear in an error message (API keys, hook URLs) */
   secrets?: readonly string[] | undefined;
+  /** told about every attempt (metrics); must not throw */
+  observer?: HttpObserver | undefined;
 }
+
+/** One attempt as the observer sees it: never a URL, header or body. */
+export interface HttpObservation {
+  upstream: string;
+  method: HttpMethod;
+  /** the HTTP status, when an answer came */
+  status?: number | undefined;
+  /** why no usable answer came */
+  error?: 'unreachable' | 'timeout' | 'aborted' | 'circuit_open' | 'too_large' | 'bad_response' | 'invalid_request' | 'http_status' | undefined;
+  ms: number;
+}
+
+export type HttpObserver = (o: HttpObservation) => void;
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD';
 
@@ -149,9 +164,11 @@ export class HttpClient {
   private readonly secrets: readonly string[];
   private readonly log: Logger;
   private readonly name: string;
+  private readonly observer: HttpObserver | undefined;
 
   constructor(opts: HttpClientOptions) {
     this.name = opts.name;
+    this.observer = opts.observer;
     this.log = opts.logger;
     this.secrets = opts.secrets ?? [];
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...definedOnly(opts.timeouts ?? {}) };
@@ -203,9 +220,18 @@ export class HttpClient {
       return await this.breaker.execute(() => this.attempt(req));
     } catch (e) {
       if (e instanceof BrokenCircuitError) {
+        this.observe({ upstream: this.name, method: req.method, error: 'circuit_open', ms: 0 });
         throw new UpstreamHttpError('unreachable', `${this.name} is unavailable (circuit open after repeated failures)`, { circuitOpen: true });
       }
       throw e;
+    }
+  }
+
+  private observe(o: HttpObservation): void {
+    try {
+      this.observer?.(o);
+    } catch {
+      // metrics must never break a call
     }
   }
 
@@ -228,10 +254,12 @@ export class HttpClient {
       const bytes = await readCapped(res.body, req.maxBytes ?? this.maxBodyBytes, headerValue(res.headers['content-length']));
       const text = bytes.toString('utf8');
       this.log.debug({ upstream: this.name, method: req.method, path: stripQuery(path), status: res.statusCode, ms: Date.now() - started }, 'upstream call');
+      this.observe({ upstream: this.name, method: req.method, status: res.statusCode, ms: Date.now() - started });
       return { status: res.statusCode, headers: res.headers, text, json: parseJson(text) };
     } catch (e) {
       const err = toHttpError(e, deadline, this.secrets);
       this.log.debug({ upstream: this.name, method: req.method, path: stripQuery(path), kind: err.kind, code: err.code, ms: Date.now() - started }, 'upstream call failed');
+      this.observe({ upstream: this.name, method: req.method, error: observedError(err), ms: Date.now() - started });
       throw err;
     } finally {
       deadline.dispose();
@@ -425,6 +453,12 @@ function splitUrl(url: string, secrets: readonly string[]): { origin: string; pa
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UpstreamHttpError('invalid-request', `unsupported URL scheme ${u.protocol}`);
   return { origin: u.origin, path: `${u.pathname}${u.search}` };
+}
+
+function observedError(e: UpstreamHttpError): HttpObservation['error'] {
+  if (e.aborted) return 'aborted';
+  if (e.timedOut) return 'timeout';
+  return e.kind.replace('-', '_') as HttpObservation['error'];
 }
 
 function stripQuery(path: string): string {

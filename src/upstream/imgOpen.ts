@@ -7,7 +7,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log.js';
-import { HttpClient, type BreakerOptions, type CircuitStateName, type HttpResponse, type HttpTimeouts, type RetryOptions } from './http.js';
+import { HttpClient, type BreakerOptions, type CircuitStateName, type HttpObserver, type HttpResponse, type HttpTimeouts, type RetryOptions } from './http.js';
 import { ImageToolError, cleanVendorText, fromHttpError, parseRetryAfter, secretVariants, type ImageToolErrorKind } from './imageToolError.js';
 
 export const IMGOPEN_PREFIX = '/AIGCImgOpenServ/saas/tool/';
@@ -75,6 +75,8 @@ export interface ImgOpenClientOptions {
   timeouts?: HttpTimeouts | undefined;
   retry?: RetryOptions | undefined;
   breaker?: BreakerOptions | undefined;
+  /** told about every HTTP attempt (metrics) */
+  observer?: HttpObserver | undefined;
   logger: Logger;
 }
 
@@ -156,7 +158,7 @@ export class ImgOpenClient {
     this.statusMap = opts.statusMap ?? TOOL_STATUS_MAP;
     this.codeKinds = { ...DEFAULT_CODE_KINDS, ...opts.codeKinds };
     this.failurePatterns = opts.failurePatterns ?? DEFAULT_FAILURE_PATTERNS;
-    this.http = new HttpClient({ name: 'imgopen', logger: opts.logger, timeouts: opts.timeouts, retry: opts.retry, breaker: opts.breaker, secrets: this.secrets });
+    this.http = new HttpClient({ name: 'imgopen', logger: opts.logger, timeouts: opts.timeouts, retry: opts.retry, breaker: opts.breaker, secrets: this.secrets, observer: opts.observer });
   }
 
   circuitState(): CircuitStateName {

@@ -4,7 +4,7 @@
 // second job); task queries are retried with backoff. One circuit breaker guards the whole upstream.
 
 import { scrub, type Logger } from '../log.js';
-import { HttpClient, UpstreamHttpError, headerValue, type BreakerOptions, type CircuitStateName, type HttpResponse, type RetryOptions } from './http.js';
+import { HttpClient, UpstreamHttpError, headerValue, type BreakerOptions, type CircuitStateName, type HttpObserver, type HttpResponse, type RetryOptions } from './http.js';
 import {
   MjError,
   type MjActionRequest,
@@ -41,6 +41,8 @@ export interface MjClientOptions {
   retry?: RetryOptions | undefined;
   /** defaults: open after 5 consecutive unreachable/5xx, half-open after 15 s */
   breaker?: BreakerOptions | undefined;
+  /** told about every HTTP attempt (metrics) */
+  observer?: HttpObserver | undefined;
   logger: Logger;
 }
 
@@ -81,7 +83,7 @@ export class MjProxyClient {
     this.base = normaliseBase(opts.baseUrl);
     const s = opts.secret;
     this.secrets = [s, s && encodeURIComponent(s), opts.notifyHookUrl].filter((x): x is string => !!x && x.length >= 4);
-    this.http = new HttpClient({ name: 'mj-proxy', logger: opts.logger, timeouts: opts.timeouts, retry: opts.retry, breaker: opts.breaker, secrets: this.secrets });
+    this.http = new HttpClient({ name: 'mj-proxy', logger: opts.logger, timeouts: opts.timeouts, retry: opts.retry, breaker: opts.breaker, secrets: this.secrets, observer: opts.observer });
   }
 
   capabilities(): MjCapabilities {

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../log.js';
 import { sniffImage } from '../images/sniff.js';
-import { HttpClient, type BreakerOptions, type CircuitStateName, type HttpResponse, type HttpTimeouts } from './http.js';
+import { HttpClient, type BreakerOptions, type CircuitStateName, type HttpObserver, type HttpResponse, type HttpTimeouts } from './http.js';
 import { ImageToolError, cleanVendorText, fromHttpError, parseRetryAfter, secretVariants, type ImageToolErrorKind } from './imageToolError.js';
 import { RateLimiter, RateLimiterError, sharedRateLimiter } from './rateLimiter.js';
 
@@ -77,6 +77,8 @@ export interface PicwishClientOptions {
   retryAfterDefaultMs?: number | undefined;
   timeouts?: HttpTimeouts | undefined;
   breaker?: BreakerOptions | undefined;
+  /** told about every HTTP attempt (metrics) */
+  observer?: HttpObserver | undefined;
   logger: Logger;
 }
 
@@ -154,7 +156,7 @@ export class PicwishClient {
     const keyId = `picwish:${createHash('sha256').update(opts.apiKey).digest('hex').slice(0, 16)}`;
     this.limiter = opts.limiter ?? sharedRateLimiter(keyId, { ...windowFor(opts.qps ?? 2), marginMs: opts.qpsMarginMs, maxQueue: opts.maxQueue });
     // No HttpClient retries: every attempt must take a limiter slot, so retries happen here.
-    this.http = new HttpClient({ name: 'picwish', logger: opts.logger, timeouts: opts.timeouts, breaker: opts.breaker, retry: { retries: 0 }, secrets: this.secrets });
+    this.http = new HttpClient({ name: 'picwish', logger: opts.logger, timeouts: opts.timeouts, breaker: opts.breaker, retry: { retries: 0 }, secrets: this.secrets, observer: opts.observer });
   }
 
   circuitState(): CircuitStateName {

@@ -23,7 +23,7 @@ describe('webhook mode (notifyHook)', () => {
     await world?.close();
   });
 
-  it('passes a notifyHook with an unguessable secret and delivers through callbacks, re-fetching the task each time', async () => {
+  it('passes a notifyHook with an unguessable secret and delivers through callbacks, re-fetching (not trusting) the task', async () => {
     const { discord, proxy } = world;
     discord.slash({ name: 'imagine', options: { prompt: 'a comet over the sea' }, user: discord.alice });
     const result = await waitForResult(discord, discord.channel.id, { match: (m) => m.content.includes('comet'), timeoutMs: 10_000 });
@@ -33,10 +33,11 @@ describe('webhook mode (notifyHook)', () => {
     expect(hook).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/hooks/mj/[A-Za-z0-9_-]{24,}$`));
     hookUrl = hook;
     expect(proxy.notifications.filter((n) => n.httpStatus === 200).length).toBeGreaterThanOrEqual(3);
-    // each accepted callback led to a fetch of the task (the body itself is never trusted)
+    // the result came from a re-fetch of the task, not from the callback's body; progress callbacks are batched
+    // into slower refreshes, so there are fewer fetches than callbacks
     const fetches = proxy.requests.filter((r) => r.route.includes('list-by-condition') || r.route.includes('/fetch'));
-    expect(fetches.length).toBeGreaterThanOrEqual(2);
-    expect(fetches.length).toBeLessThanOrEqual(proxy.notifications.length + 2);
+    expect(fetches.length).toBeGreaterThanOrEqual(1);
+    expect(fetches.length).toBeLessThan(proxy.notifications.length);
   });
 
   it('ignores forged callbacks: no secret, a wrong secret, an unknown task, and a body that lies', async () => {

@@ -4,8 +4,9 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
- * The bot as its own OS process, started exactly as `npm start` does (tsx src/main.ts), for tests that must
- * kill it (-9) or signal it. Its JSON log lines are collected; every process is killed at the end of the test.
+ * The bot as its own OS process, for tests that must kill it (-9) or signal it, and for the benchmark.
+ * By default it runs the sources through tsx (always current); `compiled: true` runs the transpiled `dist/` with
+ * the same node flags as `npm start` (run `npm run build` first). Its JSON log lines are collected.
  */
 export class BotProcess {
   readonly lines: string[] = [];
@@ -25,8 +26,9 @@ export class BotProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
-  static async start(env: Record<string, string>, opts: { readyTimeoutMs?: number } = {}): Promise<BotProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  static async start(env: Record<string, string>, opts: { readyTimeoutMs?: number; compiled?: boolean } = {}): Promise<BotProcess> {
+    const args = opts.compiled ? ['--max-semi-space-size=2', '--enable-source-maps', 'dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts'];
+    const child = spawn(process.execPath, args, {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -18,6 +18,8 @@ export interface WorldOptions {
   imgOpen?: FakeImgOpenOptions | true;
   /** also start a fake PicWish and configure the bot for it (PICWISH_*) */
   picwish?: FakePicwishOptions | true;
+  /** the bot's STORE_URL (default: a SQLite file in a temporary directory), e.g. a test Redis (support/redis.ts) */
+  storeUrl?: string;
   /** extra environment for the bot (tuning, flavour, PUBLIC_URL…) */
   env?: Record<string, string>;
   app?: AppOptions;
@@ -80,10 +82,12 @@ export class World {
       MJ_API_SECRET: PROXY_SECRET,
       MJ_FLAVOR: this.o.proxy?.flavor ?? 'trueai',
       MJ_AUTH_HEADER: this.o.proxy?.authStyle ?? 'mj-api-secret',
-      STORE_URL: `sqlite://${this.storeDir.dir}/store.sqlite`,
+      STORE_URL: this.o.storeUrl ?? `sqlite://${this.storeDir.dir}/store.sqlite`,
       HTTP_PORT: '0',
       LOG_LEVEL: 'debug',
       POLL_INTERVAL_MS: '200',
+      // the real per-channel write budget only where the fake enforces Discord's limits; elsewhere tests stay fast
+      ...(this.o.discord?.rateLimits ? {} : { DISCORD_CHANNEL_WRITES_PER_5S: '200' }),
       ...(this.imgOpen
         ? { IMGOPEN_BASE_URL: this.imgOpen.url, IMGOPEN_ACCESS_KEY_ID: this.imgOpen.opts.accessKeyId, IMGOPEN_ACCESS_KEY_SECRET: this.imgOpen.opts.accessKeySecret }
         : {}),

@@ -75,4 +75,16 @@ describe('config', () => {
     expect(c.mj.disabledButtons.map((r) => r.source)).toEqual(['PromptAnalyzer', 'BOOKMARK']);
     expect(problems({ ...base, BUTTON_ACCESS: 'roles' })).toEqual(['BUTTON_ROLES must list at least one role id when BUTTON_ACCESS=roles']);
   });
+
+  it('runs every shard in one process by default; one shard per process only on a Redis store', () => {
+    expect(loadConfig(base).discord).toMatchObject({ shardIds: undefined, shardCount: 1 });
+    expect(loadConfig(base).jobs.leaseTtlMs).toBe(30_000);
+    const c = loadConfig({ ...base, STORE_URL: 'redis://redis:6379', SHARD_ID: '1', SHARD_COUNT: '2', LEASE_TTL_MS: '5000' });
+    expect(c.discord).toMatchObject({ shardIds: [1], shardCount: 2 });
+    expect(c.jobs.leaseTtlMs).toBe(5000);
+    expect(loadConfig({ ...base, SHARD_COUNT: '4' }).discord).toMatchObject({ shardIds: undefined, shardCount: 4 }); // all four here: any store
+    expect(problems({ ...base, STORE_URL: 'redis://redis:6379', SHARD_ID: '2', SHARD_COUNT: '2' })).toEqual([expect.stringMatching(/^SHARD_ID must be below SHARD_COUNT/)]);
+    expect(problems({ ...base, SHARD_ID: '0', SHARD_COUNT: '2' })).toEqual([expect.stringMatching(/^STORE_URL must be redis:\/\/… when SHARD_ID is set/)]);
+    expect(problems({ ...base, LEASE_TTL_MS: '10' })).toEqual([expect.stringMatching(/^LEASE_TTL_MS must be a whole number from 1000/)]);
+  });
 });

@@ -14,7 +14,7 @@ describe('EditCoalescer (latest-wins progress edits)', () => {
   }
 
   it('sends at most one edit per interval per message and keeps only the latest frame', async () => {
-    const c = new EditCoalescer({ minIntervalMs: 3000, channelGapMs: 0 });
+    const c = new EditCoalescer({ minIntervalMs: 3000, gate: () => 0 });
     const { sent, send } = recorder();
     c.offer('m1', 'c1', '10', send('10'));
     await vi.advanceTimersByTimeAsync(0);
@@ -29,7 +29,7 @@ describe('EditCoalescer (latest-wins progress edits)', () => {
   });
 
   it('does not resend an identical frame', async () => {
-    const c = new EditCoalescer({ minIntervalMs: 100, channelGapMs: 0 });
+    const c = new EditCoalescer({ minIntervalMs: 100, gate: () => 0 });
     const { sent, send } = recorder();
     c.offer('m1', 'c1', 'same', send('same'));
     await vi.advanceTimersByTimeAsync(500);
@@ -39,7 +39,7 @@ describe('EditCoalescer (latest-wins progress edits)', () => {
   });
 
   it('never has two edits of one message in flight', async () => {
-    const c = new EditCoalescer({ minIntervalMs: 10, channelGapMs: 0 });
+    const c = new EditCoalescer({ minIntervalMs: 10, gate: () => 0 });
     let inFlight = 0;
     let maxInFlight = 0;
     const slow = () => async () => {
@@ -56,17 +56,21 @@ describe('EditCoalescer (latest-wins progress edits)', () => {
     expect(maxInFlight).toBe(1);
   });
 
-  it('spaces edits of different messages in one channel by the channel gap', async () => {
-    const c = new EditCoalescer({ minIntervalMs: 3000, channelGapMs: 1000 });
+  it('waits for the gate (the channel budget) and sends only the latest frame once it opens', async () => {
+    let open = false;
+    const c = new EditCoalescer({ minIntervalMs: 0, gate: () => (open ? 0 : 500) });
     const { sent, send } = recorder();
-    for (let i = 0; i < 4; i++) c.offer(`m${i}`, 'c1', 'f', send(`m${i}`));
-    await vi.advanceTimersByTimeAsync(10_000);
-    expect(sent).toHaveLength(4);
-    for (let i = 1; i < sent.length; i++) expect(sent[i]!.at - sent[i - 1]!.at).toBeGreaterThanOrEqual(1000);
+    c.offer('m1', 'c1', 'a', send('a'));
+    c.offer('m1', 'c1', 'b', send('b'));
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(sent).toHaveLength(0);
+    open = true;
+    await vi.advanceTimersByTimeAsync(600);
+    expect(sent.map((s) => s.frame)).toEqual(['b']);
   });
 
   it('close() drops pending frames and waits for the in-flight edit, so the final frame goes out last', async () => {
-    const c = new EditCoalescer({ minIntervalMs: 3000, channelGapMs: 0 });
+    const c = new EditCoalescer({ minIntervalMs: 3000, gate: () => 0 });
     const order: string[] = [];
     c.offer('m1', 'c1', 'a', async () => {
       await new Promise((r) => setTimeout(r, 200));

@@ -2,7 +2,7 @@
 // offers the test-facing API (inject interactions, inspect messages and calls, inject faults).
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Gateway } from './gateway.js';
+import { Gateway, shardOf } from './gateway.js';
 import {
   basePayload,
   buildOptions,
@@ -291,6 +291,31 @@ export class FakeDiscord implements InteractionHost, RestHost {
 
   channelById(id: string): FakeChannel | undefined {
     return this.world.channels.get(id);
+  }
+
+  /**
+   * Another guild (the bot is a member, with the default bot role), announced by GUILD_CREATE to the session of its
+   * shard. `onShard: [id, count]` picks an id whose events Discord routes to that shard ((id >> 22) % count).
+   */
+  addGuild(opts: { name: string; owner?: FakeUser; locale?: string; onShard?: [number, number] }): FakeGuild {
+    const owner = opts.owner ?? this.owner;
+    const g = this.world.addGuild({ name: opts.name, ownerId: owner.id, ...(opts.locale ? { locale: opts.locale } : {}), ...(opts.onShard ? { id: this.idOnShard(...opts.onShard) } : {}) });
+    this.gateway.dispatch('GUILD_CREATE', this.world.apiGuild(g, { gateway: true, allMembers: false }), Intents.Guilds);
+    return g;
+  }
+
+  /** A fresh snowflake whose timestamp part maps to `shard` of `count` (at most count-1 ms ahead of now). */
+  private idOnShard(shard: number, count: number): string {
+    const base = BigInt(this.world.ids.next());
+    const ts = base >> 22n;
+    const n = BigInt(count);
+    const ahead = (BigInt(shard) - (ts % n) + n) % n;
+    return (((ts + ahead) << 22n) | (base & 0x3fffffn)).toString();
+  }
+
+  /** The shard (of `count`) a guild's events go to; DMs (null) go to shard 0. */
+  shardOf(guildId: string | null, count: number): number {
+    return shardOf(guildId, count);
   }
 
   /** A new user, by default also a member of the default guild (GUILD_MEMBER_ADD with the GuildMembers intent). */
@@ -696,7 +721,7 @@ export class FakeDiscord implements InteractionHost, RestHost {
       v: 10,
       user: { ...this.world.apiUser(this.botUser), verified: true, mfa_enabled: false, email: null },
       user_settings: {},
-      guilds: [...this.world.guilds.values()].map((g) => ({ id: g.id, unavailable: true })),
+      guilds: [...this.world.guilds.values()].filter((g) => shardOf(g.id, shard[1]) === shard[0]).map((g) => ({ id: g.id, unavailable: true })),
       presences: [],
       private_channels: [],
       relationships: [],

@@ -32,6 +32,21 @@ export interface GatewayHooks {
 }
 
 const REPLAY_BUFFER = 1000;
+
+/** Discord's shard formula: a guild's events go to shard (guild_id >> 22) % shard_count; DMs go to shard 0. */
+export function shardOf(guildId: string | null | undefined, shardCount: number): number {
+  if (!guildId || shardCount <= 1) return 0;
+  return Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
+}
+
+/** The guild a dispatch is about (guild_id, or the id of a GUILD_* event's guild object), if any. */
+function guildOfDispatch(t: string, d: unknown): string | undefined {
+  if (!d || typeof d !== 'object') return undefined;
+  const o = d as Record<string, unknown>;
+  if (typeof o['guild_id'] === 'string') return o['guild_id'];
+  if (/^GUILD_(CREATE|UPDATE|DELETE)$/.test(t) && typeof o['id'] === 'string') return o['id'];
+  return undefined;
+}
 /** Close codes after which Discord does not keep the session. */
 const SESSION_ENDING_CODES = new Set([4004, 4010, 4011, 4012, 4013, 4014]);
 
@@ -144,6 +159,10 @@ export class Gateway {
     // The same bot identifying again gives up its detached sessions.
     for (const [id, s] of this.sessions) if (s.token === token && !s.socket) this.sessions.delete(id);
     const shard = Array.isArray(d['shard']) && d['shard'].length === 2 ? (d['shard'] as [number, number]) : [0, 1];
+    if (!(Number(shard[1]) >= 1 && Number(shard[0]) >= 0 && Number(shard[0]) < Number(shard[1]))) {
+      ws.close(4010, 'Invalid shard.');
+      return;
+    }
     const session: GatewaySession = {
       id: randomBytes(16).toString('hex'),
       token,
@@ -156,9 +175,9 @@ export class Gateway {
     this.sessions.set(session.id, session);
     state.session = session;
     this.identifies++;
-    this.log(`IDENTIFY → session ${session.id} intents=${session.intents}`);
+    this.log(`IDENTIFY → session ${session.id} intents=${session.intents} shard=${session.shard.join('/')}`);
     this.sendDispatch(session, 'READY', this.hooks.ready(session));
-    for (const g of this.hooks.guildCreates(session)) this.sendDispatch(session, 'GUILD_CREATE', g);
+    for (const g of this.hooks.guildCreates(session)) if (this.routes(session, String(g['id']))) this.sendDispatch(session, 'GUILD_CREATE', g);
   }
 
   private resume(ws: WebSocket, state: { session: GatewaySession | null }, d: Record<string, unknown>): void {
@@ -187,14 +206,22 @@ export class Gateway {
     if (session.socket) this.send(session.socket, frame);
   }
 
+  /** Whether a session's shard receives the events of this guild (undefined/null: DMs, shard 0). */
+  routes(session: GatewaySession, guildId: string | null | undefined): boolean {
+    return shardOf(guildId, session.shard[1]) === session.shard[0];
+  }
+
   /**
    * Dispatches an event to every live session (attached or awaiting resume) whose intents
-   * include `intentBit` (undefined = no intent needed). Returns the number of sessions.
+   * include `intentBit` (undefined = no intent needed) and whose shard the event's guild maps to
+   * (one shard per guild, DMs to shard 0, as Discord routes them). Returns the number of sessions.
    */
   dispatch(t: string, d: unknown, intentBit?: number): number {
     let n = 0;
+    const guildId = guildOfDispatch(t, d);
     for (const s of this.sessions.values()) {
       if (intentBit !== undefined && (s.intents & intentBit) === 0) continue;
+      if (!this.routes(s, guildId)) continue;
       this.sendDispatch(s, t, d);
       n++;
     }

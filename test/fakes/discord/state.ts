@@ -107,8 +107,8 @@ export class World {
     return this.users.get(id);
   }
 
-  addGuild(opts: { name: string; ownerId: string; locale?: string }): FakeGuild {
-    const id = this.ids.next();
+  addGuild(opts: { name: string; ownerId: string; locale?: string; id?: string }): FakeGuild {
+    const id = opts.id ?? this.ids.next();
     const guild: FakeGuild = {
       id,
       name: opts.name,

@@ -1,0 +1,59 @@
+import { ApplicationCommandOptionType, ApplicationCommandType, type Attachment, type ChatInputCommandInteraction, type MessageContextMenuCommandInteraction } from 'discord.js';
+import { readImages } from '../src/discord/attachments.js';
+import { UserError, type Command, type Ctx } from '../src/discord/interactionKit.js';
+import { acceptedReply } from '../src/discord/jobOptions.js';
+import { jobChoices, jobOptionDefs, startMjJob } from '../src/discord/mjJobs.js';
+import { checkImageLink } from '../src/mj/links.js';
+
+/** /describe image | link [speed] [delivery] → the four prompts with buttons 1 2 3 4, 🔄 and Imagine all. */
+export const describe: Command<ChatInputCommandInteraction> = {
+  name: 'describe',
+  defer: 'ephemeral',
+  data: (loc) => ({
+    type: ApplicationCommandType.ChatInput,
+    ...loc.both('commands.describe', 'describe'),
+    contexts: [0, 1],
+    integration_types: [0],
+    options: [
+      { type: ApplicationCommandOptionType.Attachment, ...loc.both('commands.describe.options.image', 'image'), required: false },
+      { type: ApplicationCommandOptionType.String, ...loc.both('commands.describe.options.link', 'link'), required: false, max_length: 2000 },
+      ...jobOptionDefs(loc, ['speed', 'delivery']),
+    ],
+  }),
+
+  async run(interaction, ctx) {
+    await startDescribe(interaction, ctx, { image: interaction.options.getAttachment('image'), link: interaction.options.getString('link') });
+  },
+};
+
+/** Validate the image (by its bytes) or the link, submit the describe job, and tell the user it is on its way. */
+export async function startDescribe(
+  interaction: ChatInputCommandInteraction | MessageContextMenuCommandInteraction,
+  ctx: Ctx,
+  source: { image?: Attachment | null; link?: string | null },
+): Promise<void> {
+  const { services } = ctx;
+  const link = source.link?.trim() || undefined;
+  if (source.image && link) throw new UserError('describe.both');
+  if (!source.image && !link) throw new UserError('describe.nothing');
+
+  let request: { image?: string; link?: string };
+  let label: string;
+  if (source.image) {
+    const [img] = await readImages([source.image], ctx);
+    request = { image: img!.dataUrl };
+    label = img!.name;
+  } else {
+    const checked = checkImageLink(link!);
+    if (!checked.ok) throw new UserError(checked.key);
+    if (!services.mj.capabilities().describeLink) throw new UserError('describe.linkUnsupported');
+    request = { link: checked.url };
+    label = checked.url;
+  }
+
+  const choices = await jobChoices(interaction, ctx);
+  const job = await startMjJob(interaction, ctx, { kind: 'describe', prompt: label, ...choices }, (j) =>
+    services.mj.describe({ ...request, botType: choices.botType, mode: choices.mode, state: j.id }),
+  );
+  await interaction.editReply({ content: acceptedReply(job, ctx), allowedMentions: { parse: [] } });
+}

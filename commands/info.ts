@@ -1,0 +1,37 @@
+import { ApplicationCommandType, type ChatInputCommandInteraction } from 'discord.js';
+import { isFinal } from '../src/jobs/model.js';
+import type { Command } from '../src/discord/interactionKit.js';
+import { jobLine } from '../src/discord/jobLines.js';
+import { settingsSummary } from '../src/discord/settingsPanel.js';
+
+const SHOWN = 10;
+
+/** /info → your jobs in progress (status, queue position), how many jobs you started today, your settings. */
+export const info: Command<ChatInputCommandInteraction> = {
+  name: 'info',
+  defer: 'ephemeral',
+  data: (loc) => ({
+    type: ApplicationCommandType.ChatInput,
+    ...loc.both('commands.info', 'info'),
+    contexts: [0, 1],
+    integration_types: [0],
+  }),
+
+  async run(interaction, ctx) {
+    const { services } = ctx;
+    const userId = interaction.user.id;
+    const recent = await services.repos.jobs.recentForUser(userId, 25);
+    // the tracker holds the live copy (progress, queue position); the store has the rest
+    const live = await Promise.all(recent.filter((j) => !isFinal(j)).map(async (j) => (await services.jobs.get(j.id)) ?? j));
+    const inFlight = live.filter((j) => !isFinal(j));
+    const today = await services.repos.jobs.countToday(userId, services.now());
+    const settings = await services.repos.users.settings(userId);
+
+    const lines = [`**${ctx.t('info.inFlightTitle', { count: inFlight.length })}**`];
+    if (inFlight.length === 0) lines.push(ctx.t('info.nothingInFlight'));
+    lines.push(...inFlight.slice(0, SHOWN).map((j) => jobLine(j, ctx)));
+    if (inFlight.length > SHOWN) lines.push(ctx.t('info.more', { count: inFlight.length - SHOWN }));
+    lines.push('', `**${ctx.t('info.today', { count: today })}**`, '', `**${ctx.t('info.settingsTitle')}**`, settingsSummary(settings, ctx));
+    await interaction.editReply({ content: lines.join('\n').slice(0, 2000), allowedMentions: { parse: [] } });
+  },
+};

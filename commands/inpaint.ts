@@ -1,0 +1,55 @@
+import { ApplicationCommandOptionType, ApplicationCommandType, type ChatInputCommandInteraction } from 'discord.js';
+import { UserError, type Command } from '../src/discord/interactionKit.js';
+import { acceptedReply, pickDelivery } from '../src/discord/jobOptions.js';
+import { checkRectanglesText, limitsFor, PICWISH_LIMITS, readRegion, readToolImages } from '../src/discord/toolInputs.js';
+import { startInpaint } from '../src/discord/toolJobs.js';
+
+/**
+ * /inpaint image [mask] [rectangles] [delivery] — object removal (PicWish). The area to remove is a black/white
+ * mask of the image's size (white = remove) or rectangles `x,y,w,h; …` (up to 50). Everything is checked
+ * before anything is sent.
+ */
+export const inpaint: Command<ChatInputCommandInteraction> = {
+  name: 'inpaint',
+  defer: 'ephemeral',
+  enabled: (services) => Boolean(services.picwish),
+  data: (loc) => ({
+    type: ApplicationCommandType.ChatInput,
+    ...loc.both('commands.inpaint', 'inpaint'),
+    contexts: [0, 1],
+    integration_types: [0],
+    options: [
+      { type: ApplicationCommandOptionType.Attachment, ...loc.both('commands.inpaint.options.image', 'image'), required: true },
+      { type: ApplicationCommandOptionType.Attachment, ...loc.both('commands.inpaint.options.mask', 'mask'), required: false },
+      { type: ApplicationCommandOptionType.String, ...loc.both('commands.inpaint.options.rectangles', 'rectangles'), required: false, max_length: 2000 },
+      {
+        type: ApplicationCommandOptionType.String,
+        ...loc.both('commands.options.delivery', 'delivery'),
+        required: false,
+        choices: [
+          loc.choice('commands.choices.delivery.channel', 'channel'),
+          loc.choice('commands.choices.delivery.dm', 'dm'),
+          loc.choice('commands.choices.delivery.both', 'both'),
+        ],
+      },
+    ],
+  }),
+
+  async run(interaction, ctx) {
+    const o = interaction.options;
+    const mask = o.getAttachment('mask');
+    const rects = (o.getString('rectangles') ?? '').trim();
+    if (mask && rects) throw new UserError('tools.errors.maskAndRectangles');
+    if (!mask && !rects) throw new UserError('errors.maskMissing');
+    checkRectanglesText(rects); // count and syntax before any download
+
+    const limits = limitsFor(PICWISH_LIMITS, interaction.attachmentSizeLimit);
+    const [image] = await readToolImages([o.getAttachment('image', true)], ctx, limits);
+    if (!image) throw new UserError('errors.maskMissing');
+    const region = await readRegion(image, mask, rects, ctx, limits);
+
+    const settings = await ctx.services.repos.users.settings(interaction.user.id);
+    const job = await startInpaint({ interaction, ctx, delivery: pickDelivery(o.getString('delivery'), settings) }, { image, ...region });
+    await interaction.editReply({ content: acceptedReply(job, ctx), allowedMentions: { parse: [] } });
+  },
+};

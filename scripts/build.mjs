@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// Transpile src/ and commands/ to dist/ (one .js per .ts, no bundling, no type check: `npm test` type-checks),
+// and copy the locale files. Takes a fraction of a second, so `npm start` runs it every time.
+import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const out = join(root, 'dist');
+
+function tsFiles(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) return tsFiles(p);
+    return p.endsWith('.ts') && !p.endsWith('.d.ts') ? [p] : [];
+  });
+}
+
+rmSync(out, { recursive: true, force: true });
+const entryPoints = [...tsFiles(join(root, 'src')), ...tsFiles(join(root, 'commands'))].map((p) => relative(root, p));
+await build({ absWorkingDir: root, entryPoints, outdir: out, outbase: '.', format: 'esm', platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning' });
+cpSync(join(root, 'src/i18n/locales'), join(out, 'src/i18n/locales'), { recursive: true });

@@ -1,0 +1,83 @@
+import {
+  ApplicationCommandOptionType,
+  type APIApplicationCommandBasicOption,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type MessageContextMenuCommandInteraction,
+  type ModalSubmitInteraction,
+} from 'discord.js';
+import type { Job } from '../jobs/model.js';
+import { SubmitFailed, type JobDraft, type SubmitResult } from '../jobs/service.js';
+import type { MjSubmitOutcome } from '../upstream/mjTypes.js';
+import { UserError, type Ctx } from './interactionKit.js';
+import { jobOwner, pickBot, pickDelivery, pickSpeed } from './jobOptions.js';
+import type { CommandLocalizer } from './registry.js';
+
+export type JobInteraction = ChatInputCommandInteraction | MessageContextMenuCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
+
+/** What a command decides about a Midjourney job; who, where and the interaction come from the interaction. */
+export type MjJobDraft = Omit<JobDraft, 'provider' | 'owner' | 'interaction' | 'attachmentLimit'>;
+
+/**
+ * Start a Midjourney Proxy job through the one job path (JobService.run), owned by whoever interacted.
+ * An upstream refusal becomes a UserError with its clear message.
+ */
+export async function startMjJob(i: JobInteraction, ctx: Ctx, draft: MjJobDraft, submit: (job: Job) => Promise<MjSubmitOutcome>): Promise<Job> {
+  try {
+    return await ctx.services.jobs.run(
+      {
+        ...draft,
+        provider: 'mj',
+        owner: jobOwner(i, ctx.locale),
+        interaction: { applicationId: i.applicationId, token: i.token, issuedAt: i.createdTimestamp },
+        attachmentLimit: i.attachmentSizeLimit,
+      },
+      async (job) => submitResult(await submit(job)),
+    );
+  } catch (err) {
+    if (err instanceof SubmitFailed) throw UserError.from(err.userMessage);
+    throw err;
+  }
+}
+
+/** The proxy's outcome as the job service wants it. */
+export function submitResult(out: MjSubmitOutcome): SubmitResult {
+  if (out.kind === 'modal') return { kind: 'modal', upstreamId: out.modalTaskId, prefill: out.prefill };
+  return { kind: 'accepted', upstreamId: out.taskId, queuePosition: out.kind === 'accepted' ? out.queuePosition : undefined };
+}
+
+/** The `bot`, `speed` and `delivery` options every Midjourney command shares (keys from core.json, as /imagine). */
+export function jobOptionDefs(loc: CommandLocalizer, only?: readonly ('bot' | 'speed' | 'delivery')[]): APIApplicationCommandBasicOption[] {
+  const all: APIApplicationCommandBasicOption[] = [
+    {
+      type: ApplicationCommandOptionType.String,
+      ...loc.both('commands.options.bot', 'bot'),
+      required: false,
+      choices: [loc.choice('commands.choices.bot.midjourney', 'MID_JOURNEY'), loc.choice('commands.choices.bot.niji', 'NIJI_JOURNEY')],
+    },
+    {
+      type: ApplicationCommandOptionType.String,
+      ...loc.both('commands.options.speed', 'speed'),
+      required: false,
+      choices: [loc.choice('commands.choices.speed.fast', 'fast'), loc.choice('commands.choices.speed.relax', 'relax'), loc.choice('commands.choices.speed.turbo', 'turbo')],
+    },
+    {
+      type: ApplicationCommandOptionType.String,
+      ...loc.both('commands.options.delivery', 'delivery'),
+      required: false,
+      choices: [loc.choice('commands.choices.delivery.channel', 'channel'), loc.choice('commands.choices.delivery.dm', 'dm'), loc.choice('commands.choices.delivery.both', 'both')],
+    },
+  ];
+  return only ? all.filter((o) => (only as readonly string[]).includes(o.name)) : all;
+}
+
+/** The user's choices of those options, else their settings, else the server's default. */
+export async function jobChoices(i: ChatInputCommandInteraction | MessageContextMenuCommandInteraction, ctx: Ctx) {
+  const settings = await ctx.services.repos.users.settings(i.user.id);
+  const opt = (name: string) => (i.isChatInputCommand() ? i.options.getString(name) : null);
+  return {
+    botType: pickBot(opt('bot'), settings),
+    mode: pickSpeed(opt('speed'), settings, ctx.services.config.mj.mode),
+    delivery: pickDelivery(opt('delivery'), settings),
+  };
+}

@@ -1,0 +1,85 @@
+import type { ButtonInteraction, ModalSubmitInteraction } from 'discord.js';
+import type { Job } from '../jobs/model.js';
+import type { MappedButton } from '../mj/buttons.js';
+import { splitDescribePrompts, validatePrompt } from '../mj/prompts.js';
+import { imagineAllUpstream } from '../mj/resultButtons.js';
+import type { ButtonRecord } from '../store/repositories.js';
+import { UserError, type Ctx } from './interactionKit.js';
+import { pickDelivery } from './jobOptions.js';
+import { startMjJob } from './mjJobs.js';
+
+/**
+ * Describe and shorten buttons the bot handles itself: a pick (1–4 / 1–5) starts a fresh imagine with that
+ * prompt, "Imagine all" starts four. Nothing depends on the upstream's PicReader/PromptAnalyzer customIds,
+ * which newer proxies reject (TA v11) — except "Imagine all" on TA, which returns the four task ids itself.
+ */
+
+export interface PickPress {
+  record: ButtonRecord;
+  parent: Job;
+  button: MappedButton;
+}
+
+const PROMPT_MAX = 6000;
+
+/** Start what a describe/shorten button stands for; undefined for every other button (it goes upstream). */
+export async function startPromptPick(i: ButtonInteraction | ModalSubmitInteraction, ctx: Ctx, p: PickPress, input: { prompt?: string | undefined }): Promise<Job | undefined> {
+  switch (p.button.kind) {
+    case 'describe-pick':
+    case 'shorten-pick': {
+      const checked = validatePrompt(input.prompt ?? p.record.data?.prompt, { maxLength: PROMPT_MAX });
+      if (!checked.ok) throw new UserError(checked.key, checked.params);
+      return imagineFrom(i, ctx, p.parent, checked.prompt);
+    }
+    case 'describe-all':
+      return imagineAll(i, ctx, p);
+    default:
+      return undefined;
+  }
+}
+
+async function draftFor(i: ButtonInteraction | ModalSubmitInteraction, ctx: Ctx, parent: Job, prompt: string) {
+  const settings = await ctx.services.repos.users.settings(i.user.id);
+  return {
+    kind: 'imagine' as const,
+    prompt,
+    parentJobId: parent.id,
+    delivery: i.user.id === parent.owner.userId ? parent.delivery : pickDelivery(null, settings),
+    mode: parent.mode,
+    botType: parent.botType,
+  };
+}
+
+/** A fresh imagine with the parent's bot and speed. */
+async function imagineFrom(i: ButtonInteraction | ModalSubmitInteraction, ctx: Ctx, parent: Job, prompt: string): Promise<Job> {
+  const draft = await draftFor(i, ctx, parent, prompt);
+  return startMjJob(i, ctx, draft, (job) => ctx.services.mj.imagine({ prompt, botType: parent.botType, mode: parent.mode, state: job.id }));
+}
+
+/** Four imagines, one per describe prompt: TA does it in one press (four task ids), elsewhere the bot starts them. */
+async function imagineAll(i: ButtonInteraction | ModalSubmitInteraction, ctx: Ctx, p: PickPress): Promise<Job> {
+  const { parent, record } = p;
+  const prompts = splitDescribePrompts(parent.result?.text ?? '').slice(0, 4);
+  const [first, ...rest] = prompts;
+  if (first === undefined) throw new UserError('describe.noPrompts');
+  const { services } = ctx;
+
+  if (!imagineAllUpstream(parent, services.config.mj.flavor) || !services.mj.supportsCustomId(record.customId)) {
+    const jobs: Job[] = [];
+    for (const prompt of prompts) jobs.push(await imagineFrom(i, ctx, parent, prompt));
+    return jobs[0]!;
+  }
+
+  let extra: string[] = [];
+  const head = await startMjJob(i, ctx, await draftFor(i, ctx, parent, first), async (job) => {
+    const out = await services.mj.action({ taskId: record.upstreamTaskId, customId: record.customId, botType: parent.botType, mode: parent.mode, state: job.id });
+    if (out.kind === 'accepted') extra = out.extraTaskIds ?? [];
+    return out;
+  });
+  // the other three tasks already run upstream: track each as its own job
+  for (const [n, upstreamId] of extra.entries()) {
+    const draft = await draftFor(i, ctx, parent, rest[n] ?? first);
+    await startMjJob(i, ctx, draft, async () => ({ kind: 'accepted', taskId: upstreamId }));
+  }
+  return head;
+}

@@ -1,0 +1,25 @@
+import { clampText, parseShorten, splitDescribePrompts } from './prompts.js';
+
+/** How describe and shorten results read in a message (mj-proxy.md §9). Pure. */
+
+const ANALYSIS_MAX = 900;
+const PROMPT_MAX = 450;
+
+export function keycap(n: number): string {
+  return n >= 0 && n <= 9 ? `${n}\uFE0F\u20E3` : `${n}.`;
+}
+
+/** `1️⃣ prompt\n\n2️⃣ prompt…`; null when the text holds no prompt. */
+export function describeText(text: string): string | null {
+  const prompts = splitDescribePrompts(text);
+  if (prompts.length === 0) return null;
+  return prompts.map((p, i) => `${keycap(i + 1)} ${clampText(p, PROMPT_MAX)}`).join('\n\n');
+}
+
+/** The analysis (markdown kept, shortened), a heading, then the numbered candidates; null without candidates. */
+export function shortenText(text: string, heading: string): string | null {
+  const { analysis, candidates } = parseShorten(text);
+  if (candidates.length === 0) return null;
+  const list = candidates.map((c, i) => `${keycap(i + 1)} ${clampText(c, PROMPT_MAX)}`).join('\n');
+  return [clampText(analysis, ANALYSIS_MAX), `**${heading}**`, list].filter(Boolean).join('\n');
+}
