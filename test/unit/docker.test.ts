@@ -69,7 +69,12 @@ describe('Dockerfile', () => {
     expect(file).toMatch(/^USER node$/m);
     expect(file).toMatch(/^VOLUME \["\/app\/data"\]$/m);
     expect(file).toMatch(/^HEALTHCHECK [^\n]*\\\n[^\n]*\/healthz/m);
-    expect(file).toMatch(/^CMD \["node", "--import", "tsx", "src\/main\.ts"\]$/m);
+    // the image runs exactly what `npm start` runs after its build step
+    const start = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.start!;
+    const run = start.split('&&').at(-1)!.trim().split(/\s+/);
+    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(file)![1]!) as string[];
+    expect(cmd).toEqual(run);
+    expect(file).toMatch(/^RUN node scripts\/build\.mjs$/m);
   });
 
   it('ships what `npm run doctor` needs, and keeps .env and node_modules out of the build context', () => {
