@@ -74,7 +74,7 @@ export const faceswap: Command<ChatInputCommandInteraction> = {
 
     const settings = await services.repos.users.settings(interaction.user.id);
     const job = await startFaceSwap(
-      { interaction, ctx, delivery: pickDelivery(o.getString('delivery'), settings) },
+      { interaction, ctx, delivery: pickDelivery(o.getString('delivery'), settings, ctx.rules) },
       { engine, source, target, source2, faceIdx, fidelity },
     );
     await interaction.editReply({ content: acceptedReply(job, ctx), allowedMentions: { parse: [] } });

@@ -53,7 +53,7 @@ export const imagine: Command<ChatInputCommandInteraction> = {
     const settings = await services.repos.users.settings(interaction.user.id);
     const botType = pickBot(interaction.options.getString('bot'), settings);
     const mode = pickSpeed(interaction.options.getString('speed'), settings, services.config.mj.mode);
-    const delivery = pickDelivery(interaction.options.getString('delivery'), settings);
+    const delivery = pickDelivery(interaction.options.getString('delivery'), settings, ctx.rules);
 
     try {
       const job = await services.jobs.run(

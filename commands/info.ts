@@ -1,10 +1,24 @@
 import { ApplicationCommandType, type ChatInputCommandInteraction } from 'discord.js';
 import { isFinal } from '../src/jobs/model.js';
-import type { Command } from '../src/discord/interactionKit.js';
+import { relativeTime } from '../src/community/community.js';
+import { memberRoleIds, type Command, type Ctx } from '../src/discord/interactionKit.js';
 import { jobLine } from '../src/discord/jobLines.js';
 import { settingsSummary } from '../src/discord/settingsPanel.js';
 
 const SHOWN = 10;
+
+/** The member's limits in this server and how much of them is used (and any ban), from the server's rules. */
+async function limitLines(i: ChatInputCommandInteraction, ctx: Ctx): Promise<string[]> {
+  const u = await ctx.services.community.usage(i.user.id, i.guildId ?? undefined, memberRoleIds(i));
+  const max = (n: number) => (n === 0 ? ctx.t('community.info.unlimited') : String(n));
+  const lines = ['', `**${ctx.t('community.info.limitsTitle')}**`];
+  if (u.ban) lines.push(ctx.t('community.info.banned', { reason: u.ban.reason || '—' }));
+  lines.push(ctx.t('community.info.running', { running: u.running, max: max(u.limits.concurrent) }));
+  lines.push(ctx.t('community.info.today', { today: u.today, max: max(u.limits.dailyPerUser), when: relativeTime(u.resetAt) }));
+  if (u.cooldownUntil && u.cooldownUntil > ctx.services.now()) lines.push(ctx.t('community.info.cooldown', { when: relativeTime(u.cooldownUntil) }));
+  if (u.dailyServer > 0) lines.push(ctx.t('community.info.server', { today: u.serverToday, max: u.dailyServer }));
+  return lines;
+}
 
 /** /info → your jobs in progress (status, queue position), how many jobs you started today, your settings. */
 export const info: Command<ChatInputCommandInteraction> = {
@@ -31,7 +45,7 @@ export const info: Command<ChatInputCommandInteraction> = {
     if (inFlight.length === 0) lines.push(ctx.t('info.nothingInFlight'));
     lines.push(...inFlight.slice(0, SHOWN).map((j) => jobLine(j, ctx)));
     if (inFlight.length > SHOWN) lines.push(ctx.t('info.more', { count: inFlight.length - SHOWN }));
-    lines.push('', `**${ctx.t('info.today', { count: today })}**`, '', `**${ctx.t('info.settingsTitle')}**`, settingsSummary(settings, ctx));
+    lines.push('', `**${ctx.t('info.today', { count: today })}**`, ...(await limitLines(interaction, ctx)), '', `**${ctx.t('info.settingsTitle')}**`, settingsSummary(settings, ctx));
     await interaction.editReply({ content: lines.join('\n').slice(0, 2000), allowedMentions: { parse: [] } });
   },
 };

@@ -49,7 +49,7 @@ export const inpaint: Command<ChatInputCommandInteraction> = {
     const region = await readRegion(image, mask, rects, ctx, limits);
 
     const settings = await ctx.services.repos.users.settings(interaction.user.id);
-    const job = await startInpaint({ interaction, ctx, delivery: pickDelivery(o.getString('delivery'), settings) }, { image, ...region });
+    const job = await startInpaint({ interaction, ctx, delivery: pickDelivery(o.getString('delivery'), settings, ctx.rules) }, { image, ...region });
     await interaction.editReply({ content: acceptedReply(job, ctx), allowedMentions: { parse: [] } });
   },
 };

@@ -66,7 +66,7 @@ export const tools: Command<ChatInputCommandInteraction> = {
     if (!image) throw new UserError('errors.commandUnknown');
     const settings = await ctx.services.repos.users.settings(interaction.user.id);
     const job = await startTool(
-      { interaction, ctx, delivery: pickDelivery(o.getString('delivery'), settings) },
+      { interaction, ctx, delivery: pickDelivery(o.getString('delivery'), settings, ctx.rules) },
       { tool, image, scale: scale === 2 || scale === 4 ? scale : undefined },
     );
     await interaction.editReply({ content: acceptedReply(job, ctx), allowedMentions: { parse: [] } });

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Events, GatewayIntentBits, type RESTPostAPIApplicationCommandsJSONBody } from 'discord.js';
 import { allCommands } from '../commands/index.js';
+import { Community } from './community/community.js';
+import { GuildRulesRepo } from './community/rules.js';
 import type { Config } from './config.js';
 import { Delivery, type ImageFetcher } from './discord/delivery.js';
 import { Dispatcher } from './discord/dispatcher.js';
@@ -149,10 +151,19 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   }
   if (picwish) providers.set('picwish', new PicwishProvider(picwish, { logger: logger.child({ provider: 'picwish' }) }));
   const ownership = store.redis ? new RedisJobOwnership(store.redis, { ttlMs: config.jobs.leaseTtlMs, logger: logger.child({ part: 'leases' }) }) : undefined;
+  const community = new Community({
+    rules: new GuildRulesRepo(store, config.defaultLimits),
+    defaultLimits: config.defaultLimits,
+    repos,
+    i18n,
+    logger: logger.child({ part: 'community' }),
+    now,
+    post: (channelId, content) => messenger.send(channelId, { content }),
+  });
   const tracker = new Tracker({
     repos,
     providers,
-    sink: metrics.countingSink(delivery),
+    sink: community.loggingSink(metrics.countingSink(delivery)),
     logger: logger.child({ part: 'tracker' }),
     pollIntervalMs: config.jobs.pollIntervalMs,
     safetyPollMs: notifyHookUrl ? config.jobs.webhookSafetyPollMs : undefined,
@@ -162,9 +173,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     ownership,
     ownershipIntervalMs: renewIntervalFor(config.jobs.leaseTtlMs),
   });
-  const jobs = new JobService({ repos, tracker, delivery, logger: logger.child({ part: 'jobs' }), timeoutMs: config.jobs.timeoutMs, now, describeError: (err) => (err instanceof ImageToolError ? describeImageToolError(err) : describeMjError(err)), onSubmitFailed: (job) => metrics.jobFinished(job, true) });
+  const jobs = new JobService({ repos, tracker, delivery, logger: logger.child({ part: 'jobs' }), timeoutMs: config.jobs.timeoutMs, now, describeError: (err) => (err instanceof ImageToolError ? describeImageToolError(err) : describeMjError(err)), onSubmitFailed: (job) => metrics.jobFinished(job, true), admit: (owner) => community.admissionRefusal(owner), counters: community });
 
+  const health = () => healthReport({ client, store, circuits: () => circuitStates(upstreams), inFlightJobs: () => tracker.size });
   const services: Services = {
+    community,
+    health,
     config,
     logger,
     i18n,
@@ -205,7 +219,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       return false;
     },
     media,
-    health: () => healthReport({ client, store, circuits: () => circuitStates(upstreams), inFlightJobs: () => tracker.size }),
+    health,
     metrics: () => metrics.render(),
   });
 

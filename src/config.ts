@@ -131,6 +131,7 @@ const envSchema = z.object({
   PROGRESS_EDIT_INTERVAL_MS: intInRange(3000, 100, 60_000),
   UPSTREAM_TIMEOUT_MS: intInRange(30_000, 200, 300_000),
   DISCORD_CHANNEL_WRITES_PER_5S: intInRange(5, 1, 1000),
+  DEFAULT_CONCURRENT_JOBS: intInRange(2, 0, 100),
   BUTTON_ACCESS: oneOf(['owner', 'anyone', 'roles'] as const, 'owner'),
   BUTTON_ROLES: idList,
   DISCORD_WAIT_GUILD_TIMEOUT_MS: intInRange(15_000, 0, 120_000),
@@ -184,6 +185,8 @@ export interface Config {
     leaseTtlMs: number;
   };
   buttons: { access: 'owner' | 'anyone' | 'roles'; roles: string[] };
+  /** limits of a server whose admin set none (0 = no limit) */
+  defaultLimits: { concurrent: number };
   /** every secret value, so logs and messages can be scrubbed of them */
   secrets: string[];
 }
@@ -278,6 +281,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       leaseTtlMs: e.LEASE_TTL_MS,
     },
     buttons: { access: e.BUTTON_ACCESS ?? 'owner', roles: e.BUTTON_ROLES },
+    defaultLimits: { concurrent: e.DEFAULT_CONCURRENT_JOBS },
     secrets: [e.DISCORD_TOKEN, e.MJ_API_SECRET, e.IMGOPEN_ACCESS_KEY_ID, e.IMGOPEN_ACCESS_KEY_SECRET, e.PICWISH_API_KEY].filter(
       (s): s is string => typeof s === 'string' && s.length > 0,
     ),

@@ -1,4 +1,6 @@
+import type { Community } from './community/community.js';
 import type { Config } from './config.js';
+import type { HealthReport } from './health.js';
 import type { Delivery } from './discord/delivery.js';
 import type { Messenger } from './discord/messenger.js';
 import type { Renderer } from './discord/renderer.js';
@@ -15,6 +17,10 @@ import type { PicwishClient } from './upstream/picwish.js';
 
 /** Everything a handler may use, passed in explicitly (no hidden globals). */
 export interface Services {
+  /** a server's rules, limits, bans and log channel */
+  community: Community;
+  /** what /healthz reports (gateway, store, upstream circuits, in-flight jobs) */
+  health(): Promise<HealthReport>;
   config: Config;
   logger: Logger;
   i18n: I18n;

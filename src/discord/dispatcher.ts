@@ -1,4 +1,6 @@
 import type { Interaction } from 'discord.js';
+import type { GuildRules } from '../community/rules.js';
+import type { Msg } from '../jobs/model.js';
 import { resolveLocale } from '../i18n/index.js';
 import type { Services } from '../services.js';
 import { DiscordCodes, discordCode } from './messenger.js';
@@ -52,15 +54,17 @@ export class Dispatcher {
     this.draining = true;
   }
 
-  ctxFor(interaction: Interaction): Ctx {
-    const locale = resolveLocale(interaction.locale, interaction.guildLocale);
+  /** Reply language: the server's override (/admin rules language), else the member's client, else the server's. */
+  ctxFor(interaction: Interaction, rules?: GuildRules): Ctx {
+    const locale = resolveLocale(rules?.locale, interaction.locale, interaction.guildLocale);
     const i18n = this.services.i18n;
-    return { services: this.services, locale, t: (key, params) => i18n.t(locale, key, params) };
+    return { services: this.services, locale, rules, t: (key, params) => i18n.t(locale, key, params) };
   }
 
   async handle(interaction: Interaction): Promise<void> {
     if (!interaction.isRepliable() && !interaction.isAutocomplete()) return;
-    const ctx = this.ctxFor(interaction);
+    const rules = await this.services.community.rules(interaction.guildId).catch(() => undefined);
+    const ctx = this.ctxFor(interaction, rules);
     const log = this.services.logger;
     this.stats.handled++;
     let outcome: InteractionOutcome = 'ok';
@@ -71,17 +75,21 @@ export class Dispatcher {
         return;
       }
       if (interaction.isChatInputCommand() || interaction.isMessageContextMenuCommand()) {
+        this.checkRules(interaction, ctx, interaction.commandName);
         await this.runCommand(interaction, ctx);
       } else if (interaction.isButton() || interaction.isModalSubmit() || interaction.isStringSelectMenu()) {
         const parsed = parseCustomId(interaction.customId);
         const route = parsed ? this.routes.get(parsed.prefix) : undefined;
         if (!parsed || !route) throw new UserError('errors.buttonUnknown');
+        this.checkRules(interaction, ctx, undefined);
         await route.handle(interaction, parsed.rest, ctx);
       } else if (interaction.isAutocomplete()) {
         await interaction.respond([]);
       }
     } catch (err) {
       this.stats.failed++;
+      const userMessage = (err as { userMessage?: Msg } | null)?.userMessage;
+      if (!(err instanceof UserError) && userMessage) err = UserError.from(userMessage); // refused by a limit or by the upstream
       outcome = err instanceof UserError ? 'user_error' : 'error';
       if (!(err instanceof UserError)) {
         const code = discordCode(err);
@@ -119,6 +127,12 @@ export class Dispatcher {
     } catch (err) {
       this.services.logger.debug({ err }, 'metrics hook failed');
     }
+  }
+
+  /** The server's rules (bans, channels, roles, NSFW) apply to commands and buttons alike, before any answer. */
+  private checkRules(interaction: Interaction, ctx: Ctx, command: string | undefined): void {
+    const refusal = this.services.community.entryRefusal(interaction, ctx.rules, command);
+    if (refusal) throw UserError.from(refusal);
   }
 
   private async runCommand(interaction: CommandInteraction, ctx: Ctx): Promise<void> {

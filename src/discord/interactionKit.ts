@@ -9,6 +9,7 @@ import {
   type RepliableInteraction,
   type StringSelectMenuInteraction,
 } from 'discord.js';
+import type { GuildRules } from '../community/rules.js';
 import type { Msg } from '../jobs/model.js';
 import type { Services } from '../services.js';
 import type { MessagePayload } from './messenger.js';
@@ -27,10 +28,12 @@ export class UserError extends Error {
   }
 }
 
-/** Per-interaction context handed to every handler: the services plus the reply language. */
+/** Per-interaction context handed to every handler: the services, the reply language, the server's rules. */
 export interface Ctx {
   services: Services;
   locale: string;
+  /** the rules of the server the interaction came from (undefined in DMs) */
+  rules?: GuildRules | undefined;
   t(key: string, params?: Record<string, string | number>): string;
 }
 
@@ -66,6 +69,14 @@ export interface ComponentRoute {
 }
 
 export const CUSTOM_ID_ROOT = 'mj';
+
+/** The member's role ids (empty in DMs), whether discord.js cached the member or not. */
+export function memberRoleIds(interaction: Interaction): string[] {
+  const m = interaction.member as { roles?: string[] | { cache?: Map<string, unknown> } } | null;
+  if (!m?.roles) return [];
+  if (Array.isArray(m.roles)) return m.roles;
+  return m.roles.cache ? [...m.roles.cache.keys()] : [];
+}
 
 export function customId(prefix: string, rest: string): string {
   const id = `${CUSTOM_ID_ROOT}:${prefix}:${rest}`;

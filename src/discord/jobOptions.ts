@@ -1,13 +1,14 @@
 import type { Interaction } from 'discord.js';
 import type { DeliveryMode, Job, SpeedMode } from '../jobs/model.js';
 import type { UserSettings } from '../store/repositories.js';
-import type { Ctx } from './interactionKit.js';
+import type { GuildRules } from '../community/rules.js';
+import { memberRoleIds, type Ctx } from './interactionKit.js';
 
 /** Options shared by every job-starting command: explicit choice, else the user's settings, else the server default. */
 
-export function pickDelivery(option: string | null, settings: UserSettings): DeliveryMode {
+export function pickDelivery(option: string | null, settings: UserSettings, rules?: Pick<GuildRules, 'defaultDelivery'>): DeliveryMode {
   if (option === 'channel' || option === 'dm' || option === 'both') return option;
-  return settings.delivery ?? 'channel';
+  return settings.delivery ?? rules?.defaultDelivery ?? 'channel';
 }
 
 export function pickSpeed(option: string | null, settings: UserSettings, serverDefault: SpeedMode | undefined): SpeedMode | undefined {
@@ -26,6 +27,7 @@ export function jobOwner(interaction: Interaction, locale: string): Job['owner']
     guildId: interaction.guildId ?? undefined,
     channelId: interaction.channelId ?? interaction.user.id,
     locale,
+    roles: memberRoleIds(interaction),
   };
 }
 

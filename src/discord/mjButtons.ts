@@ -9,7 +9,8 @@ import { sniffImage, toDataUrl } from '../images/sniff.js';
 import type { ButtonRecord } from '../store/repositories.js';
 import type { MjSubmitOutcome } from '../upstream/mjTypes.js';
 import { DEFAULT_MAX_IMAGE_BYTES } from './attachments.js';
-import { customId, deferEphemeral, replyEphemeral, UserError, type ComponentInteraction, type ComponentRoute, type Ctx } from './interactionKit.js';
+import type { GuildRules } from '../community/rules.js';
+import { customId, deferEphemeral, memberRoleIds, replyEphemeral, UserError, type ComponentInteraction, type ComponentRoute, type Ctx } from './interactionKit.js';
 import { acceptedReply, jobOwner, pickDelivery } from './jobOptions.js';
 import { modal, MODAL_TEXT_MAX } from './modals.js';
 import { startPromptPick } from './promptPicks.js';
@@ -40,23 +41,18 @@ function asModal(i: ComponentInteraction): ModalSubmitInteraction {
   return i;
 }
 
-/** Owner only by default; BUTTON_ACCESS=anyone or =roles (with BUTTON_ROLES) widens it. */
-export function mayPress(interaction: Interaction, ownerId: string, config: Config): boolean {
+/** Owner only by default; the server's rule (/admin rules buttons) or BUTTON_ACCESS=anyone|roles widens it. */
+export function mayPress(interaction: Interaction, ownerId: string, config: Config, rules?: GuildRules): boolean {
   if (interaction.user.id === ownerId) return true;
-  if (config.buttons.access === 'anyone') return true;
-  if (config.buttons.access === 'roles') {
+  const access = rules?.buttons ?? config.buttons;
+  if (access.access === 'anyone') return true;
+  if (access.access === 'roles') {
     const roles = memberRoleIds(interaction);
-    return config.buttons.roles.some((r) => roles.includes(r));
+    return access.roles.some((r) => roles.includes(r));
   }
   return false;
 }
 
-export function memberRoleIds(interaction: Interaction): string[] {
-  const m = interaction.member as { roles?: string[] | { cache?: Map<string, unknown> } } | null;
-  if (!m?.roles) return [];
-  if (Array.isArray(m.roles)) return m.roles;
-  return m.roles.cache ? [...m.roles.cache.keys()] : [];
-}
 
 interface Pressed {
   record: ButtonRecord;
@@ -67,7 +63,7 @@ interface Pressed {
 async function resolvePress(i: ButtonInteraction | ModalSubmitInteraction, key: string, ctx: Ctx): Promise<Pressed> {
   const record = await ctx.services.repos.buttons.get(key);
   if (!record) throw new UserError('errors.buttonExpired');
-  if (!mayPress(i, record.ownerId, ctx.services.config)) throw new UserError('errors.notYourJob', { user: `<@${record.ownerId}>` });
+  if (!mayPress(i, record.ownerId, ctx.services.config, ctx.rules)) throw new UserError('errors.notYourJob', { user: `<@${record.ownerId}>` });
   const parent = await ctx.services.jobs.get(record.jobId);
   const button = mapButton({ customId: record.customId });
   if (!parent || !button) throw new UserError('errors.buttonExpired');
@@ -246,7 +242,7 @@ async function startAction(i: ButtonInteraction | ModalSubmitInteraction, ctx: C
         action: { customId: record.customId, kind: button.kind, index: button.index },
         prompt: input.prompt ?? parent.result?.finalPrompt ?? parent.prompt,
         owner: jobOwner(i, ctx.locale),
-        delivery: i.user.id === parent.owner.userId ? parent.delivery : pickDelivery(null, settings),
+        delivery: i.user.id === parent.owner.userId ? parent.delivery : pickDelivery(null, settings, ctx.rules),
         mode: parent.mode,
         botType: parent.botType,
         interaction: { applicationId: i.applicationId, token: i.token, issuedAt: i.createdTimestamp },

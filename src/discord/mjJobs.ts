@@ -78,6 +78,6 @@ export async function jobChoices(i: ChatInputCommandInteraction | MessageContext
   return {
     botType: pickBot(opt('bot'), settings),
     mode: pickSpeed(opt('speed'), settings, ctx.services.config.mj.mode),
-    delivery: pickDelivery(opt('delivery'), settings),
+    delivery: pickDelivery(opt('delivery'), settings, ctx.rules),
   };
 }

@@ -44,7 +44,7 @@ async function draftFor(i: ButtonInteraction | ModalSubmitInteraction, ctx: Ctx,
     kind: 'imagine' as const,
     prompt,
     parentJobId: parent.id,
-    delivery: i.user.id === parent.owner.userId ? parent.delivery : pickDelivery(null, settings),
+    delivery: i.user.id === parent.owner.userId ? parent.delivery : pickDelivery(null, settings, ctx.rules),
     mode: parent.mode,
     botType: parent.botType,
   };

@@ -84,7 +84,7 @@ interface Pressed {
 async function resolvePress(i: ButtonInteraction | ModalSubmitInteraction, key: string, ctx: Ctx): Promise<Pressed> {
   const record = await ctx.services.repos.buttons.get(key);
   if (!record || !record.customId.startsWith(RELAY)) throw new UserError('errors.buttonExpired');
-  if (!mayPress(i, record.ownerId, ctx.services.config)) throw new UserError('errors.notYourJob', { user: `<@${record.ownerId}>` });
+  if (!mayPress(i, record.ownerId, ctx.services.config, ctx.rules)) throw new UserError('errors.notYourJob', { user: `<@${record.ownerId}>` });
   const action = record.customId.slice(RELAY.length);
   const parent = await ctx.services.jobs.get(record.jobId);
   if (!parent || !(action in SPECS)) throw new UserError('errors.buttonExpired');
@@ -199,7 +199,7 @@ export function parseFaceIndex(text: string): number | undefined {
 /** The presser owns the new job; it goes where the parent went when the owner pressed, else per their settings. */
 async function origin(i: ButtonInteraction | ModalSubmitInteraction, p: Pressed, ctx: Ctx): Promise<JobOrigin> {
   const settings = await ctx.services.repos.users.settings(i.user.id);
-  const delivery = i.user.id === p.parent.owner.userId ? p.parent.delivery : pickDelivery(null, settings);
+  const delivery = i.user.id === p.parent.owner.userId ? p.parent.delivery : pickDelivery(null, settings, ctx.rules);
   return { interaction: i, ctx, delivery, parentJobId: p.parent.id };
 }
 

@@ -59,7 +59,8 @@ export interface Job {
   parentJobId?: string | undefined;
   /** for actions: which button of the parent started this job (drives the display label) */
   action?: { customId: string; kind: string; index?: number | undefined } | undefined;
-  owner: { userId: string; guildId?: string | undefined; channelId: string; locale: string };
+  /** who asked, where; `roles` (their role ids in that server) decide role-based limits */
+  owner: { userId: string; guildId?: string | undefined; channelId: string; locale: string; roles?: string[] | undefined };
   delivery: DeliveryMode;
   status: JobStatus;
   progress: number;

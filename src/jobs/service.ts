@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import type { Repositories } from '../store/repositories.js';
+import { KeyedMutex, type Repositories } from '../store/repositories.js';
 import { newId, type DeliveryMode, type Job, type JobKind, type Msg, type Provider, type SpeedMode } from './model.js';
 import type { Tracker } from './tracker.js';
 
@@ -43,6 +43,21 @@ export interface JobServiceOptions {
   describeError: (err: unknown) => Msg;
   /** observes every job the upstream refused at submit (metrics) */
   onSubmitFailed?: (job: Job) => void;
+  /**
+   * May this job start now? (a server's limits: concurrency, cooldown, quotas). Called under a per-user lock
+   * together with storing the job, so two quick submits cannot both slip under a limit. A message = refused.
+   */
+  admit?: (owner: Job['owner']) => Promise<Msg | undefined>;
+  /** counts a started job, and takes the count back when the upstream refuses it */
+  counters?: { started(job: Job): Promise<void>; refused(job: Job): Promise<void> } | undefined;
+}
+
+/** The job was not started: a limit or rule said no (nothing was sent upstream). */
+export class JobRefused extends Error {
+  constructor(readonly userMessage: Msg) {
+    super(userMessage.key);
+    this.name = 'JobRefused';
+  }
 }
 
 export class SubmitFailed extends Error {
@@ -58,13 +73,24 @@ export class SubmitFailed extends Error {
  */
 export class JobService {
   private now: () => number;
+  private perUser = new KeyedMutex();
 
   constructor(private o: JobServiceOptions) {
     this.now = o.now ?? Date.now;
   }
 
-  /** Submit a new job. Throws SubmitFailed (with a user message) when the upstream refuses it. */
+  /**
+   * Submit a new job. Throws JobRefused when a limit says no (before anything is sent), SubmitFailed when the
+   * upstream refuses it; both carry the message for the user.
+   */
   async run(draft: JobDraft, submit: (job: Job) => Promise<SubmitResult>): Promise<Job> {
+    const job = await this.perUser.run(draft.owner.userId, () => this.admitAndStore(draft));
+    return this.submitAndTrack(job, submit);
+  }
+
+  private async admitAndStore(draft: JobDraft): Promise<Job> {
+    const refusal = await this.o.admit?.(draft.owner);
+    if (refusal) throw new JobRefused(refusal);
     const now = this.now();
     const job: Job = {
       id: newId(10),
@@ -90,7 +116,8 @@ export class JobService {
     await this.o.tracker.claim(job.id); // ours from the start (several processes may share the store)
     await this.o.repos.jobs.save(job, now);
     await this.o.repos.jobs.addToUser(job);
-    return this.submitAndTrack(job, submit);
+    await this.o.counters?.started(job);
+    return job;
   }
 
   /** Continue a job that waited in a modal: submit the user's input, then track it like any job. */
@@ -115,6 +142,7 @@ export class JobService {
       job.deliveredAt = this.now(); // told in the interaction reply; nothing to post
       await this.o.repos.jobs.save(job, this.now());
       await this.o.tracker.release(job.id).catch(() => undefined);
+      await this.o.counters?.refused(job).catch(() => undefined);
       this.o.logger.info({ jobId: job.id, err, error: msg.key }, 'submit refused');
       this.o.onSubmitFailed?.(job);
       throw new SubmitFailed(job, msg, err);

@@ -99,6 +99,17 @@ export class Tracker {
     return hooked ? this.interval : this.o.pollIntervalMs;
   }
 
+  /** Jobs followed right now, by provider and by status (for /admin status). */
+  counts(): { byProvider: Record<string, number>; byStatus: Record<string, number> } {
+    const byProvider: Record<string, number> = {};
+    const byStatus: Record<string, number> = {};
+    for (const { job } of this.tracked.values()) {
+      byProvider[job.provider] = (byProvider[job.provider] ?? 0) + 1;
+      byStatus[job.status] = (byStatus[job.status] ?? 0) + 1;
+    }
+    return { byProvider, byStatus };
+  }
+
   get webhookMode(): boolean {
     return this.o.safetyPollMs !== undefined;
   }

@@ -120,6 +120,15 @@ export class JobsRepo {
     });
   }
 
+  /** Take back a job from its owner's day count (the upstream refused it, so it used nothing up). */
+  async uncountToday(job: Job): Promise<void> {
+    const day = dayKey(job.owner.userId, job.createdAt);
+    await this.mutex.run(`recent:${job.owner.userId}`, async () => {
+      const n = ((await this.users.get(day)) as number | undefined) ?? 0;
+      if (n > 0) await this.users.set(day, n - 1, 2 * 24 * 3600_000);
+    });
+  }
+
   /** How many jobs the user started on this UTC day. */
   async countToday(userId: string, now = Date.now()): Promise<number> {
     return ((await this.users.get(dayKey(userId, now))) as number | undefined) ?? 0;

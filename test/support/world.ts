@@ -48,6 +48,12 @@ export class World {
   app!: App;
   config!: Config;
   readonly logs = new LogCapture();
+  /** the bot's clock runs this far ahead of real time (quotas, cooldowns, bans lapse without waiting) */
+  clockOffsetMs = 0;
+
+  advanceClock(ms: number): void {
+    this.clockOffsetMs += ms;
+  }
   private storeDir = tempDir('mj-relay-e2e-');
   /** the fake Img Open, when WorldOptions.imgOpen was given */
   imgOpen?: FakeImgOpen;
@@ -86,6 +92,8 @@ export class World {
       HTTP_PORT: '0',
       LOG_LEVEL: 'debug',
       POLL_INTERVAL_MS: '200',
+      // tests run many jobs per member; the community tests set their limits explicitly
+      DEFAULT_CONCURRENT_JOBS: '0',
       // the real per-channel write budget only where the fake enforces Discord's limits; elsewhere tests stay fast
       ...(this.o.discord?.rateLimits ? {} : { DISCORD_CHANNEL_WRITES_PER_5S: '200' }),
       ...(this.imgOpen
@@ -100,7 +108,7 @@ export class World {
     this.config = loadConfig({ ...this.env(), ...extraEnv });
     // the product's own logger setup (redaction and secret scrubbing included), writing to memory
     const logger = createLogger({ level: 'debug', secrets: this.config.secrets, destination: this.logs.stream, pretty: false });
-    this.app = await createApp(this.config, { logger, httpPort: 0, ...this.o.app });
+    this.app = await createApp(this.config, { logger, httpPort: 0, now: () => Date.now() + this.clockOffsetMs, ...this.o.app });
     await this.app.start();
     return this.app;
   }

@@ -1,0 +1,258 @@
+import { ApplicationCommandOptionType as T, ApplicationCommandType, ChannelType, PermissionFlagsBits, type ChatInputCommandInteraction } from 'discord.js';
+import { relativeTime } from '../src/community/community.js';
+import { parseDuration, type GuildRules, type Limits } from '../src/community/rules.js';
+import type { Command, Ctx } from '../src/discord/interactionKit.js';
+import { UserError } from '../src/discord/interactionKit.js';
+
+/**
+ * /admin limits | rules | ban | unban | status | job — steering the bot from Discord. Visible only to members with
+ * Manage Server (default_member_permissions), and checked again here: the permission is the rule, not the menu.
+ */
+export const admin: Command<ChatInputCommandInteraction> = {
+  name: 'admin',
+  defer: 'ephemeral',
+  guildOnly: true,
+  data: (loc) => ({
+    type: ApplicationCommandType.ChatInput,
+    ...loc.both('commands.admin', 'admin'),
+    default_member_permissions: String(PermissionFlagsBits.ManageGuild),
+    contexts: [0],
+    integration_types: [0],
+    options: [
+      {
+        type: T.Subcommand,
+        ...loc.both('commands.admin.limits', 'limits'),
+        options: [
+          { type: T.Integer, ...loc.both('commands.admin.limits.concurrent', 'concurrent'), min_value: 0, max_value: 100 },
+          { type: T.Integer, ...loc.both('commands.admin.limits.cooldown', 'cooldown'), min_value: 0, max_value: 86_400 },
+          { type: T.Integer, ...loc.both('commands.admin.limits.daily', 'daily'), min_value: 0, max_value: 100_000 },
+          { type: T.Integer, ...loc.both('commands.admin.limits.serverDaily', 'server-daily'), min_value: 0, max_value: 10_000_000 },
+          { type: T.Role, ...loc.both('commands.admin.limits.role', 'role') },
+          { type: T.Boolean, ...loc.both('commands.admin.limits.clearRole', 'clear-role') },
+        ],
+      },
+      {
+        type: T.Subcommand,
+        ...loc.both('commands.admin.rules', 'rules'),
+        options: [
+          { type: T.Channel, ...loc.both('commands.admin.rules.allowChannel', 'allow-channel'), channel_types: [ChannelType.GuildText, ChannelType.GuildAnnouncement, ChannelType.GuildForum] },
+          { type: T.Channel, ...loc.both('commands.admin.rules.disallowChannel', 'disallow-channel'), channel_types: [ChannelType.GuildText, ChannelType.GuildAnnouncement, ChannelType.GuildForum] },
+          { type: T.Role, ...loc.both('commands.admin.rules.allowRole', 'allow-role') },
+          { type: T.Role, ...loc.both('commands.admin.rules.disallowRole', 'disallow-role') },
+          {
+            type: T.String,
+            ...loc.both('commands.admin.rules.buttons', 'buttons'),
+            choices: [loc.choice('commands.admin.choices.buttons.owner', 'owner'), loc.choice('commands.admin.choices.buttons.anyone', 'anyone'), loc.choice('commands.admin.choices.buttons.roles', 'roles'), loc.choice('commands.admin.choices.buttons.default', 'default')],
+          },
+          { type: T.Role, ...loc.both('commands.admin.rules.buttonRole', 'button-role') },
+          {
+            type: T.String,
+            ...loc.both('commands.admin.rules.delivery', 'delivery'),
+            choices: [loc.choice('commands.choices.delivery.channel', 'channel'), loc.choice('commands.choices.delivery.dm', 'dm'), loc.choice('commands.choices.delivery.both', 'both'), loc.choice('commands.admin.choices.buttons.default', 'default')],
+          },
+          { type: T.String, ...loc.both('commands.admin.rules.nsfwOnly', 'nsfw-only'), max_length: 32 },
+          { type: T.Channel, ...loc.both('commands.admin.rules.logChannel', 'log-channel'), channel_types: [ChannelType.GuildText] },
+          { type: T.Boolean, ...loc.both('commands.admin.rules.noLog', 'no-log') },
+          {
+            type: T.String,
+            ...loc.both('commands.admin.rules.language', 'language'),
+            choices: [loc.choice('commands.admin.choices.language.auto', 'auto'), loc.choice('commands.admin.choices.language.en', 'en-US'), loc.choice('commands.admin.choices.language.zh', 'zh-CN')],
+          },
+          { type: T.Boolean, ...loc.both('commands.admin.rules.reset', 'reset') },
+        ],
+      },
+      {
+        type: T.Subcommand,
+        ...loc.both('commands.admin.ban', 'ban'),
+        options: [
+          { type: T.User, ...loc.both('commands.admin.ban.user', 'user'), required: true },
+          { type: T.String, ...loc.both('commands.admin.ban.reason', 'reason'), max_length: 200 },
+          { type: T.String, ...loc.both('commands.admin.ban.duration', 'duration'), max_length: 10 },
+        ],
+      },
+      { type: T.Subcommand, ...loc.both('commands.admin.unban', 'unban'), options: [{ type: T.User, ...loc.both('commands.admin.unban.user', 'user'), required: true }] },
+      { type: T.Subcommand, ...loc.both('commands.admin.status', 'status') },
+      { type: T.Subcommand, ...loc.both('commands.admin.job', 'job'), options: [{ type: T.String, ...loc.both('commands.admin.job.id', 'id'), required: true, max_length: 32 }] },
+    ],
+  }),
+
+  async run(interaction, ctx) {
+    if (!interaction.inGuild() || !interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild)) throw new UserError('community.adminOnly');
+    const guildId = interaction.guildId;
+    const sub = interaction.options.getSubcommand();
+    const reply = (content: string) => interaction.editReply({ content: content.slice(0, 2000), allowedMentions: { parse: [] } });
+    switch (sub) {
+      case 'limits':
+        return void (await reply(await setLimits(interaction, ctx, guildId)));
+      case 'rules':
+        return void (await reply(await setRules(interaction, ctx, guildId)));
+      case 'ban':
+        return void (await reply(await ban(interaction, ctx, guildId)));
+      case 'unban': {
+        const user = interaction.options.getUser('user', true);
+        await ctx.services.community.update(guildId, (r) => void delete r.bans[user.id]);
+        await ctx.services.community.log(guildId, 'community.log.unban', { user: `<@${user.id}>`, by: `<@${interaction.user.id}>` });
+        return void (await reply(ctx.t('community.admin.unbanned', { user: `<@${user.id}>` })));
+      }
+      case 'status':
+        return void (await reply(await status(ctx, guildId)));
+      case 'job':
+        return void (await reply(await jobDetails(ctx, interaction.options.getString('id', true).trim())));
+    }
+  },
+};
+
+async function setLimits(i: ChatInputCommandInteraction, ctx: Ctx, guildId: string): Promise<string> {
+  const o = i.options;
+  const role = o.getRole('role');
+  const patch: Partial<Limits> = {};
+  const concurrent = o.getInteger('concurrent');
+  const cooldown = o.getInteger('cooldown');
+  const daily = o.getInteger('daily');
+  if (concurrent !== null) patch.concurrent = concurrent;
+  if (cooldown !== null) patch.cooldownSec = cooldown;
+  if (daily !== null) patch.dailyPerUser = daily;
+  const serverDaily = o.getInteger('server-daily');
+  const rules = await ctx.services.community.update(guildId, (r) => {
+    if (role && o.getBoolean('clear-role')) delete r.roleLimits[role.id];
+    else if (role) r.roleLimits[role.id] = { ...(r.roleLimits[role.id] ?? {}), ...patch };
+    else r.limits = { ...r.limits, ...patch };
+    if (serverDaily !== null) r.dailyServer = serverDaily;
+  });
+  return limitsSummary(rules, ctx);
+}
+
+export function limitsSummary(rules: GuildRules, ctx: Ctx): string {
+  const n = (v: number) => (v === 0 ? ctx.t('community.admin.unlimited') : String(v));
+  const line = (l: Partial<Limits>) =>
+    ctx.t('community.admin.limitsLine', {
+      concurrent: l.concurrent === undefined ? '—' : n(l.concurrent),
+      cooldown: l.cooldownSec === undefined ? '—' : String(l.cooldownSec),
+      daily: l.dailyPerUser === undefined ? '—' : n(l.dailyPerUser),
+    });
+  const lines = [`**${ctx.t('community.admin.limitsTitle')}**`, line(rules.limits), ctx.t('community.admin.serverDaily', { max: n(rules.dailyServer) })];
+  for (const [role, l] of Object.entries(rules.roleLimits)) lines.push(`<@&${role}>: ${line(l)}`);
+  return lines.join('\n');
+}
+
+async function setRules(i: ChatInputCommandInteraction, ctx: Ctx, guildId: string): Promise<string> {
+  const o = i.options;
+  const nsfw = o.getString('nsfw-only')?.trim().replace(/^\//, '').toLowerCase();
+  if (nsfw && !/^[-_a-z0-9]{1,32}$/.test(nsfw)) throw new UserError('community.admin.badCommandName', { name: nsfw });
+  const rules = await ctx.services.community.update(guildId, (r) => {
+    if (o.getBoolean('reset')) {
+      r.channels = [];
+      r.roles = [];
+      r.buttons = undefined;
+      r.defaultDelivery = undefined;
+      r.nsfwOnly = [];
+      r.logChannelId = undefined;
+      r.locale = undefined;
+    }
+    const add = (list: string[], v: string | undefined) => (v && !list.includes(v) ? [...list, v] : list);
+    const remove = (list: string[], v: string | undefined) => list.filter((x) => x !== v);
+    r.channels = remove(add(r.channels, o.getChannel('allow-channel')?.id), o.getChannel('disallow-channel')?.id);
+    r.roles = remove(add(r.roles, o.getRole('allow-role')?.id), o.getRole('disallow-role')?.id);
+    const buttons = o.getString('buttons');
+    const buttonRole = o.getRole('button-role')?.id;
+    if (buttons === 'default') r.buttons = undefined;
+    else if (buttons) r.buttons = { access: buttons as 'owner' | 'anyone' | 'roles', roles: r.buttons?.roles ?? [] };
+    if (buttonRole) r.buttons = { access: r.buttons?.access ?? 'roles', roles: add(r.buttons?.roles ?? [], buttonRole) };
+    const delivery = o.getString('delivery');
+    if (delivery === 'default') r.defaultDelivery = undefined;
+    else if (delivery) r.defaultDelivery = delivery as 'channel' | 'dm' | 'both';
+    if (nsfw) r.nsfwOnly = r.nsfwOnly.includes(nsfw) ? remove(r.nsfwOnly, nsfw) : add(r.nsfwOnly, nsfw);
+    const log = o.getChannel('log-channel')?.id;
+    if (log) r.logChannelId = log;
+    if (o.getBoolean('no-log')) r.logChannelId = undefined;
+    const language = o.getString('language');
+    if (language === 'auto') r.locale = undefined;
+    else if (language === 'en-US' || language === 'zh-CN') r.locale = language;
+  });
+  return rulesSummary(rules, ctx);
+}
+
+export function rulesSummary(r: GuildRules, ctx: Ctx): string {
+  const any = ctx.t('community.admin.any');
+  return [
+    `**${ctx.t('community.admin.rulesTitle')}**`,
+    ctx.t('community.admin.rulesChannels', { list: r.channels.map((c) => `<#${c}>`).join(', ') || any }),
+    ctx.t('community.admin.rulesRoles', { list: r.roles.map((c) => `<@&${c}>`).join(', ') || any }),
+    ctx.t('community.admin.rulesButtons', { access: r.buttons ? `${r.buttons.access}${r.buttons.roles.length ? ` (${r.buttons.roles.map((x) => `<@&${x}>`).join(', ')})` : ''}` : ctx.t('community.admin.deploymentDefault') }),
+    ctx.t('community.admin.rulesDelivery', { delivery: r.defaultDelivery ?? ctx.t('community.admin.deploymentDefault') }),
+    ctx.t('community.admin.rulesNsfw', { list: r.nsfwOnly.map((c) => `/${c}`).join(', ') || '—' }),
+    ctx.t('community.admin.rulesLog', { channel: r.logChannelId ? `<#${r.logChannelId}>` : '—' }),
+    ctx.t('community.admin.rulesLanguage', { language: r.locale ?? ctx.t('community.admin.languageAuto') }),
+    ctx.t('community.admin.rulesBans', { count: Object.keys(r.bans).length }),
+  ].join('\n');
+}
+
+async function ban(i: ChatInputCommandInteraction, ctx: Ctx, guildId: string): Promise<string> {
+  const user = i.options.getUser('user', true);
+  const reason = i.options.getString('reason')?.trim() ?? '';
+  const durationText = i.options.getString('duration');
+  let until: number | undefined;
+  if (durationText) {
+    const ms = parseDuration(durationText);
+    if (!ms) throw new UserError('community.admin.badDuration', { text: durationText });
+    until = ctx.services.now() + ms;
+  }
+  if (user.id === i.user.id) throw new UserError('community.admin.cannotBanSelf');
+  await ctx.services.community.update(guildId, (r) => {
+    r.bans[user.id] = { reason, by: i.user.id, at: ctx.services.now(), until };
+  });
+  const params = { user: `<@${user.id}>`, reason: reason || '—', by: `<@${i.user.id}>`, when: until ? relativeTime(until) : ctx.t('community.admin.forever') };
+  await ctx.services.community.log(guildId, 'community.log.ban', params);
+  return ctx.t('community.admin.banned', params);
+}
+
+async function status(ctx: Ctx, guildId: string): Promise<string> {
+  const s = ctx.services;
+  const [health, reach, today] = await Promise.all([s.health(), probeProxy(ctx), s.community.serverToday(guildId)]);
+  const counts = s.tracker.counts();
+  const ok = (v: boolean) => (v ? '✅' : '❌');
+  const circuits = Object.entries(health.checks.upstream)
+    .map(([name, state]) => `${name}: ${state}`)
+    .join(', ');
+  return [
+    `**${ctx.t('community.status.title')}**`,
+    `${ok(health.checks.gateway)} ${ctx.t('community.status.gateway')}`,
+    `${ok(health.checks.store)} ${ctx.t('community.status.store')} (${s.store.kind})`,
+    `${ok(reach.ok)} ${ctx.t('community.status.proxy')}: ${reach.ok ? ctx.t('community.status.reachable', { ms: reach.ms }) : ctx.t('community.status.unreachable', { reason: reach.reason })}`,
+    ctx.t('community.status.circuits', { list: circuits || '—' }),
+    ctx.t('community.status.inFlight', { total: s.tracker.size, list: Object.entries(counts.byProvider).map(([p, n]) => `${p} ${n}`).join(', ') || '—' }),
+    ctx.t('community.status.queued', { count: counts.byStatus.queued ?? 0 }),
+    ctx.t('community.status.today', { count: today }),
+    ctx.t('community.status.failures', { count: s.community.failuresLastHour() }),
+  ].join('\n');
+}
+
+/** Can the proxy be reached right now? (a fetch of a task that does not exist: nothing is created) */
+async function probeProxy(ctx: Ctx): Promise<{ ok: boolean; ms: number; reason: string }> {
+  const started = ctx.services.now();
+  try {
+    await ctx.services.mj.fetchTask('0000000000000000');
+    return { ok: true, ms: ctx.services.now() - started, reason: '' };
+  } catch (err) {
+    const e = err as { kind?: string; details?: { circuitOpen?: boolean } };
+    if (e.kind === 'not-found') return { ok: true, ms: ctx.services.now() - started, reason: '' };
+    return { ok: false, ms: 0, reason: e.details?.circuitOpen ? ctx.t('community.status.circuitOpen') : (e.kind ?? 'error') };
+  }
+}
+
+async function jobDetails(ctx: Ctx, id: string): Promise<string> {
+  const job = await ctx.services.jobs.get(id);
+  if (!job) throw new UserError('community.admin.noSuchJob', { id });
+  const results = job.messages.results.map((r) => `https://discord.com/channels/${job.owner.guildId ?? '@me'}/${r.channelId}/${r.messageId}`);
+  return [
+    `**${ctx.t('community.job.title', { id: job.id })}**`,
+    ctx.t('community.job.owner', { user: `<@${job.owner.userId}>`, channel: `<#${job.owner.channelId}>` }),
+    ctx.t('community.job.kind', { kind: job.kind, provider: job.provider, upstream: job.upstreamId ?? '—' }),
+    ctx.t('community.job.status', { status: job.status, progress: Math.round(job.progress), error: job.error ? ctx.services.i18n.msg(ctx.locale, job.error) : '—' }),
+    ctx.t('community.job.times', { created: relativeTime(job.createdAt), finished: job.finishedAt ? relativeTime(job.finishedAt) : '—' }),
+    ctx.t('community.job.prompt', { prompt: job.prompt.slice(0, 500) }),
+    results.length ? ctx.t('community.job.results', { links: results.join(' ') }) : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}

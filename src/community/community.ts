@@ -1,0 +1,179 @@
+import { PermissionFlagsBits, type Interaction } from 'discord.js';
+import { memberRoleIds } from '../discord/interactionKit.js';
+import type { I18n } from '../i18n/index.js';
+import { isFinal, type Job, type Msg } from '../jobs/model.js';
+import type { JobSink } from '../jobs/tracker.js';
+import type { Logger } from '../log.js';
+import type { Repositories } from '../store/repositories.js';
+import { defaultRules, effectiveLimits, nextUtcMidnight, type Ban, type GuildRules, type GuildRulesRepo, type Limits } from './rules.js';
+
+/** Discord renders `<t:unix:R>` as "in 3 hours" in each reader's own time zone and language. */
+export const relativeTime = (ms: number) => `<t:${Math.ceil(ms / 1000)}:R>`;
+
+const RULES_CACHE_MS = 5000;
+/** Commands every member may use wherever they are (to see their own state, and for admins to fix rules). */
+const ALWAYS_ALLOWED = new Set(['admin', 'info']);
+
+export interface Usage {
+  limits: Limits;
+  running: number;
+  today: number;
+  serverToday: number;
+  dailyServer: number;
+  resetAt: number;
+  cooldownUntil?: number | undefined;
+  ban?: Ban | undefined;
+}
+
+export interface CommunityDeps {
+  rules: GuildRulesRepo;
+  repos: Repositories;
+  i18n: I18n;
+  logger: Logger;
+  now: () => number;
+  /** limits where no server rules apply (DMs) */
+  defaultLimits?: Partial<Limits> | undefined;
+  /** post a plain message to a channel (the log channel) */
+  post(channelId: string, content: string): Promise<unknown>;
+}
+
+/**
+ * How a server runs the bot: its rules (channels, roles, bans), its limits (concurrency, cooldown, quotas),
+ * and its log channel. Everything is persisted; checks happen before anything is sent upstream.
+ */
+export class Community {
+  private cache = new Map<string, { rules: GuildRules; at: number }>();
+  private failures: number[] = [];
+
+  constructor(private d: CommunityDeps) {}
+
+  /** The server's rules (cached for a few seconds; every interaction reads them). Undefined in DMs. */
+  async rules(guildId: string | null | undefined): Promise<GuildRules | undefined> {
+    if (!guildId) return undefined;
+    const hit = this.cache.get(guildId);
+    if (hit && this.d.now() - hit.at < RULES_CACHE_MS) return hit.rules;
+    const rules = await this.d.rules.get(guildId);
+    this.cache.set(guildId, { rules, at: this.d.now() });
+    return rules;
+  }
+
+  async update(guildId: string, mutate: (rules: GuildRules) => void): Promise<GuildRules> {
+    const rules = await this.d.rules.update(guildId, mutate);
+    this.cache.set(guildId, { rules, at: this.d.now() });
+    return rules;
+  }
+
+  /** A ban in force (an expired one has lapsed). */
+  activeBan(rules: GuildRules | undefined, userId: string): Ban | undefined {
+    const ban = rules?.bans[userId];
+    if (!ban) return undefined;
+    return ban.until !== undefined && ban.until <= this.d.now() ? undefined : ban;
+  }
+
+  /**
+   * Why this member may not use the bot here, if they may not: banned, a channel or role the server did not allow,
+   * or an NSFW-only command outside an NSFW channel. Server managers are never refused.
+   */
+  entryRefusal(i: Interaction, rules: GuildRules | undefined, command: string | undefined): Msg | undefined {
+    if (!rules || !i.inGuild()) return undefined;
+    if (command && ALWAYS_ALLOWED.has(command)) return undefined;
+    if (i.memberPermissions?.has(PermissionFlagsBits.ManageGuild)) return undefined;
+    const ban = this.activeBan(rules, i.user.id);
+    if (ban) {
+      const reason = ban.reason || '—';
+      return ban.until ? { key: 'community.refusal.bannedUntil', params: { reason, when: relativeTime(ban.until) } } : { key: 'community.refusal.banned', params: { reason } };
+    }
+    const channel = channelOf(i);
+    if (rules.channels.length > 0 && !rules.channels.includes(channel.id) && !(channel.parentId && rules.channels.includes(channel.parentId))) {
+      return { key: 'community.refusal.channel', params: { channels: rules.channels.map((c) => `<#${c}>`).join(', ') } };
+    }
+    if (rules.roles.length > 0 && !memberRoleIds(i).some((r) => rules.roles.includes(r))) {
+      return { key: 'community.refusal.role', params: { roles: rules.roles.map((r) => `<@&${r}>`).join(', ') } };
+    }
+    if (command && rules.nsfwOnly.includes(command) && !channel.nsfw) return { key: 'community.refusal.nsfw', params: { command: `/${command}` } };
+    return undefined;
+  }
+
+  /** Whether a new job may start now for this member; the reason (and when to try again) if not. */
+  async admissionRefusal(owner: Job['owner']): Promise<Msg | undefined> {
+    const u = await this.usage(owner.userId, owner.guildId, owner.roles ?? []);
+    const now = this.d.now();
+    const when = relativeTime(u.resetAt);
+    if (u.limits.concurrent > 0 && u.running >= u.limits.concurrent) return { key: 'community.limit.concurrent', params: { max: u.limits.concurrent } };
+    if (u.cooldownUntil && u.cooldownUntil > now) return { key: 'community.limit.cooldown', params: { when: relativeTime(u.cooldownUntil) } };
+    if (u.limits.dailyPerUser > 0 && u.today >= u.limits.dailyPerUser) return { key: 'community.limit.daily', params: { max: u.limits.dailyPerUser, when } };
+    if (u.dailyServer > 0 && u.serverToday >= u.dailyServer) return { key: 'community.limit.server', params: { max: u.dailyServer, when } };
+    return undefined;
+  }
+
+  /** A member's limits and how much of them is used (for /info and the admission check). */
+  async usage(userId: string, guildId: string | undefined, roles: readonly string[]): Promise<Usage> {
+    const now = this.d.now();
+    const rules = (await this.rules(guildId)) ?? defaultRules(this.d.defaultLimits);
+    const limits = effectiveLimits(rules, roles);
+    const recent = await this.d.repos.jobs.recentForUser(userId, 25);
+    const last = recent[0];
+    return {
+      limits,
+      running: recent.filter((j) => !isFinal(j)).length,
+      today: await this.d.repos.jobs.countToday(userId, now),
+      serverToday: guildId ? await this.d.rules.countToday(guildId, now) : 0,
+      dailyServer: rules.dailyServer,
+      resetAt: nextUtcMidnight(now),
+      cooldownUntil: limits.cooldownSec > 0 && last ? last.createdAt + limits.cooldownSec * 1000 : undefined,
+      ban: this.activeBan(rules, userId),
+    };
+  }
+
+  /** Jobs the server started today (UTC). */
+  async serverToday(guildId: string): Promise<number> {
+    return this.d.rules.countToday(guildId, this.d.now());
+  }
+
+  /** Count a started job against the server's day (the member's own day count is kept with their jobs). */
+  async started(job: Job): Promise<void> {
+    if (job.owner.guildId) await this.d.rules.addToday(job.owner.guildId, job.createdAt, 1);
+  }
+
+  /** A job the upstream refused does not use up anyone's quota. */
+  async refused(job: Job): Promise<void> {
+    await this.d.repos.jobs.uncountToday(job);
+    if (job.owner.guildId) await this.d.rules.addToday(job.owner.guildId, job.createdAt, -1);
+  }
+
+  /** Report to the server's log channel, if it has one (never throws). */
+  async log(guildId: string | undefined, key: string, params: Record<string, string | number>): Promise<void> {
+    if (!guildId) return;
+    const rules = await this.rules(guildId);
+    if (!rules?.logChannelId) return;
+    const text = this.d.i18n.t(rules.locale ?? 'en-US', key, params);
+    await this.d.post(rules.logChannelId, text).catch((err) => this.d.logger.warn({ err, guildId }, 'could not post to the log channel'));
+  }
+
+  /** Failed jobs in the last hour (this process). */
+  failuresLastHour(): number {
+    const since = this.d.now() - 3_600_000;
+    this.failures = this.failures.filter((t) => t >= since);
+    return this.failures.length;
+  }
+
+  /** Wrap the tracker's sink: failures are counted and reported to the server's log channel. */
+  loggingSink(inner: JobSink): JobSink {
+    return {
+      progress: (job) => inner.progress(job),
+      finish: async (job) => {
+        await inner.finish(job);
+        if (job.status === 'failed') {
+          this.failures.push(this.d.now());
+          const reason = job.error ? this.d.i18n.msg('en-US', job.error) : '—';
+          await this.log(job.owner.guildId, 'community.log.jobFailed', { id: job.id, user: `<@${job.owner.userId}>`, reason: reason.slice(0, 300) });
+        }
+      },
+    };
+  }
+}
+
+function channelOf(i: Interaction): { id: string; parentId?: string | undefined; nsfw: boolean } {
+  const ch = i.channel as { id?: string; parentId?: string | null; nsfw?: boolean } | null;
+  return { id: i.channelId ?? ch?.id ?? '', parentId: ch?.parentId ?? undefined, nsfw: ch?.nsfw === true };
+}
