@@ -28,6 +28,9 @@ const figures: Figure[] = [];
 const log = (s: string) => process.stdout.write(`${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quick = process.argv.includes('--quick');
+/** `--only=ack,memory`: run just these scenarios (startup, ack, channel, delivery, upstream, memory) */
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const wanted = (name: string) => !only || only.includes(name);
 
 function pct(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -81,6 +84,8 @@ async function ackLatency(): Promise<void> {
   try {
     const people = users(world.discord, 50);
     await sleep(300);
+    // the jobs stay queued upstream: what is measured is the interactions, not earlier jobs' progress traffic
+    world.proxy.pause();
     // one small warm-up burst (first-use module loading is a start-up cost, reported above)
     await Promise.all(people.slice(0, 10).map((u, i) => world.discord.slash({ name: 'imagine', options: { prompt: `warm ${i}` }, user: u }).firstCallback(5000)));
     await sleep(1500);
@@ -94,7 +99,7 @@ async function ackLatency(): Promise<void> {
     all.sort((a, b) => a - b);
     const p50 = pct(all, 50);
     const p99 = pct(all, 99);
-    record({ figure: 'initial-response latency, gateway dispatch → callback, 50 concurrent /imagine (3 bursts)', goal: 'p99 ≤ 25 ms', measured: `p50 ${p50} ms, p99 ${p99} ms`, pass: p99 <= 25, value: { p50, p99, samples: all.length } });
+    record({ figure: 'initial-response latency, gateway dispatch → callback, 50 concurrent /imagine (3 bursts, jobs held upstream)', goal: 'p99 ≤ 25 ms', measured: `p50 ${p50} ms, p99 ${p99} ms`, pass: p99 <= 25, value: { p50, p99, samples: all.length } });
   } finally {
     await bot.close();
     await world.close();
@@ -272,11 +277,11 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   // measure what `npm start` runs: the transpiled build with its node flags
   execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: 'inherit' });
-  const idle = await startup();
-  await ackLatency();
-  await oneBusyChannel();
-  await deliveryLatency();
-  await Promise.all([upstreamLoad(), memory(idle)]);
+  const idle = wanted('startup') || wanted('memory') ? await startup() : NaN;
+  if (wanted('ack')) await ackLatency();
+  if (wanted('channel')) await oneBusyChannel();
+  if (wanted('delivery')) await deliveryLatency();
+  await Promise.all([wanted('upstream') ? upstreamLoad() : undefined, wanted('memory') ? memory(idle) : undefined]);
 
   const w = Math.max(...figures.map((f) => f.figure.length));
   log('\n' + ['Figure'.padEnd(w), 'Goal'.padEnd(14), 'Measured'.padEnd(40), 'Result'].join(' | '));

@@ -43,18 +43,35 @@ export interface CommunityDeps {
  */
 export class Community {
   private cache = new Map<string, { rules: GuildRules; at: number }>();
+  private loading = new Map<string, Promise<GuildRules>>();
   private failures: number[] = [];
 
   constructor(private d: CommunityDeps) {}
 
-  /** The server's rules (cached for a few seconds; every interaction reads them). Undefined in DMs. */
+  /**
+   * The server's rules. Every interaction reads them before it is acknowledged, so this must be cheap: a copy
+   * younger than a few seconds is used as is; an older one is still used while a single refresh runs in the
+   * background; only a server seen for the first time waits for the store (once, however many ask at once).
+   */
   async rules(guildId: string | null | undefined): Promise<GuildRules | undefined> {
     if (!guildId) return undefined;
     const hit = this.cache.get(guildId);
     if (hit && this.d.now() - hit.at < RULES_CACHE_MS) return hit.rules;
-    const rules = await this.d.rules.get(guildId);
-    this.cache.set(guildId, { rules, at: this.d.now() });
-    return rules;
+    const refresh = this.loading.get(guildId) ?? this.load(guildId);
+    return hit ? hit.rules : refresh;
+  }
+
+  private load(guildId: string): Promise<GuildRules> {
+    const p = this.d.rules
+      .get(guildId)
+      .then((rules) => {
+        this.cache.set(guildId, { rules, at: this.d.now() });
+        return rules;
+      })
+      .finally(() => this.loading.delete(guildId));
+    this.loading.set(guildId, p);
+    p.catch(() => undefined);
+    return p;
   }
 
   async update(guildId: string, mutate: (rules: GuildRules) => void): Promise<GuildRules> {
