@@ -3,6 +3,7 @@ import type { GuildRules } from '../community/rules.js';
 import type { Msg } from '../jobs/model.js';
 import { resolveLocale } from '../i18n/index.js';
 import type { Services } from '../services.js';
+import { AckFirst } from './ackFirst.js';
 import { DiscordCodes, discordCode } from './messenger.js';
 import {
   UserError,
@@ -43,6 +44,8 @@ export class Dispatcher {
   private routes = new Map<string, ComponentRoute>();
   readonly stats: DispatcherStats = { ackLatencies: [], handled: 0, failed: 0 };
   private draining = false;
+  /** a burst of commands is acknowledged before any of them starts its work */
+  private readonly ackFirst = new AckFirst();
 
   constructor(private services: Services, commands: Command[], routes: ComponentRoute[], private hooks: DispatcherHooks = {}) {
     for (const c of commands) this.commands.set(c.name, c);
@@ -139,9 +142,17 @@ export class Dispatcher {
     const command = this.commands.get(interaction.commandName);
     if (!command) throw new UserError('errors.commandUnknown');
     if (command.guildOnly && !interaction.inGuild()) throw new UserError('errors.guildOnly');
-    if (command.defer === 'ephemeral') await deferEphemeral(interaction);
-    else if (command.defer === 'public') await interaction.deferReply();
-    if (command.defer !== 'none') this.recordAck(interaction.createdTimestamp);
+    if (command.defer !== 'none') {
+      const acknowledged = this.ackFirst.arrived();
+      try {
+        if (command.defer === 'ephemeral') await deferEphemeral(interaction);
+        else await interaction.deferReply();
+      } finally {
+        acknowledged();
+      }
+      this.recordAck(interaction.createdTimestamp);
+      await this.ackFirst.turn();
+    }
     await command.run(interaction as never, ctx);
   }
 
