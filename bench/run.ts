@@ -78,17 +78,20 @@ async function startup(): Promise<number> {
   }
 }
 
-/** Three bursts of 50 concurrent /imagine (after a small warm-up burst); every callback's latency, in ms. */
+/** enough samples that p99 is not just the single worst burst's tail */
+const BURSTS = 8;
+
+/** BURSTS bursts of 50 concurrent /imagine (after a small warm-up burst); every callback's latency, in ms. */
 async function burstLatencies(world: World, people: ReturnType<typeof users>): Promise<number[]> {
   // one small warm-up burst (first-use module loading is a start-up cost, reported above)
   await Promise.all(people.slice(0, 10).map((u, i) => world.discord.slash({ name: 'imagine', options: { prompt: `warm ${i}` }, user: u }).firstCallback(5000)));
   await sleep(1500);
   const all: number[] = [];
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < BURSTS; round++) {
     const ixs = people.map((u, i) => world.discord.slash({ name: 'imagine', options: { prompt: `ack ${round} ${i}` }, user: u }));
     const cbs = await Promise.all(ixs.map((ix) => ix.firstCallback(5000)));
     all.push(...cbs.map((c) => c.latencyMs));
-    await sleep(2000);
+    await sleep(1200);
   }
   return all.sort((a, b) => a - b);
 }
@@ -106,7 +109,7 @@ async function ackLatency(): Promise<void> {
     const all = await burstLatencies(world, people);
     const p50 = pct(all, 50);
     const p99 = pct(all, 99);
-    record({ figure: 'initial-response latency, gateway dispatch → callback, 50 concurrent /imagine (3 bursts, jobs held upstream)', goal: 'p99 ≤ 25 ms', measured: `p50 ${p50} ms, p99 ${p99} ms`, pass: p99 <= 25, value: { p50, p99, samples: all.length } });
+    record({ figure: `initial-response latency, gateway dispatch → callback, 50 concurrent /imagine (${BURSTS} bursts, jobs held upstream)`, goal: 'p99 ≤ 25 ms', measured: `p50 ${p50} ms, p99 ${p99} ms`, pass: p99 <= 25, value: { p50, p99, samples: all.length } });
   } finally {
     await bot.close();
     await world.close();
