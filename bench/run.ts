@@ -60,7 +60,7 @@ function users(discord: FakeDiscord, n: number) {
 }
 
 /** start → ready, and idle memory */
-async function startup(): Promise<number> {
+async function startup(): Promise<{ idle: number; early: number }> {
   log('start → ready, idle memory');
   const world = await World.fakesOnly({ discord: { validateOpenApi: false } });
   try {
@@ -69,10 +69,14 @@ async function startup(): Promise<number> {
     const wall = Date.now() - spawned;
     const line = JSON.parse(bot.lines.find((l) => l.includes('mj-relay is ready'))!) as { startupMs: number };
     record({ figure: 'start → ready against the fake', goal: '≤ 1.5 s', measured: `${(line.startupMs / 1000).toFixed(2)} s (${(wall / 1000).toFixed(2)} s from spawn)`, pass: line.startupMs <= 1500, value: { startupMs: line.startupMs, spawnToReadyMs: wall } });
+    // idle = settled: V8 gives start-up garbage back some seconds after ready (measured like the 10 000-job
+    // figure, which is read 15 s after its start); the early reading is shown beside it
     await sleep(2000);
+    const early = await rssMb(bot.child.pid!);
+    await sleep(13_000);
     const idle = await rssMb(bot.child.pid!);
     await bot.close();
-    return idle;
+    return { idle, early };
   } finally {
     await world.close();
   }
@@ -267,7 +271,7 @@ async function upstreamLoad(): Promise<void> {
 }
 
 /** RSS growth with 10 000 tracked jobs */
-async function memory(idleMb: number): Promise<void> {
+async function memory({ idle: idleMb, early }: { idle: number; early: number }): Promise<void> {
   const n = quick ? 2000 : 10_000;
   log(`memory with ${n} tracked jobs`);
   const world = await World.fakesOnly({ proxy: { stepMs: 3_600_000, maxConcurrent: 100_000 }, discord: { validateOpenApi: false } });
@@ -303,7 +307,7 @@ async function memory(idleMb: number): Promise<void> {
       await sleep(15_000); // a few poll rounds over every job
       const rss = await rssMb(bot.child.pid!);
       const resumed = Number(/"resumed":(\d+)/.exec(bot.lines.join('\n'))?.[1] ?? 0);
-      record({ figure: 'RSS idle', goal: '≤ 120 MB', measured: `${idleMb.toFixed(0)} MB`, pass: idleMb <= 120, value: idleMb });
+      record({ figure: 'RSS idle (15 s after ready)', goal: '≤ 120 MB', measured: `${idleMb.toFixed(0)} MB (${early.toFixed(0)} MB 2 s after ready)`, pass: idleMb <= 120, value: { idle: idleMb, early } });
       record({ figure: `RSS growth with ${n} tracked jobs`, goal: '≤ +60 MB', measured: `+${(rss - idleMb).toFixed(0)} MB (${rss.toFixed(0)} MB, ${resumed} jobs resumed)`, pass: rss - idleMb <= 60 && resumed === n, value: { rss, growth: rss - idleMb, resumed } });
     } finally {
       await bot.close();
@@ -317,7 +321,7 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   // measure what `npm start` runs: the transpiled build with its node flags
   execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: 'inherit' });
-  const idle = wanted('startup') || wanted('memory') ? await startup() : NaN;
+  const idle = wanted('startup') || wanted('memory') ? await startup() : { idle: NaN, early: NaN };
   if (wanted('ack')) await ackLatency();
   if (wanted('channel')) await oneBusyChannel();
   if (wanted('delivery')) await deliveryLatency();
