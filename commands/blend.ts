@@ -2,7 +2,8 @@ import { ApplicationCommandOptionType, ApplicationCommandType, type Attachment, 
 import { readImages } from '../src/discord/attachments.js';
 import { UserError, type Command } from '../src/discord/interactionKit.js';
 import { acceptedReply } from '../src/discord/jobOptions.js';
-import { jobChoices, jobOptionDefs, startMjJob } from '../src/discord/mjJobs.js';
+import { jobOptionDefs } from '../src/discord/jobOptions.js';
+import { jobChoices, startMjJob } from '../src/discord/mjJobs.js';
 
 /** Aspect ratio of each blend shape (mj-proxy.md §3.3). */
 const DIMENSIONS = { PORTRAIT: '2:3', SQUARE: '1:1', LANDSCAPE: '3:2' } as const;

@@ -2,7 +2,8 @@ import { ApplicationCommandOptionType, ApplicationCommandType, type Attachment, 
 import { readImages } from '../src/discord/attachments.js';
 import { UserError, type Command, type Ctx } from '../src/discord/interactionKit.js';
 import { acceptedReply } from '../src/discord/jobOptions.js';
-import { jobChoices, jobOptionDefs, startMjJob } from '../src/discord/mjJobs.js';
+import { jobOptionDefs } from '../src/discord/jobOptions.js';
+import { jobChoices, startMjJob } from '../src/discord/mjJobs.js';
 import { checkImageLink } from '../src/mj/links.js';
 
 /** /describe image | link [speed] [delivery] → the four prompts with buttons 1 2 3 4, 🔄 and Imagine all. */

@@ -1,6 +1,6 @@
 import { ApplicationCommandOptionType, ApplicationCommandType, type APIApplicationCommandBasicOption, type ChatInputCommandInteraction } from 'discord.js';
 import { UserError, type Command } from '../src/discord/interactionKit.js';
-import { acceptedReply, pickDelivery } from '../src/discord/jobOptions.js';
+import { acceptedReply, jobOptionDefs, pickDelivery } from '../src/discord/jobOptions.js';
 import { IMGOPEN_LIMITS, limitsFor, PROXY_LIMITS, readToolImages } from '../src/discord/toolInputs.js';
 import { isSwapEngine, startFaceSwap, SWAP_ENGINES, swapEngines, type SwapEngine } from '../src/discord/toolJobs.js';
 import type { Services } from '../src/services.js';
@@ -39,16 +39,7 @@ export const faceswap: Command<ChatInputCommandInteraction> = {
         },
         ...(engines.includes('v2') ? v2 : []),
         ...(engines.includes('multi') ? multi : []),
-        {
-          type: ApplicationCommandOptionType.String,
-          ...loc.both('commands.options.delivery', 'delivery'),
-          required: false,
-          choices: [
-            loc.choice('commands.choices.delivery.channel', 'channel'),
-            loc.choice('commands.choices.delivery.dm', 'dm'),
-            loc.choice('commands.choices.delivery.both', 'both'),
-          ],
-        },
+        ...jobOptionDefs(loc, ['delivery']),
       ],
     };
   },

@@ -3,7 +3,7 @@ import { readImages } from '../src/discord/attachments.js';
 import { UserError, type Command } from '../src/discord/interactionKit.js';
 import { SubmitFailed } from '../src/jobs/service.js';
 import { validatePrompt } from '../src/mj/prompts.js';
-import { jobOwner, pickDelivery, pickSpeed, pickBot, acceptedReply } from '../src/discord/jobOptions.js';
+import { jobOptionDefs, jobOwner, pickDelivery, pickSpeed, pickBot, acceptedReply } from '../src/discord/jobOptions.js';
 
 const PROMPT_MAX = 6000;
 
@@ -20,28 +20,7 @@ export const imagine: Command<ChatInputCommandInteraction> = {
       { type: ApplicationCommandOptionType.String, ...loc.both('commands.imagine.options.prompt', 'prompt'), required: true, max_length: PROMPT_MAX },
       { type: ApplicationCommandOptionType.Attachment, ...loc.both('commands.imagine.options.image', 'image'), required: false },
       { type: ApplicationCommandOptionType.Attachment, ...loc.both('commands.imagine.options.image2', 'image2'), required: false },
-      {
-        type: ApplicationCommandOptionType.String,
-        ...loc.both('commands.options.bot', 'bot'),
-        required: false,
-        choices: [loc.choice('commands.choices.bot.midjourney', 'MID_JOURNEY'), loc.choice('commands.choices.bot.niji', 'NIJI_JOURNEY')],
-      },
-      {
-        type: ApplicationCommandOptionType.String,
-        ...loc.both('commands.options.speed', 'speed'),
-        required: false,
-        choices: [loc.choice('commands.choices.speed.fast', 'fast'), loc.choice('commands.choices.speed.relax', 'relax'), loc.choice('commands.choices.speed.turbo', 'turbo')],
-      },
-      {
-        type: ApplicationCommandOptionType.String,
-        ...loc.both('commands.options.delivery', 'delivery'),
-        required: false,
-        choices: [
-          loc.choice('commands.choices.delivery.channel', 'channel'),
-          loc.choice('commands.choices.delivery.dm', 'dm'),
-          loc.choice('commands.choices.delivery.both', 'both'),
-        ],
-      },
+      ...jobOptionDefs(loc),
     ],
   }),
 

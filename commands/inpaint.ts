@@ -1,6 +1,6 @@
 import { ApplicationCommandOptionType, ApplicationCommandType, type ChatInputCommandInteraction } from 'discord.js';
 import { UserError, type Command } from '../src/discord/interactionKit.js';
-import { acceptedReply, pickDelivery } from '../src/discord/jobOptions.js';
+import { acceptedReply, jobOptionDefs, pickDelivery } from '../src/discord/jobOptions.js';
 import { checkRectanglesText, limitsFor, PICWISH_LIMITS, readRegion, readToolImages } from '../src/discord/toolInputs.js';
 import { startInpaint } from '../src/discord/toolJobs.js';
 
@@ -22,16 +22,7 @@ export const inpaint: Command<ChatInputCommandInteraction> = {
       { type: ApplicationCommandOptionType.Attachment, ...loc.both('commands.inpaint.options.image', 'image'), required: true },
       { type: ApplicationCommandOptionType.Attachment, ...loc.both('commands.inpaint.options.mask', 'mask'), required: false },
       { type: ApplicationCommandOptionType.String, ...loc.both('commands.inpaint.options.rectangles', 'rectangles'), required: false, max_length: 2000 },
-      {
-        type: ApplicationCommandOptionType.String,
-        ...loc.both('commands.options.delivery', 'delivery'),
-        required: false,
-        choices: [
-          loc.choice('commands.choices.delivery.channel', 'channel'),
-          loc.choice('commands.choices.delivery.dm', 'dm'),
-          loc.choice('commands.choices.delivery.both', 'both'),
-        ],
-      },
+      ...jobOptionDefs(loc, ['delivery']),
     ],
   }),
 

@@ -1,7 +1,8 @@
 import { ApplicationCommandOptionType, ApplicationCommandType, type ChatInputCommandInteraction } from 'discord.js';
 import { UserError, type Command } from '../src/discord/interactionKit.js';
 import { acceptedReply } from '../src/discord/jobOptions.js';
-import { jobChoices, jobOptionDefs, startMjJob } from '../src/discord/mjJobs.js';
+import { jobOptionDefs } from '../src/discord/jobOptions.js';
+import { jobChoices, startMjJob } from '../src/discord/mjJobs.js';
 import { validatePrompt } from '../src/mj/prompts.js';
 
 const PROMPT_MAX = 6000;

@@ -1,6 +1,6 @@
 import { ApplicationCommandOptionType, ApplicationCommandType, type APIApplicationCommandBasicOption, type ChatInputCommandInteraction } from 'discord.js';
 import { UserError, type Command } from '../src/discord/interactionKit.js';
-import { acceptedReply, pickDelivery } from '../src/discord/jobOptions.js';
+import { acceptedReply, jobOptionDefs, pickDelivery } from '../src/discord/jobOptions.js';
 import type { CommandLocalizer } from '../src/discord/registry.js';
 import { limitsFor, PICWISH_LIMITS, readToolImages } from '../src/discord/toolInputs.js';
 import { startTool, type ImageTool } from '../src/discord/toolJobs.js';
@@ -14,19 +14,6 @@ const SUBCOMMANDS: { name: ImageTool; key: string }[] = [
   { name: 'upscale', key: 'upscale' },
   { name: 'restore-face', key: 'restoreFace' },
 ];
-
-function deliveryOption(loc: CommandLocalizer): APIApplicationCommandBasicOption {
-  return {
-    type: ApplicationCommandOptionType.String,
-    ...loc.both('commands.options.delivery', 'delivery'),
-    required: false,
-    choices: [
-      loc.choice('commands.choices.delivery.channel', 'channel'),
-      loc.choice('commands.choices.delivery.dm', 'dm'),
-      loc.choice('commands.choices.delivery.both', 'both'),
-    ],
-  };
-}
 
 function scaleOption(loc: CommandLocalizer): APIApplicationCommandBasicOption {
   return {
@@ -52,7 +39,7 @@ export const tools: Command<ChatInputCommandInteraction> = {
       options: [
         { type: ApplicationCommandOptionType.Attachment, ...loc.both('commands.tools.options.image', 'image'), required: true },
         ...(s.name === 'upscale' ? [scaleOption(loc)] : []),
-        deliveryOption(loc),
+        ...jobOptionDefs(loc, ['delivery']),
       ],
     })),
   }),

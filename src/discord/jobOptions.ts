@@ -1,8 +1,9 @@
-import type { Interaction } from 'discord.js';
+import { ApplicationCommandOptionType, type APIApplicationCommandBasicOption, type Interaction } from 'discord.js';
 import type { DeliveryMode, Job, SpeedMode } from '../jobs/model.js';
 import type { UserSettings } from '../store/repositories.js';
 import type { GuildRules } from '../community/rules.js';
 import { memberRoleIds, type Ctx } from './interactionKit.js';
+import type { CommandLocalizer } from './registry.js';
 
 /** Options shared by every job-starting command: explicit choice, else the user's settings, else the server default. */
 
@@ -37,4 +38,29 @@ export function acceptedReply(job: Job, ctx: Ctx): string {
   const where = ctx.t(`jobs.where.${job.delivery}`);
   if (job.queuePosition && job.queuePosition > 0) return ctx.t('jobs.acceptedQueued', { id: job.id, position: job.queuePosition, where });
   return ctx.t('jobs.accepted', { id: job.id, where });
+}
+
+/** The `bot`, `speed` and `delivery` options job commands share (keys from core.json); tools take only `delivery`. */
+export function jobOptionDefs(loc: CommandLocalizer, only?: readonly ('bot' | 'speed' | 'delivery')[]): APIApplicationCommandBasicOption[] {
+  const all: APIApplicationCommandBasicOption[] = [
+    {
+      type: ApplicationCommandOptionType.String,
+      ...loc.both('commands.options.bot', 'bot'),
+      required: false,
+      choices: [loc.choice('commands.choices.bot.midjourney', 'MID_JOURNEY'), loc.choice('commands.choices.bot.niji', 'NIJI_JOURNEY')],
+    },
+    {
+      type: ApplicationCommandOptionType.String,
+      ...loc.both('commands.options.speed', 'speed'),
+      required: false,
+      choices: [loc.choice('commands.choices.speed.fast', 'fast'), loc.choice('commands.choices.speed.relax', 'relax'), loc.choice('commands.choices.speed.turbo', 'turbo')],
+    },
+    {
+      type: ApplicationCommandOptionType.String,
+      ...loc.both('commands.options.delivery', 'delivery'),
+      required: false,
+      choices: [loc.choice('commands.choices.delivery.channel', 'channel'), loc.choice('commands.choices.delivery.dm', 'dm'), loc.choice('commands.choices.delivery.both', 'both')],
+    },
+  ];
+  return only ? all.filter((o) => (only as readonly string[]).includes(o.name)) : all;
 }

@@ -1,6 +1,4 @@
 import {
-  ApplicationCommandOptionType,
-  type APIApplicationCommandBasicOption,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   type MessageContextMenuCommandInteraction,
@@ -11,7 +9,6 @@ import { SubmitFailed, type JobDraft, type SubmitResult } from '../jobs/service.
 import type { MjSubmitOutcome } from '../upstream/mjTypes.js';
 import { UserError, type Ctx } from './interactionKit.js';
 import { jobOwner, pickBot, pickDelivery, pickSpeed } from './jobOptions.js';
-import type { CommandLocalizer } from './registry.js';
 
 export type JobInteraction = ChatInputCommandInteraction | MessageContextMenuCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
 
@@ -44,31 +41,6 @@ export async function startMjJob(i: JobInteraction, ctx: Ctx, draft: MjJobDraft,
 export function submitResult(out: MjSubmitOutcome): SubmitResult {
   if (out.kind === 'modal') return { kind: 'modal', upstreamId: out.modalTaskId, prefill: out.prefill };
   return { kind: 'accepted', upstreamId: out.taskId, queuePosition: out.kind === 'accepted' ? out.queuePosition : undefined };
-}
-
-/** The `bot`, `speed` and `delivery` options every Midjourney command shares (keys from core.json, as /imagine). */
-export function jobOptionDefs(loc: CommandLocalizer, only?: readonly ('bot' | 'speed' | 'delivery')[]): APIApplicationCommandBasicOption[] {
-  const all: APIApplicationCommandBasicOption[] = [
-    {
-      type: ApplicationCommandOptionType.String,
-      ...loc.both('commands.options.bot', 'bot'),
-      required: false,
-      choices: [loc.choice('commands.choices.bot.midjourney', 'MID_JOURNEY'), loc.choice('commands.choices.bot.niji', 'NIJI_JOURNEY')],
-    },
-    {
-      type: ApplicationCommandOptionType.String,
-      ...loc.both('commands.options.speed', 'speed'),
-      required: false,
-      choices: [loc.choice('commands.choices.speed.fast', 'fast'), loc.choice('commands.choices.speed.relax', 'relax'), loc.choice('commands.choices.speed.turbo', 'turbo')],
-    },
-    {
-      type: ApplicationCommandOptionType.String,
-      ...loc.both('commands.options.delivery', 'delivery'),
-      required: false,
-      choices: [loc.choice('commands.choices.delivery.channel', 'channel'), loc.choice('commands.choices.delivery.dm', 'dm'), loc.choice('commands.choices.delivery.both', 'both')],
-    },
-  ];
-  return only ? all.filter((o) => (only as readonly string[]).includes(o.name)) : all;
 }
 
 /** The user's choices of those options, else their settings, else the server's default. */
