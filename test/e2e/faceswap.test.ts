@@ -1,3 +1,4 @@
+import { freePort } from '../support/tmp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sniffImage } from '../../src/images/sniff.js';
 import type { FakeMessage } from '../fakes/discord/index.js';
@@ -235,15 +236,3 @@ describe('/faceswap with rehosted inputs', () => {
     expect((await fetch(`${publicUrl}/media/`)).status).toBe(404); // no listing
   });
 });
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
