@@ -140,6 +140,8 @@ const envSchema = z.object({
   SHARD_ID: optionalInt(4095),
   SHARD_COUNT: intInRange(1, 1, 4096),
   LEASE_TTL_MS: intInRange(30_000, 1000, 600_000),
+  // how long finished jobs, their buttons and users' recent lists are kept (TTLs on Redis, a periodic sweep elsewhere)
+  JOB_RETENTION_DAYS: intInRange(90, 1, 3650),
 });
 
 export type RawEnv = z.input<typeof envSchema>;
@@ -183,6 +185,8 @@ export interface Config {
     upstreamTimeoutMs: number;
     /** Redis store: how long a process's lease on a job outlives the process (LEASE_TTL_MS) */
     leaseTtlMs: number;
+    /** how long a finished job and its buttons are kept (JOB_RETENTION_DAYS); a press on an older button says it expired */
+    retentionMs: number;
   };
   buttons: { access: 'owner' | 'anyone' | 'roles'; roles: string[] };
   /** limits of a server whose admin set none (0 = no limit) */
@@ -214,7 +218,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     for (const issue of parsed.error.issues) {
       const name = String(issue.path[0] ?? '?');
       const value = env[name];
-      const shown = value === undefined || value === '' || SECRET_VARS.has(name) ? '' : ` (got "${value.slice(0, 60)}")`;
+      const shown = value === undefined || value === '' || SECRET_VARS.has(name) ? '' : ` (got "${redactUrlCredentials(value).slice(0, 60)}")`;
       problems.push(`${name} ${issue.message}${shown}`);
     }
   }
@@ -279,11 +283,34 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       progressEditIntervalMs: e.PROGRESS_EDIT_INTERVAL_MS,
       upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
       leaseTtlMs: e.LEASE_TTL_MS,
+      retentionMs: e.JOB_RETENTION_DAYS * 24 * 3600_000,
     },
     buttons: { access: e.BUTTON_ACCESS ?? 'owner', roles: e.BUTTON_ROLES },
     defaultLimits: { concurrent: e.DEFAULT_CONCURRENT_JOBS },
-    secrets: [e.DISCORD_TOKEN, e.MJ_API_SECRET, e.IMGOPEN_ACCESS_KEY_ID, e.IMGOPEN_ACCESS_KEY_SECRET, e.PICWISH_API_KEY].filter(
-      (s): s is string => typeof s === 'string' && s.length > 0,
-    ),
+    secrets: [
+      ...new Set(
+        [e.DISCORD_TOKEN, e.MJ_API_SECRET, e.IMGOPEN_ACCESS_KEY_ID, e.IMGOPEN_ACCESS_KEY_SECRET, e.PICWISH_API_KEY, ...urlPasswords(e.STORE_URL)].filter(
+          (s): s is string => typeof s === 'string' && s.length > 0,
+        ),
+      ),
+    ],
   };
+}
+
+/** `redis://user:pass@host` → `redis://user:***@host`, anywhere in a text (config problems, log lines). */
+export function redactUrlCredentials(text: string): string {
+  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s/@:]*):[^\s/@]*@/gi, '$1:***@');
+}
+
+/** The password of a URL with credentials, as written and decoded (either may be echoed); none when it has none. */
+function urlPasswords(url: string): string[] {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/[^\s/@:]*:([^\s/@]*)@/i.exec(url);
+  if (!m?.[1]) return [];
+  let decoded = m[1];
+  try {
+    decoded = decodeURIComponent(m[1]);
+  } catch {
+    // not valid percent-encoding: the raw form is the password
+  }
+  return [decoded, m[1]];
 }

@@ -88,3 +88,34 @@ describe('config', () => {
     expect(problems({ ...base, LEASE_TTL_MS: '10' })).toEqual([expect.stringMatching(/^LEASE_TTL_MS must be a whole number from 1000/)]);
   });
 });
+
+describe('config: credentials in URLs and retention', () => {
+  it('prints URLs in problems with their passwords redacted, never the password', () => {
+    const p = problems({ ...base, STORE_URL: 'mysql://relay:hunter2-pw@db.internal:3306/relay', MJ_BASE_URL: 'ftp://admin:proxy-pw-77@proxy:8080' }).join('\n');
+    expect(p).toContain('STORE_URL must start with sqlite://');
+    expect(p).toContain('mysql://relay:***@db.internal:3306/relay');
+    expect(p).toContain('ftp://admin:***@proxy:8080');
+    expect(p).not.toContain('hunter2-pw');
+    expect(p).not.toContain('proxy-pw-77');
+  });
+
+  it('redacts the password before shortening a long value, so no part of it shows', () => {
+    const longUser = 'u'.repeat(45);
+    const p = problems({ ...base, STORE_URL: `mysql://${longUser}:abcdefghijklmnop@db/x` }).join('\n');
+    expect(p).not.toMatch(/abcdef/);
+    expect(p).toContain(':***');
+  });
+
+  it('counts the store password (raw and decoded) among the secrets to scrub', () => {
+    const c = loadConfig({ ...base, STORE_URL: 'redis://default:p%40ss-word-9@redis:6379' });
+    expect(c.secrets).toContain('p@ss-word-9');
+    expect(c.secrets).toContain('p%40ss-word-9');
+    expect(loadConfig(base).secrets).toEqual(['tok.en.value']);
+  });
+
+  it('keeps finished jobs and buttons JOB_RETENTION_DAYS days (default 90)', () => {
+    expect(loadConfig(base).jobs.retentionMs).toBe(90 * 24 * 3600_000);
+    expect(loadConfig({ ...base, JOB_RETENTION_DAYS: '7' }).jobs.retentionMs).toBe(7 * 24 * 3600_000);
+    expect(problems({ ...base, JOB_RETENTION_DAYS: '0' })).toEqual([expect.stringMatching(/^JOB_RETENTION_DAYS must be a whole number from 1 to 3650/)]);
+  });
+});
