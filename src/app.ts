@@ -27,6 +27,7 @@ import { PicwishProvider } from './jobs/picwishProvider.js';
 import type { Provider } from './jobs/model.js';
 import type { ProviderAdapter } from './jobs/provider.js';
 import { JobService } from './jobs/service.js';
+import { scrubbedProviders, scrubMsg } from './jobs/scrubbedUpdates.js';
 import { Tracker } from './jobs/tracker.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics, circuitStates } from './metrics.js';
@@ -83,6 +84,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const metrics: Metrics = new Metrics({ inFlightJobs: (): number => tracker.size, gatewayConnected: () => gatewayConnected(client), circuits: () => circuitStates(upstreams) });
 
   const hookSecret = await hookSecretFrom(repos.meta);
+  // config.secrets is the one list every scrubber reads (the logger at each write included): add the run-time secret
+  if (!config.secrets.includes(hookSecret)) config.secrets.push(hookSecret);
   const notifyHookUrl = config.http.publicUrl ? `${config.http.publicUrl}/hooks/mj/${hookSecret}` : undefined;
 
   const mj = new MjProxyClient({
@@ -92,6 +95,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     secret: config.mj.secret,
     defaultMode: config.mj.mode,
     notifyHookUrl,
+    alsoScrub: config.secrets,
     disabledButtonPatterns: config.mj.disabledButtons,
     timeouts: { headersMs: config.jobs.upstreamTimeoutMs, bodyMs: config.jobs.upstreamTimeoutMs, totalMs: config.jobs.upstreamTimeoutMs },
     observer: (o) => metrics.upstream(o),
@@ -100,8 +104,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   upstreams['mj-proxy'] = mj;
 
   // image tools: each upstream exists only when configured (its commands and buttons follow)
-  const imgOpen = config.imgOpen ? new ImgOpenClient({ ...config.imgOpen, observer: (o) => metrics.upstream(o), logger: logger.child({ upstream: 'imgopen' }) }) : undefined;
-  const picwish = config.picwish ? new PicwishClient({ ...config.picwish, observer: (o) => metrics.upstream(o), logger: logger.child({ upstream: 'picwish' }) }) : undefined;
+  const imgOpen = config.imgOpen ? new ImgOpenClient({ ...config.imgOpen, alsoScrub: config.secrets, observer: (o) => metrics.upstream(o), logger: logger.child({ upstream: 'imgopen' }) }) : undefined;
+  const picwish = config.picwish ? new PicwishClient({ ...config.picwish, alsoScrub: config.secrets, observer: (o) => metrics.upstream(o), logger: logger.child({ upstream: 'picwish' }) }) : undefined;
   const media = imgOpen && config.imageIngress === 'rehost' && config.http.publicUrl ? new MediaStore({ publicUrl: config.http.publicUrl }) : undefined;
   if (imgOpen) upstreams.imgopen = imgOpen;
   if (picwish) upstreams.picwish = picwish;
@@ -142,7 +146,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     now,
   });
 
-  const providers = new Map<Provider, ProviderAdapter>([['mj', new MjProvider(mj, { flavor: config.mj.flavor, logger })]]);
+  const providers = new Map<Provider, ProviderAdapter>([['mj', new MjProvider(mj, { flavor: config.mj.flavor, logger, secrets: config.secrets })]]);
   if (imgOpen) {
     // the contract's schedule (3 s, ×1.5, 15 s cap), scaled down when POLL_INTERVAL_MS is below its 3 s default
     const f = Math.min(1, config.jobs.pollIntervalMs / 3000);
@@ -162,7 +166,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   });
   const tracker = new Tracker({
     repos,
-    providers,
+    providers: scrubbedProviders(providers, config.secrets), // upstream text reaches a job's message free of every secret
     sink: community.loggingSink(metrics.countingSink(delivery)),
     logger: logger.child({ part: 'tracker' }),
     pollIntervalMs: config.jobs.pollIntervalMs,
@@ -173,7 +177,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     ownership,
     ownershipIntervalMs: renewIntervalFor(config.jobs.leaseTtlMs),
   });
-  const jobs = new JobService({ repos, tracker, delivery, logger: logger.child({ part: 'jobs' }), timeoutMs: config.jobs.timeoutMs, now, describeError: (err) => (err instanceof ImageToolError ? describeImageToolError(err) : describeMjError(err)), onSubmitFailed: (job) => metrics.jobFinished(job, true), admit: (owner) => community.admissionRefusal(owner), counters: community });
+  const jobs = new JobService({ repos, tracker, delivery, logger: logger.child({ part: 'jobs' }), timeoutMs: config.jobs.timeoutMs, now, describeError: (err) => scrubMsg(err instanceof ImageToolError ? describeImageToolError(err) : describeMjError(err), config.secrets), onSubmitFailed: (job) => metrics.jobFinished(job, true), admit: (owner) => community.admissionRefusal(owner), counters: community });
 
   const health = () => healthReport({ client, store, circuits: () => circuitStates(upstreams), inFlightJobs: () => tracker.size });
   const services: Services = {

@@ -1,4 +1,4 @@
-import type { Logger } from '../log.js';
+import { scrub, type Logger } from '../log.js';
 import { gridButtonsFromHash, hashFromTask } from '../mj/buttons.js';
 import { MjError, type MjFlavor, type MjTask } from '../upstream/mjTypes.js';
 import type { Job, JobUpdate, Msg, SpeedMode } from './model.js';
@@ -75,6 +75,8 @@ export function describeMjError(err: unknown): Msg {
 export interface MjProviderOptions {
   flavor: MjFlavor;
   logger: Logger;
+  /** every secret of the deployment: scrubbed out of failure reasons before they are shortened */
+  secrets?: readonly string[] | undefined;
 }
 
 /** Midjourney Proxy tasks as jobs: batched polls through list-by-condition, single fetches only as a fallback. */
@@ -134,7 +136,7 @@ export class MjProvider implements ProviderAdapter {
       case 'CANCEL':
         return { status: 'cancelled', error: { key: 'errors.cancelled' } };
       case 'FAILURE': {
-        const msg = failReasonMessage(task.failReason);
+        const msg = failReasonMessage(task.failReason ? scrub(task.failReason, this.o.secrets ?? []) : task.failReason);
         if (/取消任务/.test(task.failReason ?? '')) return { status: 'cancelled', error: { key: 'errors.cancelled' } };
         return { status: 'failed', error: msg };
       }

@@ -64,6 +64,8 @@ export interface ImgOpenClientOptions {
   baseUrl: string;
   accessKeyId: string;
   accessKeySecret: string;
+  /** every other secret of the deployment (other providers' keys, the Discord token…): kept out of error texts too */
+  alsoScrub?: readonly string[] | undefined;
   /** where the two auth values go (default header; one doc page shows query parameters) */
   authLocation?: 'header' | 'query' | undefined;
   /** data.status meaning for tool tasks (default TOOL_STATUS_MAP) */
@@ -154,7 +156,7 @@ export class ImgOpenClient {
   constructor(private readonly opts: ImgOpenClientOptions) {
     this.log = opts.logger;
     this.base = opts.baseUrl.replace(/\/+$/, '');
-    this.secrets = secretVariants([opts.accessKeyId, opts.accessKeySecret]);
+    this.secrets = secretVariants([opts.accessKeyId, opts.accessKeySecret, ...(opts.alsoScrub ?? [])]);
     this.statusMap = opts.statusMap ?? TOOL_STATUS_MAP;
     this.codeKinds = { ...DEFAULT_CODE_KINDS, ...opts.codeKinds };
     this.failurePatterns = opts.failurePatterns ?? DEFAULT_FAILURE_PATTERNS;

@@ -34,6 +34,8 @@ export interface MjClientOptions {
   defaultMode?: MjMode | undefined;
   /** when set, sent as notifyHook on submits and actions (never on modal) */
   notifyHookUrl?: string | undefined;
+  /** every other secret of the deployment (other providers' keys, the Discord token…): kept out of error texts too */
+  alsoScrub?: readonly string[] | undefined;
   /** customIds matching any of these are refused locally (e.g. PromptAnalyzer/BOOKMARK on TA v11) */
   disabledButtonPatterns?: RegExp[] | undefined;
   timeouts?: { connectMs?: number; headersMs?: number; bodyMs?: number; totalMs?: number } | undefined;
@@ -82,7 +84,7 @@ export class MjProxyClient {
     this.log = opts.logger;
     this.base = normaliseBase(opts.baseUrl);
     const s = opts.secret;
-    this.secrets = [s, s && encodeURIComponent(s), opts.notifyHookUrl].filter((x): x is string => !!x && x.length >= 4);
+    this.secrets = [s, s && encodeURIComponent(s), opts.notifyHookUrl, ...(opts.alsoScrub ?? [])].filter((x): x is string => !!x && x.length >= 4);
     this.http = new HttpClient({ name: 'mj-proxy', logger: opts.logger, timeouts: opts.timeouts, retry: opts.retry, breaker: opts.breaker, secrets: this.secrets, observer: opts.observer });
   }
 

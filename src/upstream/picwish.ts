@@ -61,6 +61,8 @@ export interface PicwishClientOptions {
   /** default https://techhk.aoscdn.com (techsz.aoscdn.com for mainland China) */
   baseUrl: string;
   apiKey: string;
+  /** every other secret of the deployment (other providers' keys, the Discord token…): kept out of error texts too */
+  alsoScrub?: readonly string[] | undefined;
   /** requests per second for this key, creates and polls together (default 2) */
   qps?: number | undefined;
   /** spacing margin of the limiter (default 100 ms; see RateLimiter) */
@@ -151,7 +153,7 @@ export class PicwishClient {
   constructor(private readonly opts: PicwishClientOptions) {
     this.log = opts.logger;
     this.base = opts.baseUrl.replace(/\/+$/, '');
-    this.secrets = secretVariants([opts.apiKey]);
+    this.secrets = secretVariants([opts.apiKey, ...(opts.alsoScrub ?? [])]);
     this.maxInputBytes = opts.maxInputBytes ?? PICWISH_MAX_INPUT_BYTES;
     const keyId = `picwish:${createHash('sha256').update(opts.apiKey).digest('hex').slice(0, 16)}`;
     this.limiter = opts.limiter ?? sharedRateLimiter(keyId, { ...windowFor(opts.qps ?? 2), marginMs: opts.qpsMarginMs, maxQueue: opts.maxQueue });

@@ -54,3 +54,26 @@ describe('scrub', () => {
     expect(scrub(url)).toBe('https://discord.com/api/v10/webhooks/123456789012345678/[token]/messages/@original');
   });
 });
+
+describe('scrub: every form of every secret', () => {
+  it('removes a secret written as is, URL-encoded and JSON-escaped, and a longer secret before one it contains', () => {
+    const secret = 'p@ss/wörd"\\9';
+    const text = `raw ${secret} url ${encodeURIComponent(secret)} json ${JSON.stringify(secret)}`;
+    const out = scrub(text, [secret]);
+    expect(out).not.toContain('p@ss');
+    expect(out).not.toContain('p%40ss');
+    expect(out.match(/\[redacted\]/g)).toHaveLength(3);
+    expect(scrub('key abcd-efgh-1234 end', ['abcd', 'abcd-efgh-1234'])).toBe('key [redacted] end');
+  });
+
+  it('scrubs a secret added to the list after the logger was made (the callback secret is created at start)', () => {
+    const { lines, stream } = capture();
+    const secrets = ['discord.token.value'];
+    const log = createLogger({ destination: stream, pretty: false, secrets });
+    secrets.push('hook-secret-created-later');
+    log.info({ path: '/hooks/mj/hook-secret-created-later' }, 'callback');
+    const out = lines.join('');
+    expect(out).not.toContain('hook-secret-created-later');
+    expect(out).toContain('/hooks/mj/[redacted]');
+  });
+});
