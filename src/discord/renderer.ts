@@ -2,7 +2,7 @@ import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonC
 import type { I18n } from '../i18n/index.js';
 import type { Job } from '../jobs/model.js';
 import type { MappedButton } from '../mj/buttons.js';
-import { formatResultContent, progressBar } from '../mj/content.js';
+import { defuseLinks, escapePromptMarkdown, formatResultContent, progressBar } from '../mj/content.js';
 import { promptForDisplay } from '../mj/prompts.js';
 import { describeText, shortenText } from '../mj/textResults.js';
 import type { MessagePayload } from './messenger.js';
@@ -92,9 +92,11 @@ export class Renderer {
   private resultText(job: Job): string | undefined {
     const text = job.result?.text;
     if (!text) return undefined;
-    if (job.kind === 'describe') return describeText(text) ?? text;
-    if (job.kind === 'shorten') return shortenText(text, this.i18n.t(job.owner.locale, 'shorten.candidates')) ?? text;
-    return text;
+    // text of no shape we know is escaped, so it cannot pose as the bot's layout; shorten's own markdown
+    // (Show Details' token weights) keeps its emphasis, without links
+    if (job.kind === 'describe') return describeText(text) ?? escapePromptMarkdown(text);
+    if (job.kind === 'shorten') return shortenText(text, this.i18n.t(job.owner.locale, 'shorten.candidates')) ?? defuseLinks(text);
+    return escapePromptMarkdown(text);
   }
 
   failure(job: Job, opts: { mention: boolean; note?: string }): MessagePayload {

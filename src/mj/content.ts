@@ -6,13 +6,29 @@ export const CONTENT_LIMIT = 2000;
 const MODES: ReadonlySet<string> = new Set(['fast', 'relax', 'turbo']);
 
 /**
- * Escape the Discord markdown in a prompt that would break (or leak out of) the surrounding `**…**`:
- * backslash, `*`, `_`, `~`, `` ` ``, `|`, and at a line start `>`, `#` headings and `-#` subtext.
+ * Show text a member or an upstream wrote (a prompt, a describe/shorten result) inside the bot's own message
+ * without it posing as the bot's links or layout: every character still shows, but escaped so that
+ * - inline markdown cannot break (or leak out of) a surrounding `**…**`: backslash, `*`, `_`, `~`, `` ` ``, `|`;
+ * - no masked link `[text](url)` and no autolink `<url>` renders (`[`, `]`, `<` escaped; the address shows as
+ *   written, and mentions, channels and emoji in `<…>` stay plain text);
+ * - nothing line-level renders at a line start: `>` quotes, `#` headings, `-#` subtext, `-`/`+`/`*`/`1.` lists.
  */
 export function escapePromptMarkdown(text: string): string {
+  return defuseLineStarts(text.replace(/[\\*_~`|[\]<]/g, (c) => `\\${c}`));
+}
+
+/**
+ * Only what lets upstream markdown pose as the bot's links: masked links and autolinks (for texts whose own
+ * emphasis is meant to show, like shorten's analysis with its bold tokens).
+ */
+export function defuseLinks(text: string): string {
+  return text.replace(/(?<!\\)[[\]<]/g, (c) => `\\${c}`);
+}
+
+function defuseLineStarts(text: string): string {
   return text
-    .replace(/[\\*_~`|]/g, (c) => `\\${c}`)
-    .replace(/^([ \t]*)(>|#{1,3}(?=\s)|-#(?=\s))/gm, '$1\\$2');
+    .replace(/^([ \t]*)(>|#{1,3}(?=\s)|-#(?=\s)|[-+](?=\s))/gm, '$1\\$2')
+    .replace(/^([ \t]*\d+)\.(?=\s)/gm, '$1\\.');
 }
 
 export interface ResultContentInput {

@@ -1,6 +1,10 @@
+import { defuseLinks, escapePromptMarkdown } from './content.js';
 import { clampText, parseShorten, splitDescribePrompts } from './prompts.js';
 
-/** How describe and shorten results read in a message (mj-proxy.md §9). Pure. */
+/**
+ * How describe and shorten results read in a message (mj-proxy.md §9). Pure. The upstream's text echoes what a
+ * member typed, so prompts are escaped (escapePromptMarkdown) and the analysis keeps its emphasis but no links.
+ */
 
 const ANALYSIS_MAX = 900;
 const PROMPT_MAX = 450;
@@ -13,13 +17,13 @@ export function keycap(n: number): string {
 export function describeText(text: string): string | null {
   const prompts = splitDescribePrompts(text);
   if (prompts.length === 0) return null;
-  return prompts.map((p, i) => `${keycap(i + 1)} ${clampText(p, PROMPT_MAX)}`).join('\n\n');
+  return prompts.map((p, i) => `${keycap(i + 1)} ${escapePromptMarkdown(clampText(p, PROMPT_MAX))}`).join('\n\n');
 }
 
-/** The analysis (markdown kept, shortened), a heading, then the numbered candidates; null without candidates. */
+/** The analysis (its markdown kept but links defused, shortened), a heading, then the numbered candidates (escaped); null without candidates. */
 export function shortenText(text: string, heading: string): string | null {
   const { analysis, candidates } = parseShorten(text);
   if (candidates.length === 0) return null;
-  const list = candidates.map((c, i) => `${keycap(i + 1)} ${clampText(c, PROMPT_MAX)}`).join('\n');
-  return [clampText(analysis, ANALYSIS_MAX), `**${heading}**`, list].filter(Boolean).join('\n');
+  const list = candidates.map((c, i) => `${keycap(i + 1)} ${escapePromptMarkdown(clampText(c, PROMPT_MAX))}`).join('\n');
+  return [defuseLinks(clampText(analysis, ANALYSIS_MAX)), `**${heading}**`, list].filter(Boolean).join('\n');
 }

@@ -58,4 +58,37 @@ describe('leaks', () => {
     expect(reply).toContain('bad input');
     expect(leaks()).toEqual([]);
   });
+
+  /** Markdown in a bot message that would render as a masked link, an autolink or a line-level layout element. */
+  function renderable(content: string, opts: { lineLevel: boolean }): string[] {
+    const found: string[] = [];
+    if (/(?<!\\)\[[^\n]*?(?<!\\)\]\(\s*<?https?:/.test(content)) found.push('masked link');
+    if (/(?<!\\)<https?:\/\//.test(content)) found.push('autolink');
+    if (opts.lineLevel && /^[ \t]*(#{1,3}|-#|>|[-+*]|\d+\.)[ \t]/m.test(content)) found.push('line-level markdown');
+    return found;
+  }
+
+  it('shows a prompt with a masked link and a heading without rendering either, in progress and in the result', async () => {
+    const { discord } = world;
+    const prompt = 'a harbour [click here](https://evil.example) at dawn\n# BIG\n> quoted\n- listed <https://evil.example/auto>';
+    discord.slash({ name: 'imagine', options: { prompt }, user: discord.alice });
+    const result = await waitForResult(discord, discord.channel.id, { match: (m) => m.content.includes('a harbour') && m.attachments.length > 0 });
+    const progress = discord.allMessages().filter((m) => m.content.includes('a harbour') && m.attachments.length === 0);
+    expect(progress.length).toBeGreaterThan(0);
+    for (const m of [result, ...progress]) {
+      for (const text of [m.content, ...m.edits.map((e) => String((e.body as { content?: string }).content ?? ''))]) expect(renderable(text, { lineLevel: true })).toEqual([]);
+    }
+    // still readable: the words and the address are all there
+    expect(result.content).toContain('click here');
+    expect(result.content).toContain('https://evil.example');
+    expect(result.content).toContain('BIG');
+  });
+
+  it('shows /shorten candidates that echo a masked link without rendering it', async () => {
+    const { discord } = world;
+    discord.slash({ name: 'shorten', options: { prompt: '[click here](https://evil.example) red boat' }, user: discord.alice });
+    const result = await discord.waitFor(() => discord.allMessages().find((m) => m.content.includes('1️⃣') && m.content.includes('evil.example')), { timeoutMs: 15_000 });
+    expect(renderable(result.content, { lineLevel: false })).toEqual([]);
+    expect(result.content).toContain('click here');
+  });
 });

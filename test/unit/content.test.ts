@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONTENT_LIMIT, escapePromptMarkdown, formatResultContent, progressBar } from '../../src/mj/content.js';
+import { CONTENT_LIMIT, defuseLinks, escapePromptMarkdown, formatResultContent, progressBar } from '../../src/mj/content.js';
 
 describe('formatResultContent', () => {
   it("writes Midjourney's byline", () => {
@@ -67,5 +67,20 @@ describe('progressBar', () => {
     expect(progressBar(-5)).toBe('▱▱▱▱▱▱▱▱▱▱ 0%');
     expect(progressBar(150)).toBe('▰▰▰▰▰▰▰▰▰▰ 100%');
     expect(progressBar(Number.NaN)).toBe('▱▱▱▱▱▱▱▱▱▱ 0%');
+  });
+});
+
+describe('escapePromptMarkdown: a prompt cannot pose as the bot', () => {
+  it('breaks masked links and autolinks but keeps every word and the address', () => {
+    const out = escapePromptMarkdown('see [click here](https://evil.example) or <https://evil.example/x> <@123>');
+    expect(out).toBe('see \\[click here\\](https://evil.example) or \\<https://evil.example/x> \\<@123>');
+  });
+
+  it('escapes lists at a line start, numbered and bulleted, and leaves them alone mid-line', () => {
+    expect(escapePromptMarkdown('a\n- one\n+ two\n  3. three\nx - y 4. z')).toBe('a\n\\- one\n\\+ two\n  3\\. three\nx - y 4. z');
+  });
+
+  it('defuses only links in text whose emphasis is meant to show', () => {
+    expect(defuseLinks('## Important tokens\n**[click** **here](https://evil.example)**')).toBe('## Important tokens\n**\\[click** **here\\](https://evil.example)**');
   });
 });
