@@ -28,7 +28,7 @@ import type { Provider } from './jobs/model.js';
 import type { ProviderAdapter } from './jobs/provider.js';
 import { JobService } from './jobs/service.js';
 import { scrubbedProviders, scrubMsg } from './jobs/scrubbedUpdates.js';
-import { Tracker } from './jobs/tracker.js';
+import { Tracker, deliveryRetryFor } from './jobs/tracker.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics, circuitStates } from './metrics.js';
 import { planMjButtons } from './mj/resultButtons.js';
@@ -176,6 +176,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     // a Redis store may be shared by several processes: each in-flight job is polled and delivered by its lease holder
     ownership,
     ownershipIntervalMs: renewIntervalFor(config.jobs.leaseTtlMs),
+    // a result Discord or the store would not take is tried again with backoff, not left until a restart
+    deliveryRetry: deliveryRetryFor(config.jobs.pollIntervalMs),
   });
   const jobs = new JobService({ repos, tracker, delivery, logger: logger.child({ part: 'jobs' }), timeoutMs: config.jobs.timeoutMs, now, describeError: (err) => scrubMsg(err instanceof ImageToolError ? describeImageToolError(err) : describeMjError(err), config.secrets), onSubmitFailed: (job) => metrics.jobFinished(job, true), admit: (owner) => community.admissionRefusal(owner), counters: community });
 

@@ -122,8 +122,9 @@ export class Delivery {
       rows = await this.drawButtons(job);
     }
 
-    const posted: MessageRef[] = [];
     for (const [i, target] of targets.entries()) {
+      // an earlier attempt that failed later on (a Discord 5xx, the store) already posted here: not again
+      if (job.messages.results.some((r) => r.channelId === target.channelId)) continue;
       // ping once: in the channel unless the result also goes to a DM (a DM notifies by itself)
       const mention = !target.dm && !targets.some((t) => t.dm);
       const note = target.note ? this.d.i18n.t(job.owner.locale, target.note) : undefined;
@@ -133,14 +134,18 @@ export class Delivery {
           : this.d.renderer.failure(job, { mention, ...(note ? { note } : {}) });
       payload.nonce = `${job.id}${i}`.slice(0, 25);
       const ref = await this.postFinal(job, target, payload);
-      if (ref) posted.push(ref);
+      if (ref) job.messages.results.push(ref); // remembered at once, so that a retry after a later failure skips it
     }
 
-    job.messages.results.push(...posted);
     job.deliveredAt = this.now();
-    await this.d.repos.jobs.save(job, this.now());
+    try {
+      await this.d.repos.jobs.save(job, this.now());
+    } catch (err) {
+      job.deliveredAt = undefined; // not recorded: the retry records it (posts already made are skipped)
+      throw err;
+    }
 
-    if (progress && !posted.some((p) => p.messageId === progress.messageId)) {
+    if (progress && !job.messages.results.some((p) => p.messageId === progress.messageId)) {
       // the result was posted as a new message (so the user is notified); the progress message goes away
       await this.d.messenger.delete(progress.channelId, progress.messageId).catch(() => undefined);
       job.messages.progress = undefined;
@@ -272,6 +277,12 @@ export class Delivery {
         const { files: _files, ...rest } = payload;
         return this.postFinal(job, target, { ...rest, content: `${payload.content ?? ''}\n${text}${url ? `\n${url}` : ''}`.slice(0, 2000) });
       }
+      if (isTransient(err)) {
+        // Discord is having trouble (5xx, timeout, network): fail this attempt so the tracker retries it later;
+        // what was posted so far is recorded, so that another process taking over does not post it twice
+        await this.d.repos.jobs.save(job, this.now()).catch(() => undefined);
+        throw err;
+      }
       this.logFail(job, 'result post', err);
       return undefined;
     }
@@ -332,6 +343,13 @@ interface Target {
   channelId: string;
   dm: boolean;
   note?: string;
+}
+
+/** A failure that may pass if the same request is sent later: HTTP 5xx, 408, 429, or no HTTP answer at all. */
+export function isTransient(err: unknown): boolean {
+  const status = (err as { status?: unknown } | null)?.status;
+  if (typeof status !== 'number') return discordCode(err) === undefined;
+  return status >= 500 || status === 408 || status === 429;
 }
 
 function fileSlug(prompt: string): string {

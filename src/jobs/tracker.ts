@@ -50,6 +50,40 @@ export interface TrackerOptions {
   ownership?: JobOwnership | undefined;
   /** how often leases are renewed and unowned jobs adopted (default 10 s) */
   ownershipIntervalMs?: number | undefined;
+  /** how a delivery that failed (Discord 5xx, network, store error) is tried again (default DEFAULT_DELIVERY_RETRY) */
+  deliveryRetry?: DeliveryRetry | undefined;
+  /** randomness for the retry jitter, 0 ≤ x < 1 (tests) */
+  random?: () => number;
+}
+
+/**
+ * Retrying a delivery: attempt n + 1 waits a random time between half and all of firstMs · 2^(n-1), capped at maxMs.
+ * After `attempts` failed attempts the process gives the job up for `pauseMs`: it releases the lease (another
+ * process may deliver it) and tries again itself only after the pause, if the job is still undelivered then.
+ */
+export interface DeliveryRetry {
+  firstMs: number;
+  maxMs: number;
+  attempts: number;
+  pauseMs: number;
+}
+
+export const DEFAULT_DELIVERY_RETRY: DeliveryRetry = { firstMs: 1000, maxMs: 60_000, attempts: 8, pauseMs: 60_000 };
+
+/**
+ * The retry policy for a poll interval: the default at POLL_INTERVAL_MS ≥ 3 s, scaled down with faster polling
+ * (as the test suite runs), so that retries keep the same pace relative to everything else.
+ */
+export function deliveryRetryFor(pollIntervalMs: number): DeliveryRetry {
+  const f = Math.min(1, Math.max(0.01, pollIntervalMs / 3000));
+  const d = DEFAULT_DELIVERY_RETRY;
+  return { firstMs: d.firstMs * f, maxMs: d.maxMs * f, attempts: d.attempts, pauseMs: d.pauseMs * f };
+}
+
+/** How long to wait before attempt `attempt + 1` (attempt ≥ 1), jittered: a random point in the upper half of the step. */
+export function retryDelay(policy: Pick<DeliveryRetry, 'firstMs' | 'maxMs'>, attempt: number, random: () => number = Math.random): number {
+  const step = Math.min(policy.maxMs, policy.firstMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(step / 2 + (random() * step) / 2);
 }
 
 interface Tracked {
@@ -78,6 +112,11 @@ export class Tracker {
   /** jobs whose delivery is running here (never adopted again meanwhile, even if their lease lapsed) */
   private delivering = new Set<string>();
   private ownershipBusy = false;
+  /** delivery retries waiting for their turn (cleared on stop: the job stays in the store for the next start) */
+  private retryTimers = new Set<NodeJS.Timeout>();
+  /** jobs this process gave up delivering, and until when it leaves them to other processes */
+  private paused = new Map<string, number>();
+  private readonly retry: DeliveryRetry;
   private readonly ownership: JobOwnership;
   private readonly now: () => number;
   private readonly interval: number;
@@ -87,6 +126,7 @@ export class Tracker {
     this.now = o.now ?? Date.now;
     this.interval = o.safetyPollMs ?? o.pollIntervalMs;
     this.ownership = o.ownership ?? SOLE_OWNER;
+    this.retry = o.deliveryRetry ?? DEFAULT_DELIVERY_RETRY;
   }
 
   get size(): number {
@@ -221,6 +261,8 @@ export class Tracker {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const t of this.retryTimers) clearTimeout(t);
+    this.retryTimers.clear();
     if (this.ownershipTimer) clearInterval(this.ownershipTimer);
     this.ownershipTimer = null;
     if (this.timer) clearTimeout(this.timer);
@@ -255,6 +297,8 @@ export class Tracker {
       for (const id of ids) {
         if (this.stopped) return;
         if (this.held.has(id) || this.tracked.has(id) || this.delivering.has(id)) continue;
+        if ((this.paused.get(id) ?? 0) > this.now()) continue; // we failed to deliver it lately: the others go first
+        this.paused.delete(id);
         const outcome = await this.adopt(id);
         if (outcome) this.o.logger.info({ jobId: id, outcome }, 'adopted a job whose owner went away');
       }
@@ -361,7 +405,7 @@ export class Tracker {
       job.finishedAt = this.now();
       job.previewUrl = undefined;
       this.untrack(job.id);
-      await this.o.repos.jobs.save(job, this.now()); // durable before Discord is told
+      await this.saveBeforeDelivery(job);
       this.deliver(job);
       return;
     }
@@ -381,21 +425,68 @@ export class Tracker {
       job.error = timeoutMessage(job.deadlineAt - job.createdAt);
     }
     job.finishedAt = this.now();
-    await this.o.repos.jobs.save(job, this.now());
+    await this.saveBeforeDelivery(job);
     this.deliver(job);
   }
 
-  private deliver(job: Job): void {
+  /**
+   * A finished job is stored before Discord is told. Should the store fail now, the job is delivered all the same:
+   * the delivery stores it too (and is retried while the store fails), so the job is not left until a restart.
+   */
+  private async saveBeforeDelivery(job: Job): Promise<void> {
+    await this.o.repos.jobs.save(job, this.now()).catch((err) => this.o.logger.warn({ err, jobId: job.id }, 'could not store a finished job; delivering it anyway'));
+  }
+
+  /**
+   * Post a finished job's result. A failure (Discord 5xx or unreachable, the store throwing) is tried again by this
+   * process with a growing, jittered delay; after `attempts` failures the job is given up for a while (see DeliveryRetry).
+   */
+  private deliver(job: Job, attempt = 1): void {
     this.delivering.add(job.id);
     const p = this.o.sink
       .finish(job)
-      .then(() => (job.deliveredAt ? this.release(job.id) : undefined))
-      .catch((err) => this.o.logger.error({ err, jobId: job.id }, 'delivery failed'))
-      .finally(() => {
-        this.finishing.delete(p);
-        this.delivering.delete(job.id);
-      });
+      .then(
+        async () => {
+          this.delivering.delete(job.id);
+          if (job.deliveredAt) await this.release(job.id).catch((err) => this.o.logger.warn({ err, jobId: job.id }, 'could not release a delivered job'));
+        },
+        (err) => this.deliveryFailed(job, attempt, err),
+      )
+      .finally(() => this.finishing.delete(p));
     this.finishing.add(p);
+  }
+
+  private async deliveryFailed(job: Job, attempt: number, err: unknown): Promise<void> {
+    if (this.stopped) {
+      // the job stays undelivered in the store: the next start (or another process) delivers it
+      this.delivering.delete(job.id);
+      this.o.logger.warn({ err, jobId: job.id }, 'delivery failed while stopping; left for the next start');
+      return;
+    }
+    if (attempt < this.retry.attempts) {
+      const delayMs = retryDelay(this.retry, attempt, this.o.random);
+      this.o.logger.warn({ err, jobId: job.id, attempt, retryInMs: delayMs }, 'delivery failed; will retry');
+      const timer = setTimeout(() => {
+        this.retryTimers.delete(timer);
+        if (!this.stopped) this.deliver(job, attempt + 1);
+      }, delayMs);
+      this.retryTimers.add(timer);
+      return; // still "delivering": the ownership loop keeps its lease alive and never adopts it meanwhile
+    }
+    // give up for now: free the lease so that another process can try, and look again after a pause
+    this.o.logger.error({ err, jobId: job.id, attempts: attempt, pauseMs: this.retry.pauseMs }, 'delivery failed too often; giving the job up for a while');
+    this.delivering.delete(job.id);
+    this.paused.set(job.id, this.now() + this.retry.pauseMs);
+    await this.release(job.id).catch((e) => this.o.logger.warn({ err: e, jobId: job.id }, 'could not release the lease of an undeliverable job'));
+    if (this.ownership === SOLE_OWNER) {
+      // no ownership loop to adopt it again: come back to it ourselves after the pause
+      const timer = setTimeout(() => {
+        this.retryTimers.delete(timer);
+        this.paused.delete(job.id);
+        if (!this.stopped && !this.delivering.has(job.id)) void this.adopt(job.id).catch((e) => this.o.logger.warn({ err: e, jobId: job.id }, 'could not resume an undelivered job'));
+      }, this.retry.pauseMs);
+      this.retryTimers.add(timer);
+    }
   }
 }
 

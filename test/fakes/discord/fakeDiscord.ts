@@ -637,6 +637,11 @@ export class FakeDiscord implements InteractionHost, RestHost {
     this.failRules.push({ ...rule, remaining: rule.times ?? 1 });
   }
 
+  /** Drops every pending failNext rule (the outage is over). */
+  clearFailures(): void {
+    this.failRules = [];
+  }
+
   /** @internal */
   takeFailRule(method: string, path: string): FailRule | null {
     for (const r of this.failRules) {
