@@ -48,6 +48,9 @@ export async function startDescribe(
     const checked = checkImageLink(link!);
     if (!checked.ok) throw new UserError(checked.key);
     if (!services.mj.capabilities().describeLink) throw new UserError('describe.linkUnsupported');
+    // the proxy will fetch it from inside our network: its host must resolve to public addresses only
+    const target = await services.outbound.checkLink(checked.url);
+    if (!target.ok) throw new UserError(target.why === 'unresolvable' ? 'describe.linkUnresolvable' : target.why === 'scheme' ? 'describe.badLink' : 'describe.privateLink');
     request = { link: checked.url };
     label = checked.url;
   }

@@ -37,7 +37,7 @@ import { openKvStore, type KvStore } from './store/keyvStore.js';
 import { createRepositories } from './store/repositories.js';
 import { RedisJobOwnership, renewIntervalFor } from './store/leases.js';
 import { NudgeRelay } from './store/nudgeRelay.js';
-import { downloadBytes } from './upstream/http.js';
+import { createOutbound, upstreamOrigins } from './net/outbound.js';
 import { ImageToolError } from './upstream/imageToolError.js';
 import { ImgOpenClient } from './upstream/imgOpen.js';
 import { MjProxyClient } from './upstream/mjProxy.js';
@@ -121,9 +121,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   });
   const messenger = new Messenger(client.rest, new ChannelBudget({ perWindow: config.discord.channelWritesPer5s, windowMs: 5250 /* 5 s plus a margin for request latency */ }));
   const renderer = new Renderer(i18n);
+  // every download of a URL the bot was handed goes through here: private addresses are refused at connect time
+  const outbound = createOutbound(upstreamOrigins(config));
 
   const fetchImage: ImageFetcher = async (url, maxBytes) => {
-    const data = await downloadBytes(url, { maxBytes, timeoutMs: 60_000 });
+    const data = await outbound.download(url, { maxBytes, timeoutMs: 60_000 });
     const info = sniffImage(data);
     if (!info) throw Object.assign(new Error('the upstream result is not an image'), { kind: 'not-image' });
     return { data, contentType: info.mime, ext: info.ext };
@@ -199,7 +201,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     delivery,
     messenger,
     renderer,
-    download: (url, maxBytes) => downloadBytes(url, { maxBytes, timeoutMs: 30_000 }),
+    download: (url, maxBytes) => outbound.download(url, { maxBytes, timeoutMs: 30_000 }),
+    outbound,
     now,
   };
 
@@ -278,6 +281,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       if (started) await client.destroy();
       await relay?.close();
       await store.close();
+      await outbound.close().catch(() => undefined);
     },
   };
   return app;

@@ -14,6 +14,7 @@ import type { MediaStore } from './http/mediaStore.js';
 import type { ImgOpenClient } from './upstream/imgOpen.js';
 import type { MjProxyClient } from './upstream/mjProxy.js';
 import type { PicwishClient } from './upstream/picwish.js';
+import type { Outbound } from './net/outbound.js';
 
 /** Everything a handler may use, passed in explicitly (no hidden globals). */
 export interface Services {
@@ -38,7 +39,9 @@ export interface Services {
   delivery: Delivery;
   messenger: Messenger;
   renderer: Renderer;
-  /** download a user's attachment (size-capped) */
+  /** download a user's attachment (size-capped; private addresses refused, see src/net/outbound.ts) */
   download(url: string, maxBytes: number): Promise<Buffer>;
+  /** outbound fetches: the guarded downloader and the check of links an upstream will fetch (/describe link) */
+  outbound: Outbound;
   now(): number;
 }

@@ -115,7 +115,7 @@ export class Delivery {
     if (progress) await this.coalescer.close(`${progress.channelId}:${progress.messageId}`);
 
     const targets = await this.finalTargets(job);
-    let imagePart: { image?: ResultImage; imageLink?: { url: string; bytes: number } } = {};
+    let imagePart: LoadedImage = {};
     let rows: DrawnButton[][] = [];
     if (job.status === 'succeeded') {
       imagePart = await this.loadImage(job);
@@ -130,7 +130,7 @@ export class Delivery {
       const note = target.note ? this.d.i18n.t(job.owner.locale, target.note) : undefined;
       const payload: MessagePayload =
         job.status === 'succeeded'
-          ? this.d.renderer.result(job, { rows, ...imagePart, mention, ...(note ? { note } : {}) })
+          ? this.d.renderer.result(job, { rows, ...imagePart, mention, ...(note ? { note: imagePart.note ? `${imagePart.note}\n${note}` : note } : {}) })
           : this.d.renderer.failure(job, { mention, ...(note ? { note } : {}) });
       payload.nonce = `${job.id}${i}`.slice(0, 25);
       const ref = await this.postFinal(job, target, payload);
@@ -243,7 +243,7 @@ export class Delivery {
     return rows;
   }
 
-  private async loadImage(job: Job): Promise<{ image?: ResultImage; imageLink?: { url: string; bytes: number } }> {
+  private async loadImage(job: Job): Promise<LoadedImage> {
     const url = job.result?.imageUrl;
     if (!url) return {};
     try {
@@ -252,6 +252,11 @@ export class Delivery {
     } catch (err) {
       const e = err as { kind?: string; size?: number };
       if (e.kind === 'too-large') return { imageLink: { url, bytes: e.size ?? 0 } };
+      if (e.kind === 'blocked-address') {
+        // the upstream pointed (or redirected) at a private address: neither fetched nor linked, and the member is told
+        this.d.logger.warn({ err, jobId: job.id }, 'result image is on a private or reserved address: not fetched');
+        return { note: this.d.i18n.t(job.owner.locale, 'result.imageAtPrivateAddress') };
+      }
       this.d.logger.warn({ err, jobId: job.id }, 'result image could not be downloaded; posting the link');
       return { imageLink: { url, bytes: 0 } };
     }
@@ -338,6 +343,9 @@ export class Delivery {
     return undefined;
   }
 }
+
+/** What goes with a result: the image, or a link to it, or a note saying why there is neither. */
+type LoadedImage = { image?: ResultImage; imageLink?: { url: string; bytes: number }; note?: string };
 
 interface Target {
   channelId: string;

@@ -2,7 +2,7 @@
 // undici for transport, cockatiel for retries (idempotent calls only) and a per-upstream circuit breaker.
 // Nothing here knows about Discord or about any upstream's payloads.
 
-import { Agent, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher, type buildConnector } from 'undici';
 import {
   BrokenCircuitError,
   CircuitState,
@@ -15,12 +15,14 @@ import {
   type RetryPolicy,
 } from 'cockatiel';
 import { scrub, type Logger } from '../log.js';
+import { BLOCKED_ADDRESS_CODE } from '../net/guardedDispatcher.js';
 
 export type UpstreamHttpErrorKind =
   | 'unreachable' // refused / reset / DNS / timeouts / aborted / circuit open
   | 'too-large' // the body exceeded the caller's byte cap
   | 'http-status' // downloadBytes only: a non-2xx answer
   | 'bad-response' // protocol error, too many redirects, redirect without Location
+  | 'blocked-address' // the address is private, loopback, link-local, metadata, multicast or reserved (see src/net)
   | 'invalid-request'; // malformed URL and the like (a configuration problem)
 
 /** A transport-level failure. The message never contains headers, bodies or query strings. */
@@ -103,7 +105,7 @@ export interface HttpObservation {
   /** the HTTP status, when an answer came */
   status?: number | undefined;
   /** why no usable answer came */
-  error?: 'unreachable' | 'timeout' | 'aborted' | 'circuit_open' | 'too_large' | 'bad_response' | 'invalid_request' | 'http_status' | undefined;
+  error?: 'unreachable' | 'timeout' | 'aborted' | 'circuit_open' | 'too_large' | 'bad_response' | 'invalid_request' | 'http_status' | 'blocked_address' | undefined;
   ms: number;
 }
 
@@ -275,10 +277,18 @@ export interface DownloadOptions {
   timeoutMs: number;
   headers?: Record<string, string> | undefined;
   signal?: AbortSignal | undefined;
-  /** defaults to a shared module-level agent */
+  /**
+   * defaults to a shared module-level agent that does NOT check addresses; the bot passes its guarded agent
+   * (createDownloadAgent with src/net/guardedDispatcher.ts), whose connector checks every hop at connect time
+   */
   dispatcher?: Dispatcher | undefined;
-  /** redirects followed (default 3) */
+  /** redirects followed (default 3, at most 10) */
   maxRedirects?: number | undefined;
+}
+
+/** An agent for downloadBytes; `connect` replaces undici's connector (e.g. guardedConnector), keeping the other timeouts. */
+export function createDownloadAgent(opts: { timeouts?: HttpTimeouts | undefined; connect?: buildConnector.connector | undefined } = {}): Agent {
+  return createAgent({ ...DEFAULT_TIMEOUTS, ...definedOnly(opts.timeouts ?? {}) }, opts.connect);
 }
 
 let sharedAgent: Agent | undefined;
@@ -295,20 +305,33 @@ export async function closeDownloadAgent(): Promise<void> {
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 10;
+
+function safeOrigin(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * GET a URL into a Buffer, streaming, aborting as soon as the body passes maxBytes ("too-large").
- * Follows up to 3 redirects. Non-2xx → "http-status". The whole exchange shares one timeoutMs.
+ * Follows up to 3 redirects (http and https only), each a new request through the dispatcher, so a guarded
+ * dispatcher checks every hop's address; the caller's headers are not sent to another origin.
+ * Non-2xx → "http-status". The whole exchange shares one timeoutMs.
  */
 export async function downloadBytes(url: string, opts: DownloadOptions): Promise<Buffer> {
   const dispatcher = opts.dispatcher ?? defaultAgent();
-  const maxRedirects = opts.maxRedirects ?? 3;
+  const maxRedirects = Math.min(Math.max(0, opts.maxRedirects ?? 3), MAX_REDIRECTS);
+  const firstOrigin = safeOrigin(url);
   const deadline = withDeadline(opts.timeoutMs, opts.signal);
   let current = url;
   try {
     for (let hop = 0; hop <= maxRedirects; hop++) {
       const { origin, path } = splitUrl(current, []);
-      const res = await dispatcher.request({ origin, path, method: 'GET', headers: opts.headers ?? {}, signal: deadline.signal });
+      const headers = origin === firstOrigin ? (opts.headers ?? {}) : {};
+      const res = await dispatcher.request({ origin, path, method: 'GET', headers, signal: deadline.signal });
       if (REDIRECTS.has(res.statusCode)) {
         res.body.resume();
         const location = headerValue(res.headers.location);
@@ -333,9 +356,9 @@ export async function downloadBytes(url: string, opts: DownloadOptions): Promise
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-function createAgent(t: Required<HttpTimeouts>): Agent {
+function createAgent(t: Required<HttpTimeouts>, connect?: buildConnector.connector): Agent {
   return new Agent({
-    connect: { timeout: t.connectMs },
+    connect: connect ?? { timeout: t.connectMs },
     headersTimeout: t.headersMs,
     bodyTimeout: t.bodyMs,
     keepAliveTimeout: 10_000,
@@ -435,6 +458,7 @@ function toHttpError(e: unknown, deadline: Deadline, secrets: readonly string[])
   if (deadline.timedOut()) return new UpstreamHttpError('unreachable', 'request timed out', { timedOut: true });
   const code = typeof (e as { code?: unknown })?.code === 'string' ? ((e as { code: string }).code) : undefined;
   const msg = scrub(e instanceof Error ? e.message : String(e), secrets);
+  if (code === BLOCKED_ADDRESS_CODE) return new UpstreamHttpError('blocked-address', msg, { code });
   if (code && TIMEOUT_CODES.has(code)) return new UpstreamHttpError('unreachable', `timed out (${code})`, { timedOut: true, code });
   if (code && NETWORK_CODES.has(code)) return new UpstreamHttpError('unreachable', `connection failed (${code})`, { code });
   if (code === 'UND_ERR_INVALID_ARG' || code === 'ERR_INVALID_URL') return new UpstreamHttpError('invalid-request', `invalid request: ${msg}`, { code });

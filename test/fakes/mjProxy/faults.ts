@@ -13,7 +13,8 @@ export type Fault =
   | { kind: 'hang' }
   | { kind: 'reset' }
   | { kind: 'invalid-json' }
-  | { kind: 'wrong-content-type' };
+  | { kind: 'wrong-content-type' }
+  | { kind: 'redirect'; location: string };
 
 interface Entry {
   fault: Fault;

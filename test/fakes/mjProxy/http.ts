@@ -64,6 +64,13 @@ export class Reply {
     this.res.end(body);
   }
 
+  redirect(status: number, location: string): void {
+    if (this.res.headersSent || this.res.destroyed) return;
+    this.rec.status = status;
+    this.res.writeHead(status, { location, 'content-length': 0 });
+    this.res.end();
+  }
+
   json(status: number, value: unknown): void {
     this.raw(status, JSON.stringify(value), 'application/json; charset=utf-8');
   }

@@ -249,6 +249,11 @@ export class FakeMjProxy {
     this.faults.add(n, { kind: 'wrong-content-type' }, match);
   }
 
+  /** Answer the next n matching requests `302 Found` with this Location (e.g. a result image moved elsewhere). */
+  redirectNext(n: number, location: string, match?: string): void {
+    this.faults.add(n, { kind: 'redirect', location }, match);
+  }
+
   clearFaults(): void {
     this.faults.clear();
     this.forced = [];
@@ -400,6 +405,8 @@ export class FakeMjProxy {
             return reply.raw(200, '{"code":1,', 'application/json; charset=utf-8');
           case 'wrong-content-type':
             return reply.raw(200, '<html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>', 'text/html; charset=utf-8');
+          case 'redirect':
+            return reply.redirect(302, fault.location);
           case 'fail': {
             const { status = 500, body, contentType } = fault.spec;
             if (body === undefined) return reply.raw(status, JSON.stringify({ success: false, code: -1, message: '操作失败', timestamp: Date.now() }), contentType ?? 'application/json; charset=utf-8');
