@@ -11,6 +11,7 @@ import type { MjSubmitOutcome } from '../upstream/mjTypes.js';
 import { DEFAULT_MAX_IMAGE_BYTES } from './attachments.js';
 import type { GuildRules } from '../community/rules.js';
 import { customId, deferEphemeral, memberRoleIds, replyEphemeral, UserError, type ComponentInteraction, type ComponentRoute, type Ctx } from './interactionKit.js';
+import { findButton } from './jobAccess.js';
 import { acceptedReply, jobOwner, pickDelivery } from './jobOptions.js';
 import { modal, MODAL_TEXT_MAX } from './modals.js';
 import { startPromptPick } from './promptPicks.js';
@@ -61,8 +62,7 @@ interface Pressed {
 }
 
 async function resolvePress(i: ButtonInteraction | ModalSubmitInteraction, key: string, ctx: Ctx): Promise<Pressed> {
-  const record = await ctx.services.repos.buttons.get(key);
-  if (!record) throw new UserError('errors.buttonExpired');
+  const record = await findButton(i, key, ctx); // older than JOB_RETENTION_DAYS, or unknown: says so
   if (!mayPress(i, record.ownerId, ctx.services.config, ctx.rules)) throw new UserError('errors.notYourJob', { user: `<@${record.ownerId}>` });
   const parent = await ctx.services.jobs.get(record.jobId);
   const button = mapButton({ customId: record.customId });

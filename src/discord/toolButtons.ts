@@ -3,6 +3,7 @@ import type { Job } from '../jobs/model.js';
 import type { MappedButton } from '../mj/buttons.js';
 import type { ButtonRecord } from '../store/repositories.js';
 import { customId, deferEphemeral, replyEphemeral, UserError, type ComponentInteraction, type ComponentRoute, type Ctx } from './interactionKit.js';
+import { findButton } from './jobAccess.js';
 import { acceptedReply, pickDelivery } from './jobOptions.js';
 import { mayPress, PRESS_WINDOW_MS } from './mjButtons.js';
 import { modal } from './modals.js';
@@ -82,8 +83,8 @@ interface Pressed {
 }
 
 async function resolvePress(i: ButtonInteraction | ModalSubmitInteraction, key: string, ctx: Ctx): Promise<Pressed> {
-  const record = await ctx.services.repos.buttons.get(key);
-  if (!record || !record.customId.startsWith(RELAY)) throw new UserError('errors.buttonExpired');
+  const record = await findButton(i, key, ctx); // older than JOB_RETENTION_DAYS, or unknown: says so
+  if (!record.customId.startsWith(RELAY)) throw new UserError('errors.buttonExpired');
   if (!mayPress(i, record.ownerId, ctx.services.config, ctx.rules)) throw new UserError('errors.notYourJob', { user: `<@${record.ownerId}>` });
   const action = record.customId.slice(RELAY.length);
   const parent = await ctx.services.jobs.get(record.jobId);
