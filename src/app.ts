@@ -18,7 +18,7 @@ import { CommandLocalizer, registerCommands } from './discord/registry.js';
 import { Renderer } from './discord/renderer.js';
 import { MediaStore } from './http/mediaStore.js';
 import { HttpServer } from './http/server.js';
-import { gatewayConnected, healthReport } from './health.js';
+import { createHealthCheck, gatewayConnected } from './health.js';
 import { createI18n } from './i18n/index.js';
 import { sniffImage } from './images/sniff.js';
 import { describeImageToolError, ImgOpenProvider } from './jobs/imgOpenProvider.js';
@@ -183,7 +183,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   });
   const jobs = new JobService({ repos, tracker, delivery, logger: logger.child({ part: 'jobs' }), timeoutMs: config.jobs.timeoutMs, now, describeError: (err) => scrubMsg(err instanceof ImageToolError ? describeImageToolError(err) : describeMjError(err), config.secrets), onSubmitFailed: (job) => metrics.jobFinished(job, true), admit: (owner) => community.admissionRefusal(owner), counters: community });
 
-  const health = () => healthReport({ client, store, circuits: () => circuitStates(upstreams), inFlightJobs: () => tracker.size });
+  const health = createHealthCheck({ client, store, circuits: () => circuitStates(upstreams), inFlightJobs: () => tracker.size });
   const services: Services = {
     community,
     health,
@@ -250,7 +250,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       const body: RESTPostAPIApplicationCommandsJSONBody[] = commands.map((c) => c.data(loc, services));
       await registerCommands({ rest: client.rest, applicationId, guildId: config.discord.guildId, commands: body, meta: repos.meta, logger });
       const resumed = await tracker.start();
-      app.httpPort = await http.listen(opts.httpPort ?? config.http.port);
+      app.httpPort = await http.listen(opts.httpPort ?? config.http.port, config.http.host);
       logger.info(
         {
           user: client.user?.tag,

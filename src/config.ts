@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -121,6 +122,15 @@ const envSchema = z.object({
 
   STORE_URL: storeUrl,
   HTTP_PORT: intInRange(8080, 0, 65535),
+  // loopback unless told otherwise: /healthz, /metrics and the callback route are not for the whole network
+  // (the Docker image sets 0.0.0.0: a container is reached through its published port)
+  HTTP_HOST: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? '127.0.0.1' : v.trim().replace(/^\[(.*)\]$/, '$1')))
+    .refine((v) => isIP(v) !== 0 || /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(v), {
+      message: 'must be an IP address or a host name to listen on, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)',
+    }),
   PUBLIC_URL: optionalHttpUrl('https://relay.example.com'),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
 
@@ -174,7 +184,8 @@ export interface Config {
   /** how Img Open gets input images: the fresh Discord attachment URL, or a short-lived URL of the bot's own under PUBLIC_URL */
   imageIngress: 'discord-url' | 'rehost';
   storeUrl: string;
-  http: { port: number; publicUrl: string | undefined };
+  /** host: the address the HTTP server listens on (HTTP_HOST) */
+  http: { port: number; host: string; publicUrl: string | undefined };
   logLevel: string;
   jobs: {
     pollIntervalMs: number;
@@ -274,7 +285,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     picwish,
     imageIngress: e.IMAGE_INGRESS_MODE ?? 'discord-url',
     storeUrl: e.STORE_URL,
-    http: { port: e.HTTP_PORT, publicUrl: e.PUBLIC_URL },
+    http: { port: e.HTTP_PORT, host: e.HTTP_HOST, publicUrl: e.PUBLIC_URL },
     logLevel: e.LOG_LEVEL ?? 'info',
     jobs: {
       pollIntervalMs: e.POLL_INTERVAL_MS,

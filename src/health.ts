@@ -26,9 +26,44 @@ export function gatewayConnected(client: Client): boolean {
 }
 
 /** What /healthz answers: healthy while the gateway is up and the store works; upstream circuits are reported, not judged. */
-export async function healthReport(d: HealthDeps): Promise<HealthReport> {
-  const [store, gateway] = await Promise.all([withTimeout(d.store.check(), d.storeTimeoutMs ?? 2000, false), Promise.resolve(gatewayConnected(d.client))]);
+export async function healthReport(d: HealthDeps, storeCheck: () => Promise<boolean> = () => probeStore(d)): Promise<HealthReport> {
+  const [store, gateway] = await Promise.all([storeCheck(), Promise.resolve(gatewayConnected(d.client))]);
   return { ok: store && gateway, checks: { gateway, store, upstream: d.circuits(), inFlightJobs: d.inFlightJobs() } };
+}
+
+/** How long one store check's answer is reused: the store probe writes, and /healthz is open to anyone who can reach it. */
+export const STORE_CHECK_TTL_MS = 5_000;
+
+/**
+ * /healthz for the app: the gateway and circuits are read fresh on every call, the store check (a write and a
+ * read) at most once per `storeCheckTtlMs`; callers arriving while one runs share it. A hung store reads as
+ * unhealthy after `storeTimeoutMs`, and that answer is reused like any other, so the next check starts afresh.
+ */
+export function createHealthCheck(d: HealthDeps & { storeCheckTtlMs?: number; now?: () => number }): () => Promise<HealthReport> {
+  const storeCheck = reusedFor(d.storeCheckTtlMs ?? STORE_CHECK_TTL_MS, () => probeStore(d), d.now ?? Date.now);
+  return () => healthReport(d, storeCheck);
+}
+
+function probeStore(d: HealthDeps): Promise<boolean> {
+  return withTimeout(d.store.check(), d.storeTimeoutMs ?? 2000, false);
+}
+
+/** `run`'s answer, reused until `ttlMs` after it settled; one run at a time. */
+function reusedFor<T>(ttlMs: number, run: () => Promise<T>, now: () => number): () => Promise<T> {
+  let last: { value: T; at: number } | undefined;
+  let running: Promise<T> | undefined;
+  return () => {
+    if (last && now() - last.at < ttlMs) return Promise.resolve(last.value);
+    running ??= run()
+      .then((value) => {
+        last = { value, at: now() };
+        return value;
+      })
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  };
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {

@@ -2,6 +2,7 @@ import dotenv from 'dotenv';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
+import { exitOnProcessFaults } from './processFaults.js';
 
 /** Entry point: validate config (exit 1 listing every problem), start the bot, stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -17,6 +18,8 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger({ level: config.logLevel, secrets: config.secrets });
+  // from here on, a bug nobody caught ends the process (non-zero): the supervisor's restart resumes the jobs
+  exitOnProcessFaults({ logger });
   const app = await createApp(config, { logger });
 
   let stopping = false;
@@ -40,8 +43,6 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection'));
-  process.on('uncaughtException', (err) => logger.fatal({ err }, 'uncaught exception'));
 
   try {
     await app.start();

@@ -7,6 +7,26 @@ import { MEDIA_PATH, type MediaItem } from './mediaStore.js';
 
 export const HOOK_BODY_LIMIT = 256 * 1024;
 
+/**
+ * How long a client may take and how many may be connected at once. Node checks the header and request
+ * timeouts only every `connectionsCheckingInterval` (30 s by default), so that interval is short too:
+ * without it a silent or dribbling connection is held ~30 s whatever headersTimeout says.
+ */
+export interface HttpLimits {
+  /** the whole request head must arrive within this (silent and dribbling connections included) */
+  headersTimeoutMs: number;
+  /** the whole request, body included (callback bodies are at most HOOK_BODY_LIMIT) */
+  requestTimeoutMs: number;
+  /** an idle keep-alive connection is closed after this (Node adds up to 1 s) */
+  keepAliveTimeoutMs: number;
+  /** how often the timeouts above are checked: they hold to within this */
+  checkIntervalMs: number;
+  /** connections beyond this are closed as they arrive */
+  maxConnections: number;
+}
+
+export const HTTP_LIMITS: HttpLimits = { headersTimeoutMs: 5_000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000, checkIntervalMs: 1_000, maxConnections: 256 };
+
 export interface HttpDeps {
   logger: Logger;
   /** per-deployment secret that must appear in the callback path */
@@ -17,6 +37,8 @@ export interface HttpDeps {
   metrics?(): Promise<{ contentType: string; body: string }>;
   /** short-lived input images served to upstreams that only take URLs (IMAGE_INGRESS_MODE=rehost) */
   media?: { get(name: string): MediaItem | undefined };
+  /** default HTTP_LIMITS */
+  limits?: Partial<HttpLimits>;
 }
 
 /**
@@ -27,20 +49,38 @@ export interface HttpDeps {
  */
 export class HttpServer {
   private server: Server;
-  readonly stats = { hooksAccepted: 0, hooksRejected: 0 };
+  readonly stats = { hooksAccepted: 0, hooksRejected: 0, connectionsDropped: 0 };
+  private lastDropWarning = 0;
 
   constructor(private d: HttpDeps) {
-    this.server = createServer((req, res) => {
-      this.route(req, res).catch((err) => {
-        d.logger.error({ err }, 'http handler failed');
-        if (!res.headersSent) send(res, 500, { error: 'internal' });
-      });
-    });
-    this.server.requestTimeout = 10_000;
-    this.server.headersTimeout = 5_000;
+    const limits = { ...HTTP_LIMITS, ...d.limits };
+    this.server = createServer(
+      {
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        keepAliveTimeout: limits.keepAliveTimeoutMs,
+        connectionsCheckingInterval: limits.checkIntervalMs,
+      },
+      (req, res) => {
+        this.route(req, res).catch((err) => {
+          d.logger.error({ err }, 'http handler failed');
+          if (!res.headersSent) send(res, 500, { error: 'internal' });
+        });
+      },
+    );
+    this.server.maxConnections = limits.maxConnections;
+    this.server.on('drop', () => this.dropped(limits.maxConnections));
   }
 
-  async listen(port: number, host = '0.0.0.0'): Promise<number> {
+  /** A connection over the cap was closed on arrival: counted, and said in the log at most once a minute. */
+  private dropped(max: number): void {
+    this.stats.connectionsDropped++;
+    if (Date.now() - this.lastDropWarning < 60_000) return;
+    this.lastDropWarning = Date.now();
+    this.d.logger.warn({ maxConnections: max, droppedSoFar: this.stats.connectionsDropped }, 'HTTP connection cap reached: new connections are closed until some finish');
+  }
+
+  async listen(port: number, host = '127.0.0.1'): Promise<number> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(port, host, () => {
@@ -59,7 +99,13 @@ export class HttpServer {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestTarget(req.url);
+    if (!url) {
+      // a malformed target is the client's mistake: a 400, and no error log an attacker could fill
+      req.resume();
+      send(res, 400, { error: 'bad request target' });
+      return;
+    }
     if (req.method === 'GET' && url.pathname === '/healthz') {
       const h = await this.d.health();
       send(res, h.ok ? 200 : 503, h);
@@ -108,6 +154,20 @@ export class HttpServer {
     }
     if (this.d.nudge(provider, hint.id, hint.final)) this.stats.hooksAccepted++;
     else this.stats.hooksRejected++;
+  }
+}
+
+/**
+ * The path and query of an origin-form request target (`/path?query`), or undefined when it is malformed.
+ * Parsed against a fixed origin, so a target such as `//evil.example/healthz` is a path, never a host.
+ */
+export function requestTarget(raw: string | undefined): URL | undefined {
+  // origin-form only, and every % starts a valid escape (RFC 3986 pct-encoded): `GET //%zz` is malformed
+  if (!raw || !raw.startsWith('/') || /%(?![0-9a-f]{2})/i.test(raw)) return undefined;
+  try {
+    return new URL(`http://localhost${raw}`);
+  } catch {
+    return undefined;
   }
 }
 
