@@ -15,9 +15,12 @@ RUN npm prune --omit=dev
 
 # --- run: the app as a non-root user, state in a volume ------------------------------
 FROM node:22-bookworm-slim
+# HTTP_HOST: every interface of the container (outside `npm start` defaults to loopback); what reaches it is the
+# port you publish (`-p 127.0.0.1:8080:8080` keeps it on the host, as docker-compose.yml does)
 ENV NODE_ENV=production \
     STORE_URL=sqlite:///app/data/mj-relay.sqlite \
-    HTTP_PORT=8080
+    HTTP_PORT=8080 \
+    HTTP_HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -33,12 +33,20 @@ describe('docker-compose.yml', () => {
     const bot = compose.services.bot as Obj;
     expect(bot.build).toBe('.');
     expect(bot.env_file).toBe('.env');
-    expect(bot.environment).toEqual({ HTTP_PORT: '8080' });
-    expect(bot.ports).toEqual(['${HTTP_PORT:-8080}:8080']);
+    // fixed inside the container (over .env): the port mapping, the HEALTHCHECK and the listening address agree
+    expect(bot.environment).toEqual({ HTTP_PORT: '8080', HTTP_HOST: '0.0.0.0' });
     expect(bot.volumes).toEqual(['data:/app/data']);
     expect(bot.profiles).toBeUndefined(); // always on
     // waits for Redis only when the redis profile runs it
     expect(bot.depends_on).toEqual({ redis: { condition: 'service_healthy', required: false } });
+  });
+
+  it('publishes the HTTP port on the host\'s loopback unless HTTP_PUBLISH says otherwise, and says so', () => {
+    const bot = compose.services.bot as Obj;
+    expect(bot.ports).toEqual(['${HTTP_PUBLISH:-127.0.0.1}:${HTTP_PORT:-8080}:8080']);
+    const text = read('docker-compose.yml');
+    expect(text).toMatch(/^# .*HTTP_PUBLISH=0\.0\.0\.0/m);
+    expect(read('.env.example')).toMatch(/^# ?HTTP_PUBLISH=/m);
   });
 
   it('offers Redis behind the "redis" profile, with a health check and a volume', () => {
@@ -75,6 +83,11 @@ describe('Dockerfile', () => {
     const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(file)![1]!) as string[];
     expect(cmd).toEqual(run);
     expect(file).toMatch(/^RUN node scripts\/build\.mjs$/m);
+  });
+
+  it('listens on every interface of the container (HTTP_HOST=0.0.0.0): outside, only the published port reaches it', () => {
+    const env = /^ENV ((?:[^\n]*\\\n)*[^\n]*)$/m.exec(file)![1]!;
+    expect(env).toMatch(/\bHTTP_HOST=0\.0\.0\.0\b/);
   });
 
   it('ships what `npm run doctor` needs, and keeps .env and node_modules out of the build context', () => {
