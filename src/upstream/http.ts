@@ -208,11 +208,6 @@ export class HttpClient {
     return STATE_NAMES[this.breaker.state];
   }
 
-  /** downloadBytes over this client's connection pool (no breaker, no retries). */
-  downloadBytes(url: string, opts: DownloadOptions): Promise<Buffer> {
-    return downloadBytes(url, { ...opts, dispatcher: this.agent });
-  }
-
   async close(): Promise<void> {
     await this.agent.close();
   }
