@@ -97,7 +97,7 @@ export const admin: Command<ChatInputCommandInteraction> = {
       case 'status':
         return void (await reply(await status(ctx, guildId)));
       case 'job':
-        return void (await reply(await jobDetails(ctx, interaction.options.getString('id', true).trim())));
+        return void (await reply(await jobDetails(ctx, interaction.options.getString('id', true).trim(), guildId)));
     }
   },
 };
@@ -240,9 +240,10 @@ async function probeProxy(ctx: Ctx): Promise<{ ok: boolean; ms: number; reason: 
   }
 }
 
-async function jobDetails(ctx: Ctx, id: string): Promise<string> {
+/** A job of this server (another server's job, or a DM's, is "not found" as for an unknown id: ids are not secrets). */
+async function jobDetails(ctx: Ctx, id: string, guildId: string): Promise<string> {
   const job = await ctx.services.jobs.get(id);
-  if (!job) throw new UserError('community.admin.noSuchJob', { id });
+  if (!job || job.owner.guildId !== guildId) throw new UserError('community.admin.noSuchJob', { id });
   const results = job.messages.results.map((r) => `https://discord.com/channels/${job.owner.guildId ?? '@me'}/${r.channelId}/${r.messageId}`);
   return [
     `**${ctx.t('community.job.title', { id: job.id })}**`,

@@ -40,7 +40,7 @@ export const imagine: Command<ChatInputCommandInteraction> = {
           provider: 'mj',
           kind: 'imagine',
           prompt: checked.prompt,
-          owner: jobOwner(interaction, ctx.locale),
+          owner: jobOwner(interaction, ctx.locale, ctx.guildId),
           delivery,
           mode,
           botType,

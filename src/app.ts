@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client, Events, GatewayIntentBits, type RESTPostAPIApplicationCommandsJSONBody } from 'discord.js';
 import { allCommands } from '../commands/index.js';
 import { Community } from './community/community.js';
+import { describeReach } from './community/reach.js';
 import { GuildRulesRepo } from './community/rules.js';
 import type { Config } from './config.js';
 import { Delivery, type ImageFetcher } from './discord/delivery.js';
@@ -248,7 +249,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       const applicationId = client.application!.id;
       const loc = new CommandLocalizer(i18n);
       const body: RESTPostAPIApplicationCommandsJSONBody[] = commands.map((c) => c.data(loc, services));
-      await registerCommands({ rest: client.rest, applicationId, guildId: config.discord.guildId, commands: body, meta: repos.meta, logger });
+      await registerCommands({ rest: client.rest, applicationId, guildId: config.discord.guildId, commands: body, meta: repos.meta, logger, dmCommands: config.discord.dmCommands });
       const resumed = await tracker.start();
       app.httpPort = await http.listen(opts.httpPort ?? config.http.port, config.http.host);
       logger.info(
@@ -260,6 +261,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
           httpPort: app.httpPort,
           shards: [...client.ws.shards.keys()],
           leaseOwner: ownership?.owner ?? 'single process',
+          ...describeReach(config.discord),
           startupMs: Math.round(process.uptime() * 1000),
           ...resumed,
         },

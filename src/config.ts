@@ -99,6 +99,13 @@ const patternList = z
 const envSchema = z.object({
   DISCORD_TOKEN: z.string({ message: 'is required: the bot token from the Discord Developer Portal (Bot → Reset Token)' }).trim().min(1, 'is required: the bot token from the Discord Developer Portal (Bot → Reset Token)'),
   DISCORD_GUILD_ID: snowflake,
+  /** servers the bot serves: ids, or `*` for every server; unset = DISCORD_GUILD_ID (or every server without it) */
+  DISCORD_ALLOWED_GUILDS: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim() === '*' ? ('*' as const) : v.split(/[\s,]+/).filter(Boolean)))
+    .refine((v) => v === undefined || v === '*' || v.every((id) => /^\d{17,20}$/.test(id)), { message: 'must be a comma-separated list of Discord server ids, or * for every server' }),
+  DISCORD_DM_COMMANDS: oneOf(['on', 'off'] as const, 'off'),
   DISCORD_API_URL: z
     .string()
     .optional()
@@ -160,6 +167,12 @@ export interface Config {
   discord: {
     token: string;
     guildId: string | undefined;
+    /** the servers whose interactions the bot serves (DISCORD_ALLOWED_GUILDS); undefined = every server */
+    allowedGuilds: string[] | undefined;
+    /** the server whose rules slash commands in DMs follow: DISCORD_GUILD_ID, else the single allowed server */
+    homeGuildId: string | undefined;
+    /** slash commands are offered (and served) in the bot's DMs (DISCORD_DM_COMMANDS=on) */
+    dmCommands: boolean;
     apiUrl: string;
     waitGuildTimeoutMs: number;
     /** message writes (posts and edits) the bot allows itself per channel per 5 s */
@@ -244,6 +257,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if ((env.IMAGE_INGRESS_MODE ?? '').trim().toLowerCase() === 'rehost' && !has('PUBLIC_URL')) {
     problems.push('PUBLIC_URL is required when IMAGE_INGRESS_MODE=rehost (Img Open downloads the images from this bot under that address)');
   }
+  const allowedList = (env.DISCORD_ALLOWED_GUILDS ?? '').split(/[\s,]+/).filter(Boolean);
+  if (has('DISCORD_GUILD_ID') && allowedList.length > 0 && !allowedList.includes('*') && !allowedList.includes((env.DISCORD_GUILD_ID ?? '').trim())) {
+    problems.push('DISCORD_ALLOWED_GUILDS must include DISCORD_GUILD_ID (the commands are registered in that server only)');
+  }
   if ((env.BUTTON_ACCESS ?? '').trim().toLowerCase() === 'roles' && !has('BUTTON_ROLES')) {
     problems.push('BUTTON_ROLES must list at least one role id when BUTTON_ACCESS=roles');
   }
@@ -261,11 +278,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     e.IMGOPEN_ACCESS_KEY_ID && e.IMGOPEN_ACCESS_KEY_SECRET
       ? { baseUrl: e.IMGOPEN_BASE_URL ?? 'https://api.zhiqite.com', accessKeyId: e.IMGOPEN_ACCESS_KEY_ID, accessKeySecret: e.IMGOPEN_ACCESS_KEY_SECRET }
       : undefined;
+  const allowedGuilds = e.DISCORD_ALLOWED_GUILDS === '*' ? undefined : (e.DISCORD_ALLOWED_GUILDS ?? (e.DISCORD_GUILD_ID ? [e.DISCORD_GUILD_ID] : undefined));
   const picwish = e.PICWISH_API_KEY ? { baseUrl: e.PICWISH_BASE_URL ?? 'https://techhk.aoscdn.com', apiKey: e.PICWISH_API_KEY } : undefined;
   return {
     discord: {
       token: e.DISCORD_TOKEN,
       guildId: e.DISCORD_GUILD_ID,
+      allowedGuilds,
+      homeGuildId: e.DISCORD_GUILD_ID ?? (allowedGuilds?.length === 1 ? allowedGuilds[0] : undefined),
+      dmCommands: e.DISCORD_DM_COMMANDS === 'on',
       apiUrl: e.DISCORD_API_URL,
       waitGuildTimeoutMs: e.DISCORD_WAIT_GUILD_TIMEOUT_MS,
       channelWritesPer5s: e.DISCORD_CHANNEL_WRITES_PER_5S,

@@ -11,6 +11,8 @@ import { defaultRules, effectiveLimits, nextUtcMidnight, type Ban, type GuildRul
 export const relativeTime = (ms: number) => `<t:${Math.ceil(ms / 1000)}:R>`;
 
 const RULES_CACHE_MS = 5000;
+/** how long a batch's admission (see admitBatch) stays usable; the batch starts its jobs at once */
+const BATCH_GRANT_MS = 60_000;
 /** Commands every member may use wherever they are (to see their own state, and for admins to fix rules). */
 const ALWAYS_ALLOWED = new Set(['admin', 'info']);
 
@@ -45,6 +47,8 @@ export class Community {
   private cache = new Map<string, { rules: GuildRules; at: number }>();
   private loading = new Map<string, Promise<GuildRules>>();
   private failures: number[] = [];
+  /** admissions granted ahead to a member's batch ("Imagine all"), by user id */
+  private grants = new Map<string, { left: number; until: number }>();
 
   constructor(private d: CommunityDeps) {}
 
@@ -90,18 +94,22 @@ export class Community {
   /**
    * Why this member may not use the bot here, if they may not: banned, a channel or role the server did not allow,
    * or an NSFW-only command outside an NSFW channel. Server managers are never refused.
+   * In DMs `rules` are those of the server whose rules apply (a job's origin, or the home server): bans, roles and
+   * NSFW-only commands hold there too (a DM has no roles and is not age-restricted); the channel rule does not, as
+   * the job started in an allowed channel (or the operator turned DM commands on).
    */
   entryRefusal(i: Interaction, rules: GuildRules | undefined, command: string | undefined): Msg | undefined {
-    if (!rules || !i.inGuild()) return undefined;
+    if (!rules) return undefined;
     if (command && ALWAYS_ALLOWED.has(command)) return undefined;
-    if (i.memberPermissions?.has(PermissionFlagsBits.ManageGuild)) return undefined;
+    const inGuild = i.inGuild();
+    if (inGuild && i.memberPermissions?.has(PermissionFlagsBits.ManageGuild)) return undefined;
     const ban = this.activeBan(rules, i.user.id);
     if (ban) {
       const reason = ban.reason || '—';
       return ban.until ? { key: 'community.refusal.bannedUntil', params: { reason, when: relativeTime(ban.until) } } : { key: 'community.refusal.banned', params: { reason } };
     }
     const channel = channelOf(i);
-    if (rules.channels.length > 0 && !rules.channels.includes(channel.id) && !(channel.parentId && rules.channels.includes(channel.parentId))) {
+    if (inGuild && rules.channels.length > 0 && !rules.channels.includes(channel.id) && !(channel.parentId && rules.channels.includes(channel.parentId))) {
       return { key: 'community.refusal.channel', params: { channels: rules.channels.map((c) => `<#${c}>`).join(', ') } };
     }
     if (rules.roles.length > 0 && !memberRoleIds(i).some((r) => rules.roles.includes(r))) {
@@ -111,15 +119,51 @@ export class Community {
     return undefined;
   }
 
-  /** Whether a new job may start now for this member; the reason (and when to try again) if not. */
-  async admissionRefusal(owner: Job['owner']): Promise<Msg | undefined> {
+  /**
+   * Admit a batch of `count` jobs that start together ("Imagine all"), all or none, before any of them is sent: the
+   * member's next `count` admissions are granted (the jobs themselves), so no job of the batch can be refused once
+   * the upstream runs them. `endBatch` withdraws what is left of the grant.
+   */
+  async admitBatch(owner: Job['owner'], count: number, action: string): Promise<Msg | undefined> {
+    const refusal = await this.admissionRefusal(owner, { count, action });
+    if (!refusal) this.grants.set(owner.userId, { left: count, until: this.d.now() + BATCH_GRANT_MS });
+    return refusal;
+  }
+
+  endBatch(owner: Job['owner']): void {
+    this.grants.delete(owner.userId);
+  }
+
+  /** Whether a new job (or a batch of `count`) may start now for this member; the reason (and when to try again) if not. */
+  async admissionRefusal(owner: Job['owner'], batch?: { count: number; action: string }): Promise<Msg | undefined> {
+    const grant = this.grants.get(owner.userId);
+    if (!batch && grant && grant.left > 0 && grant.until > this.d.now()) {
+      grant.left--;
+      return undefined;
+    }
     const u = await this.usage(owner.userId, owner.guildId, owner.roles ?? []);
     const now = this.d.now();
     const when = relativeTime(u.resetAt);
+    if (batch && batch.count > 1) return this.batchRefusal(u, batch, when);
     if (u.limits.concurrent > 0 && u.running >= u.limits.concurrent) return { key: 'community.limit.concurrent', params: { max: u.limits.concurrent } };
     if (u.cooldownUntil && u.cooldownUntil > now) return { key: 'community.limit.cooldown', params: { when: relativeTime(u.cooldownUntil) } };
     if (u.limits.dailyPerUser > 0 && u.today >= u.limits.dailyPerUser) return { key: 'community.limit.daily', params: { max: u.limits.dailyPerUser, when } };
     if (u.dailyServer > 0 && u.serverToday >= u.dailyServer) return { key: 'community.limit.server', params: { max: u.dailyServer, when } };
+    return undefined;
+  }
+
+  private batchRefusal(u: Usage, batch: { count: number; action: string }, when: string): Msg | undefined {
+    const { count, action } = batch;
+    const now = this.d.now();
+    const max = u.limits.concurrent;
+    if (max > 0 && count > max) return { key: 'community.batch.tooMany', params: { action, count, max } };
+    if (max > 0 && u.running + count > max) return { key: 'community.batch.busy', params: { action, count, running: u.running, max } };
+    if (u.cooldownUntil && u.cooldownUntil > now) return { key: 'community.limit.cooldown', params: { when: relativeTime(u.cooldownUntil) } };
+    const daily = u.limits.dailyPerUser;
+    if (daily > 0 && u.today >= daily) return { key: 'community.limit.daily', params: { max: daily, when } };
+    if (daily > 0 && u.today + count > daily) return { key: 'community.batch.daily', params: { action, count, left: daily - u.today, when } };
+    if (u.dailyServer > 0 && u.serverToday >= u.dailyServer) return { key: 'community.limit.server', params: { max: u.dailyServer, when } };
+    if (u.dailyServer > 0 && u.serverToday + count > u.dailyServer) return { key: 'community.batch.server', params: { action, count, left: u.dailyServer - u.serverToday, when } };
     return undefined;
   }
 

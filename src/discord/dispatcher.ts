@@ -1,9 +1,11 @@
 import type { Interaction } from 'discord.js';
+import { commandRuling, componentRuling, type ReachSettings, type Ruling } from '../community/reach.js';
 import type { GuildRules } from '../community/rules.js';
 import type { Msg } from '../jobs/model.js';
 import { resolveLocale } from '../i18n/index.js';
 import type { Services } from '../services.js';
 import { AckFirst } from './ackFirst.js';
+import { originGuildOf } from './componentOrigin.js';
 import { DiscordCodes, discordCode } from './messenger.js';
 import {
   UserError,
@@ -47,9 +49,13 @@ export class Dispatcher {
   /** a burst of commands is acknowledged before any of them starts its work */
   private readonly ackFirst = new AckFirst();
 
+  private readonly reach: ReachSettings;
+
   constructor(private services: Services, commands: Command[], routes: ComponentRoute[], private hooks: DispatcherHooks = {}) {
     for (const c of commands) this.commands.set(c.name, c);
     for (const r of routes) this.routes.set(r.prefix, r);
+    const d = services.config.discord;
+    this.reach = { allowedGuilds: d.allowedGuilds, homeGuildId: d.homeGuildId, dmCommands: d.dmCommands };
   }
 
   /** Stop taking new work (shutdown): new interactions get a polite refusal. */
@@ -58,16 +64,34 @@ export class Dispatcher {
   }
 
   /** Reply language: the server's override (/admin rules language), else the member's client, else the server's. */
-  ctxFor(interaction: Interaction, rules?: GuildRules): Ctx {
+  ctxFor(interaction: Interaction, rules?: GuildRules, guildId?: string): Ctx {
     const locale = resolveLocale(rules?.locale, interaction.locale, interaction.guildLocale);
     const i18n = this.services.i18n;
-    return { services: this.services, locale, rules, t: (key, params) => i18n.t(locale, key, params) };
+    return { services: this.services, locale, rules, guildId, t: (key, params) => i18n.t(locale, key, params) };
+  }
+
+  /**
+   * Whose rules apply: the interaction's server (refused outright if the bot does not serve it); in DMs, the server
+   * a button's job came from, or the home server for a command (DM commands are refused unless turned on).
+   */
+  private async ruling(interaction: Interaction): Promise<Ruling> {
+    if (interaction.isMessageComponent() || interaction.isModalSubmit()) {
+      const parsed = interaction.guildId ? null : parseCustomId(interaction.customId);
+      const origin = parsed ? await originGuildOf(parsed.prefix, parsed.rest, this.services.repos) : undefined;
+      return componentRuling(this.reach, interaction.guildId, origin);
+    }
+    const name = interaction.isCommand() || interaction.isAutocomplete() ? interaction.commandName : '';
+    return commandRuling(this.reach, interaction.guildId, this.commands.get(name)?.guildOnly === true);
   }
 
   async handle(interaction: Interaction): Promise<void> {
     if (!interaction.isRepliable() && !interaction.isAutocomplete()) return;
-    const rules = await this.services.community.rules(interaction.guildId).catch(() => undefined);
-    const ctx = this.ctxFor(interaction, rules);
+    const ruling = await this.ruling(interaction).catch((err): Ruling => {
+      this.services.logger.warn({ err, interactionId: interaction.id }, 'could not tell whose rules apply; using the interaction\'s server');
+      return { guildId: interaction.guildId ?? undefined };
+    });
+    const rules = ruling.guildId ? await this.services.community.rules(ruling.guildId).catch(() => undefined) : undefined;
+    const ctx = this.ctxFor(interaction, rules, ruling.guildId);
     const log = this.services.logger;
     this.stats.handled++;
     let outcome: InteractionOutcome = 'ok';
@@ -75,6 +99,12 @@ export class Dispatcher {
       if (this.draining && interaction.isRepliable()) {
         outcome = 'refused';
         await replyEphemeral(interaction, ctx.t('errors.shuttingDown'));
+        return;
+      }
+      if (ruling.refusal) {
+        outcome = 'refused';
+        if (interaction.isAutocomplete()) await interaction.respond([]);
+        else await replyEphemeral(interaction, ctx.t(ruling.refusal.key, ruling.refusal.params));
         return;
       }
       if (interaction.isChatInputCommand() || interaction.isMessageContextMenuCommand()) {

@@ -34,6 +34,11 @@ export interface Ctx {
   locale: string;
   /** the rules of the server the interaction came from (undefined in DMs) */
   rules?: GuildRules | undefined;
+  /**
+   * the server whose rules apply (and whose quotas a job counts against): the interaction's; in DMs the server a
+   * pressed button's job came from, or the home server for a DM command (see community/reach.ts)
+   */
+  guildId?: string | undefined;
   t(key: string, params?: Record<string, string | number>): string;
 }
 

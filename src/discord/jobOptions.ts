@@ -22,10 +22,11 @@ export function pickBot(option: string | null, settings: UserSettings): 'MID_JOU
   return settings.botType ?? 'MID_JOURNEY';
 }
 
-export function jobOwner(interaction: Interaction, locale: string): Job['owner'] {
+/** Who started a job, and where; `rulingGuildId` (Ctx.guildId) is the server whose quotas it counts against from a DM. */
+export function jobOwner(interaction: Interaction, locale: string, rulingGuildId?: string): Job['owner'] {
   return {
     userId: interaction.user.id,
-    guildId: interaction.guildId ?? undefined,
+    guildId: interaction.guildId ?? rulingGuildId ?? undefined,
     channelId: interaction.channelId ?? interaction.user.id,
     locale,
     roles: memberRoleIds(interaction),

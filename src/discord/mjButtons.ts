@@ -241,7 +241,7 @@ async function startAction(i: ButtonInteraction | ModalSubmitInteraction, ctx: C
         parentJobId: parent.id,
         action: { customId: record.customId, kind: button.kind, index: button.index },
         prompt: input.prompt ?? parent.result?.finalPrompt ?? parent.prompt,
-        owner: jobOwner(i, ctx.locale),
+        owner: jobOwner(i, ctx.locale, ctx.guildId),
         delivery: i.user.id === parent.owner.userId ? parent.delivery : pickDelivery(null, settings, ctx.rules),
         mode: parent.mode,
         botType: parent.botType,

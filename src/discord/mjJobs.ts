@@ -25,7 +25,7 @@ export async function startMjJob(i: JobInteraction, ctx: Ctx, draft: MjJobDraft,
       {
         ...draft,
         provider: 'mj',
-        owner: jobOwner(i, ctx.locale),
+        owner: jobOwner(i, ctx.locale, ctx.guildId),
         interaction: { applicationId: i.applicationId, token: i.token, issuedAt: i.createdTimestamp },
         attachmentLimit: i.attachmentSizeLimit,
       },

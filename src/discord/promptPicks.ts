@@ -5,7 +5,7 @@ import { splitDescribePrompts, validatePrompt } from '../mj/prompts.js';
 import { imagineAllUpstream } from '../mj/resultButtons.js';
 import type { ButtonRecord } from '../store/repositories.js';
 import { UserError, type Ctx } from './interactionKit.js';
-import { pickDelivery } from './jobOptions.js';
+import { jobOwner, pickDelivery } from './jobOptions.js';
 import { startMjJob } from './mjJobs.js';
 
 /**
@@ -21,6 +21,8 @@ export interface PickPress {
 }
 
 const PROMPT_MAX = 6000;
+/** the tasks one "Imagine all" press starts on the proxy (TA) */
+const UPSTREAM_IMAGINE_ALL = 4;
 
 /** Start what a describe/shorten button stands for; undefined for every other button (it goes upstream). */
 export async function startPromptPick(i: ButtonInteraction | ModalSubmitInteraction, ctx: Ctx, p: PickPress, input: { prompt?: string | undefined }): Promise<Job | undefined> {
@@ -56,15 +58,32 @@ async function imagineFrom(i: ButtonInteraction | ModalSubmitInteraction, ctx: C
   return startMjJob(i, ctx, draft, (job) => ctx.services.mj.imagine({ prompt, botType: parent.botType, mode: parent.mode, state: job.id }));
 }
 
-/** Four imagines, one per describe prompt: TA does it in one press (four task ids), elsewhere the bot starts them. */
+/**
+ * Four imagines, one per describe prompt: TA does it in one press (four task ids), elsewhere the bot starts them.
+ * The four are admitted together before anything is sent (limits, quotas): once the upstream runs them, none may
+ * be refused, or a paid task would never be delivered.
+ */
 async function imagineAll(i: ButtonInteraction | ModalSubmitInteraction, ctx: Ctx, p: PickPress): Promise<Job> {
   const { parent, record } = p;
   const prompts = splitDescribePrompts(parent.result?.text ?? '').slice(0, 4);
-  const [first, ...rest] = prompts;
-  if (first === undefined) throw new UserError('describe.noPrompts');
+  if (prompts[0] === undefined) throw new UserError('describe.noPrompts');
   const { services } = ctx;
+  const byUpstream = imagineAllUpstream(parent, services.config.mj.flavor) && services.mj.supportsCustomId(record.customId);
+  const owner = jobOwner(i, ctx.locale, ctx.guildId);
+  const refusal = await services.community.admitBatch(owner, byUpstream ? UPSTREAM_IMAGINE_ALL : prompts.length, ctx.t('buttons.imagineAll'));
+  if (refusal) throw UserError.from(refusal);
+  try {
+    return await startAll(i, ctx, p, prompts, byUpstream);
+  } finally {
+    services.community.endBatch(owner);
+  }
+}
 
-  if (!imagineAllUpstream(parent, services.config.mj.flavor) || !services.mj.supportsCustomId(record.customId)) {
+async function startAll(i: ButtonInteraction | ModalSubmitInteraction, ctx: Ctx, p: PickPress, prompts: string[], byUpstream: boolean): Promise<Job> {
+  const { parent, record } = p;
+  const [first, ...rest] = prompts as [string, ...string[]];
+  const { services } = ctx;
+  if (!byUpstream) {
     const jobs: Job[] = [];
     for (const prompt of prompts) jobs.push(await imagineFrom(i, ctx, parent, prompt));
     return jobs[0]!;

@@ -55,6 +55,22 @@ export function stableStringify(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/** Discord's interaction contexts: in a server, in the bot's DMs. */
+const GUILD_CONTEXT = 0;
+const BOT_DM_CONTEXT = 1;
+
+/**
+ * The commands as registered: offered in the bot's DMs only when DM commands are on (DISCORD_DM_COMMANDS), else in
+ * servers only; a command that is for servers only stays so.
+ */
+export function withDmContexts(commands: RESTPostAPIApplicationCommandsJSONBody[], dmCommands: boolean): RESTPostAPIApplicationCommandsJSONBody[] {
+  return commands.map((c) => {
+    const declared = c.contexts ?? [GUILD_CONTEXT, BOT_DM_CONTEXT];
+    const contexts = dmCommands ? declared : declared.filter((x) => x !== BOT_DM_CONTEXT);
+    return { ...c, contexts: contexts.length > 0 ? contexts : [GUILD_CONTEXT] };
+  });
+}
+
 /**
  * Register the commands with one bulk overwrite, only when their JSON changed since the last successful
  * registration (the hash is kept in the store), so restarts never burn Discord's daily command-create budget.
@@ -66,7 +82,10 @@ export async function registerCommands(o: {
   commands: RESTPostAPIApplicationCommandsJSONBody[];
   meta: MetaRepo;
   logger: Logger;
+  /** offer the commands in the bot's DMs (DISCORD_DM_COMMANDS); default: servers only */
+  dmCommands?: boolean;
 }): Promise<'registered' | 'unchanged'> {
+  o = { ...o, commands: withDmContexts(o.commands, o.dmCommands === true) };
   const scope = o.guildId ? `guild:${o.guildId}` : 'global';
   const hash = commandsHash(o.commands, `${o.applicationId}|${scope}`);
   const key = `commands-hash:${scope}`;

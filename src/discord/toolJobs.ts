@@ -211,7 +211,7 @@ async function run(origin: JobOrigin, parts: DraftParts, submit: (job: Job) => P
     return await origin.ctx.services.jobs.run(
       {
         ...parts,
-        owner: jobOwner(i, origin.ctx.locale),
+        owner: jobOwner(i, origin.ctx.locale, origin.ctx.guildId),
         delivery: origin.delivery,
         parentJobId: origin.parentJobId,
         interaction: { applicationId: i.applicationId, token: i.token, issuedAt: i.createdTimestamp },
