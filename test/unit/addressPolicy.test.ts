@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyAddress, isLocalName } from '../../src/net/addressPolicy.js';
+import { guardedLookup } from '../../src/net/guardedDispatcher.js';
 import { checkPublicLink } from '../../src/net/linkCheck.js';
 import { createOutbound, upstreamOrigins } from '../../src/net/outbound.js';
 import type { ResolvedAddress, Resolver } from '../../src/net/resolver.js';
@@ -188,6 +189,34 @@ describe('checkPublicLink', () => {
     expect(await checkPublicLink('https://empty.example.com/a.png', { resolve })).toEqual({ ok: false, why: 'unresolvable' });
     const hanging: Resolver = () => new Promise(() => undefined);
     expect(await checkPublicLink('https://slow.example.com/a.png', { resolve: hanging, timeoutMs: 50 })).toEqual({ ok: false, why: 'unresolvable' });
+  });
+});
+
+describe('guardedLookup (what net.connect asks)', () => {
+  const lookup = guardedLookup(tableResolver({ 'dual.example.com': ['93.184.216.34', '2606:2800:220:1:248:1893:25c8:1946'], 'bad.example.com': ['2606:4700::1', 'fe80::1'] }));
+  const ask = (host: string, options: { family?: number; all?: boolean }) =>
+    new Promise<{ err: NodeJS.ErrnoException | null; address: unknown; family?: number | undefined }>((resolve) =>
+      lookup(host, options as never, (err, address, family) => resolve({ err, address, family })),
+    );
+
+  it('answers in the form asked for (all addresses for happy eyeballs, or one of a family)', async () => {
+    expect(await ask('dual.example.com', { all: true })).toEqual({
+      err: null,
+      address: [
+        { address: '93.184.216.34', family: 4 },
+        { address: '2606:2800:220:1:248:1893:25c8:1946', family: 6 },
+      ],
+      family: undefined,
+    });
+    expect(await ask('dual.example.com', { family: 6 })).toEqual({ err: null, address: '2606:2800:220:1:248:1893:25c8:1946', family: 6 });
+    expect(await ask('dual.example.com', {})).toEqual({ err: null, address: '93.184.216.34', family: 4 });
+  });
+
+  it('refuses the name when any address is not public, even one of the family not asked for', async () => {
+    const r = await ask('bad.example.com', { family: 6, all: true });
+    expect(r.err?.code).toBe('ERR_BLOCKED_ADDRESS');
+    expect(r.err?.message).toBe('refused to connect to bad.example.com: it resolves to fe80::1, a link-local address');
+    expect((await ask('nowhere.example.com', {})).err?.code).toBe('ENOTFOUND');
   });
 });
 
