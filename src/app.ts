@@ -38,6 +38,7 @@ import { openKvStore, type KvStore } from './store/keyvStore.js';
 import { createRepositories } from './store/repositories.js';
 import { RedisJobOwnership, renewIntervalFor } from './store/leases.js';
 import { NudgeRelay } from './store/nudgeRelay.js';
+import { RetentionSweeper } from './store/retention.js';
 import { createOutbound, upstreamOrigins } from './net/outbound.js';
 import { ImageToolError } from './upstream/imageToolError.js';
 import { ImgOpenClient } from './upstream/imgOpen.js';
@@ -79,7 +80,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const now = opts.now ?? Date.now;
   const i18n = await createI18n();
   const store: KvStore = await openKvStore(config.storeUrl, logger);
-  const repos = createRepositories(store);
+  const repos = createRepositories(store, { retentionMs: config.jobs.retentionMs });
+  const sweeper = new RetentionSweeper({ store, logger: logger.child({ part: 'retention' }) }); // SQLite/Postgres: expired rows
   // one registry per app; gauges read their sources when /metrics is scraped. Add every upstream client to `upstreams`.
   const upstreams: Record<string, { circuitState(): string }> = {};
   const metrics: Metrics = new Metrics({ inFlightJobs: (): number => tracker.size, gatewayConnected: () => gatewayConnected(client), circuits: () => circuitStates(upstreams) });
@@ -251,6 +253,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       const body: RESTPostAPIApplicationCommandsJSONBody[] = commands.map((c) => c.data(loc, services));
       await registerCommands({ rest: client.rest, applicationId, guildId: config.discord.guildId, commands: body, meta: repos.meta, logger, dmCommands: config.discord.dmCommands });
       const resumed = await tracker.start();
+      sweeper.start();
       app.httpPort = await http.listen(opts.httpPort ?? config.http.port, config.http.host);
       logger.info(
         {
@@ -282,6 +285,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       await Promise.all([imgOpen?.close(), picwish?.close()].map((p) => p?.catch(() => undefined)));
       if (started) await client.destroy();
       await relay?.close();
+      await sweeper.stop();
       await store.close();
       await outbound.close().catch(() => undefined);
     },

@@ -18,6 +18,11 @@ export interface KvStore {
   /** write and read back a probe key: true when the store works */
   check(): Promise<boolean>;
   /**
+   * Delete entries whose TTL has passed, in batches (SQLite and Postgres keep them until read; Redis expires keys
+   * itself, so there this does nothing). Returns how many were deleted; see retention.ts for the schedule.
+   */
+  sweepExpired(opts?: SweepOptions): Promise<number>;
+  /**
    * Short exclusive holds (see locks.ts): atomic across processes on Redis (SET NX PX), within this process on
    * SQLite/Postgres, which serve one bot process.
    */
@@ -29,6 +34,21 @@ export interface KvStore {
 }
 
 type AdapterFactory = () => Promise<KeyvStoreAdapter>;
+
+export interface SweepOptions {
+  /** entries that expired before this moment go (default: now) */
+  now?: number;
+  /** rows per DELETE statement (default 500): each statement holds the write lock only briefly */
+  batchSize?: number;
+  /** at most this many statements per sweep (default 200); the rest waits for the next sweep */
+  maxBatches?: number;
+}
+
+/** What the SQL adapters offer beyond keyv's interface (their own query function and table options). */
+interface SqlAdapter {
+  query(sql: string, ...params: unknown[]): Promise<unknown[]>;
+  opts?: { table?: string; schema?: string };
+}
 
 export async function openKvStore(url: string, logger: Logger, opts: { connectTimeoutMs?: number } = {}): Promise<KvStore> {
   const scheme = url.slice(0, url.indexOf('://'));
@@ -112,6 +132,28 @@ export async function openKvStore(url: string, logger: Logger, opts: { connectTi
       for await (const [key, value] of kv.iterator(undefined) as AsyncGenerator<[string, T]>) {
         yield [key.startsWith(`${name}:`) ? key.slice(name.length + 1) : key, value];
       }
+    },
+    async sweepExpired(o: SweepOptions = {}) {
+      if (kind === 'redis' || closed) return 0; // Redis: every key with a TTL carries it natively (PX)
+      const now = Math.floor(o.now ?? Date.now());
+      const batchSize = Math.max(1, Math.floor(o.batchSize ?? 500));
+      const maxBatches = Math.max(1, Math.floor(o.maxBatches ?? 200));
+      // every namespace shares one table; keyv stores `{"value":…,"expires":<ms>}` with the expiry as the last field
+      const sql = adapters[0] as unknown as SqlAdapter;
+      const table = sql.opts?.table ?? 'keyv';
+      const statement =
+        kind === 'sqlite'
+          ? `DELETE FROM ${table} WHERE key IN (SELECT key FROM ${table} WHERE (CASE WHEN json_valid(value) THEN json_extract(value, '$.expires') END) < ? LIMIT ?) RETURNING key`
+          : `DELETE FROM ${sql.opts?.schema ?? 'public'}.${table} WHERE key IN (SELECT key FROM ${sql.opts?.schema ?? 'public'}.${table} WHERE substring(value from ',"expires":([0-9]{1,16})}$')::bigint < $1 LIMIT $2) RETURNING key`;
+      let deleted = 0;
+      for (let i = 0; i < maxBatches; i++) {
+        const rows = kind === 'sqlite' ? await sql.query(statement, now, batchSize) : await sql.query(statement, [now, batchSize]);
+        const n = Array.isArray(rows) ? rows.length : 0;
+        deleted += n;
+        if (n < batchSize) break;
+        await new Promise((r) => setImmediate(r)); // let other work in between batches
+      }
+      return deleted;
     },
     async check() {
       try {

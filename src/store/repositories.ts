@@ -49,7 +49,15 @@ export class KeyedMutex {
 
 const RECENT_PER_USER = 25;
 const dayKey = (userId: string, at: number) => `today:${userId}:${new Date(at).toISOString().slice(0, 10)}`;
-const FINISHED_JOB_TTL_MS = 90 * 24 * 3600_000;
+/** A day counter outlives its UTC day by a day (then it is of no use), whatever the retention. */
+const DAY_COUNTER_TTL_MS = 2 * 24 * 3600_000;
+/** JOB_RETENTION_DAYS' default: how long finished jobs, their buttons and recent lists are kept. */
+export const DEFAULT_RETENTION_MS = 90 * 24 * 3600_000;
+
+export interface RepositoryOptions {
+  /** how long a finished job, its upstream index entry, its buttons and a user's recent list are kept (TTL) */
+  retentionMs?: number;
+}
 
 /**
  * Jobs, the upstream-id index, the in-flight index and each user's recent jobs.
@@ -62,7 +70,10 @@ export class JobsRepo {
   private users: Keyv;
   private mutex: KeyedMutex;
 
-  constructor(private store: KvStore) {
+  constructor(
+    private store: KvStore,
+    private retentionMs = DEFAULT_RETENTION_MS,
+  ) {
     this.mutex = new KeyedMutex(store.redis ? store : undefined);
     this.jobs = store.namespace('jobs');
     this.upstream = store.namespace('upstream');
@@ -89,8 +100,9 @@ export class JobsRepo {
   async save(job: Job, now = Date.now()): Promise<Job> {
     job.updatedAt = now;
     const done = isFinal(job) && job.deliveredAt !== undefined;
-    await this.jobs.set(job.id, job, done ? FINISHED_JOB_TTL_MS : undefined);
-    if (job.upstreamId) await this.upstream.set(`${job.provider}:${job.upstreamId}`, job.id, done ? FINISHED_JOB_TTL_MS : undefined);
+    // in flight: kept until it ends (JOB_TIMEOUT_MS ends every job); finished: kept for the retention period
+    await this.jobs.set(job.id, job, done ? this.retentionMs : undefined);
+    if (job.upstreamId) await this.upstream.set(`${job.provider}:${job.upstreamId}`, job.id, done ? this.retentionMs : undefined);
     if (done) await this.inflight.delete(job.id);
     else await this.inflight.set(job.id, job.createdAt);
     return job;
@@ -114,9 +126,9 @@ export class JobsRepo {
     const key = `recent:${job.owner.userId}`;
     await this.mutex.run(key, async () => {
       const list = ((await this.users.get(key)) as string[] | undefined) ?? [];
-      await this.users.set(key, [job.id, ...list.filter((id) => id !== job.id)].slice(0, RECENT_PER_USER));
+      await this.users.set(key, [job.id, ...list.filter((id) => id !== job.id)].slice(0, RECENT_PER_USER), this.retentionMs);
       const day = dayKey(job.owner.userId, job.createdAt);
-      await this.users.set(day, (((await this.users.get(day)) as number | undefined) ?? 0) + 1, 2 * 24 * 3600_000);
+      await this.users.set(day, (((await this.users.get(day)) as number | undefined) ?? 0) + 1, DAY_COUNTER_TTL_MS);
     });
   }
 
@@ -125,7 +137,7 @@ export class JobsRepo {
     const day = dayKey(job.owner.userId, job.createdAt);
     await this.mutex.run(`recent:${job.owner.userId}`, async () => {
       const n = ((await this.users.get(day)) as number | undefined) ?? 0;
-      if (n > 0) await this.users.set(day, n - 1, 2 * 24 * 3600_000);
+      if (n > 0) await this.users.set(day, n - 1, DAY_COUNTER_TTL_MS);
     });
   }
 
@@ -167,12 +179,16 @@ export interface ButtonRecord {
 export class ButtonsRepo {
   private buttons: Keyv;
 
-  constructor(private store: KvStore) {
+  constructor(
+    private store: KvStore,
+    private retentionMs = DEFAULT_RETENTION_MS,
+  ) {
     this.buttons = store.namespace('buttons');
   }
 
+  /** Store button records; each is kept for the retention period (a press on an older one says it expired). */
   async putMany(records: ButtonRecord[]): Promise<void> {
-    await Promise.all(records.map((r) => this.buttons.set(r.key, r)));
+    await Promise.all(records.map((r) => this.buttons.set(r.key, r, this.retentionMs)));
   }
 
   async get(key: string): Promise<ButtonRecord | undefined> {
@@ -261,6 +277,7 @@ export interface Repositories {
   meta: MetaRepo;
 }
 
-export function createRepositories(store: KvStore): Repositories {
-  return { jobs: new JobsRepo(store), buttons: new ButtonsRepo(store), users: new UsersRepo(store), meta: new MetaRepo(store) };
+export function createRepositories(store: KvStore, opts: RepositoryOptions = {}): Repositories {
+  const retentionMs = opts.retentionMs ?? DEFAULT_RETENTION_MS;
+  return { jobs: new JobsRepo(store, retentionMs), buttons: new ButtonsRepo(store, retentionMs), users: new UsersRepo(store), meta: new MetaRepo(store) };
 }

@@ -298,3 +298,74 @@ describe('Redis shared by two processes', () => {
     await expect(openKvStore(url, silentLogger, { connectTimeoutMs: 1000 })).rejects.toThrow('Redis did not answer within 1 s');
   });
 });
+
+/** Nothing grows forever: finished jobs, buttons and recent lists expire after the retention; expired rows are deleted. */
+describe('retention', () => {
+  const DAY = 24 * 3600_000;
+  const record = (key: string) => ({ key, jobId: 'j1', upstreamTaskId: 'up-1', customId: 'MJ::JOB::upsample::1::x', kind: 'upscale', ownerId: 'u1', createdAt: Date.now() });
+  /** rows in the shared keyv table, all namespaces (SQLite) */
+  const rows = async (store: KvStore) => ((await (store.namespace('meta').store as unknown as { query(sql: string): Promise<{ n: number }[]> }).query('SELECT count(*) AS n FROM keyv'))[0]!.n);
+
+  describe('on SQLite', () => {
+    const backend = sqlite();
+    afterAll(() => backend.teardown());
+    const s = stores(backend);
+
+    it('deletes expired jobs, buttons, press locks and day counters in batches, and keeps what has no TTL', async () => {
+      const { store } = await s.open();
+      const repos = createRepositories(store, { retentionMs: 7 * DAY });
+      await repos.users.updateSettings('u1', { delivery: 'dm' }); // settings are kept forever
+      await repos.jobs.save(job('kept-in-flight')); // in flight: no TTL
+      const finished = job('done1', { status: 'succeeded', deliveredAt: Date.now(), upstreamId: 'up-done1' });
+      await repos.jobs.save(finished);
+      await repos.jobs.addToUser(finished);
+      await repos.buttons.putMany(Array.from({ length: 1203 }, (_, i) => record(`b${i}`)));
+      expect(await repos.buttons.claim('b1', 5000)).toBe(true);
+      const before = await rows(store);
+
+      expect(await store.sweepExpired({ now: Date.now() + 60_000 })).toBe(1); // only the press lock has expired after a minute
+      expect(await store.sweepExpired({ now: Date.now() + 3 * DAY })).toBe(1); // the day counter (2 days)
+      // past the retention: the finished job, its upstream index entry, the recent list, every button — 500 rows a statement
+      expect(await store.sweepExpired({ now: Date.now() + 8 * DAY, batchSize: 500, maxBatches: 2 })).toBe(1000);
+      expect(await store.sweepExpired({ now: Date.now() + 8 * DAY, batchSize: 500 })).toBe(1203 + 3 - 1000);
+      expect(await rows(store)).toBe(before - 2 - 1206);
+      expect(await repos.users.settings('u1')).toEqual({ delivery: 'dm' });
+      expect(await repos.jobs.get('kept-in-flight')).toBeDefined();
+      expect(await repos.jobs.inflightIds()).toEqual(['kept-in-flight']);
+    });
+
+    it('survives rows that are not keyv JSON', async () => {
+      const { store } = await s.open();
+      await (store.namespace('meta').store as unknown as { query(sql: string): Promise<unknown> }).query(`INSERT INTO keyv (key, value) VALUES ('meta:odd', 'not json')`);
+      expect(await store.sweepExpired({ now: Date.now() + DAY })).toBe(0);
+    });
+  });
+
+  describe('on Redis', () => {
+    const backend = redis();
+    beforeAll(() => backend.setup(), 20_000);
+    afterAll(() => backend.teardown());
+    const s = stores(backend);
+
+    it('gives finished jobs, buttons and recent lists the retention as a TTL, day counters two days, and nothing to in-flight jobs', async () => {
+      const { store } = await s.open();
+      const repos = createRepositories(store, { retentionMs: 7 * DAY });
+      const finished = job('done2', { status: 'succeeded', deliveredAt: Date.now(), upstreamId: 'up-done2' });
+      await repos.jobs.save(finished);
+      await repos.jobs.addToUser(finished);
+      await repos.jobs.save(job('running2'));
+      await repos.buttons.putMany([record('rb1')]);
+      const ttl = (ns: string, key: string) => store.redis!.pTTL(`${ns}::${ns}:${key}`);
+      for (const [ns, key] of [['jobs', 'done2'], ['upstream', 'mj:up-done2'], ['buttons', 'rb1'], ['users', 'recent:u1']] as const) {
+        const ms = await ttl(ns, key);
+        expect(ms, `${ns}:${key}`).toBeGreaterThan(7 * DAY - 60_000);
+        expect(ms, `${ns}:${key}`).toBeLessThanOrEqual(7 * DAY);
+      }
+      const day = await ttl('users', `today:u1:${new Date().toISOString().slice(0, 10)}`);
+      expect(day).toBeGreaterThan(0);
+      expect(day).toBeLessThanOrEqual(2 * DAY);
+      expect(await ttl('jobs', 'running2')).toBe(-1); // no TTL while in flight
+      expect(await store.sweepExpired()).toBe(0); // Redis expires keys itself
+    });
+  });
+});
