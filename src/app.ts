@@ -262,6 +262,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
           proxy: { flavor: config.mj.flavor, auth: config.mj.authStyle, callbacks: Boolean(notifyHookUrl) },
           tools: toolProviders(toolCaps(), config.imageIngress),
           httpPort: app.httpPort,
+          httpHost: config.http.host,
           shards: [...client.ws.shards.keys()],
           leaseOwner: ownership?.owner ?? 'single process',
           ...describeReach(config.discord),
