@@ -26,7 +26,7 @@ describe('two processes on one Redis store (one shard each)', () => {
 
   let portB = 0;
   async function bot(shard: number, extra: Record<string, string> = {}): Promise<BotProcess> {
-    const env = { LOG_LEVEL: 'info', SHARD_ID: String(shard), SHARD_COUNT: '2', LEASE_TTL_MS: '3000', PUBLIC_URL: `http://127.0.0.1:${portB}`, WEBHOOK_SAFETY_POLL_MS: '60000' };
+    const env = { LOG_LEVEL: 'info', SHARD_ID: String(shard), SHARD_COUNT: '2', LEASE_TTL_MS: '3000', PUBLIC_URL: `http://127.0.0.1:${portB}`, WEBHOOK_SAFETY_POLL_MS: '60000', DISCORD_ALLOWED_GUILDS: [world.discord.guild.id, guildA.id, guildB.id].join(',') };
     const p = await BotProcess.start({ ...world.env(), ...env, HTTP_PORT: shard === 1 ? String(portB) : '0', ...extra });
     bots.push(p);
     return p;
