@@ -1,4 +1,5 @@
 import { ApplicationCommandOptionType, ApplicationCommandType, type Attachment, type ChatInputCommandInteraction } from 'discord.js';
+import { admitBeforeDownload } from '../src/discord/admission.js';
 import { readImages } from '../src/discord/attachments.js';
 import { UserError, type Command } from '../src/discord/interactionKit.js';
 import { acceptedReply } from '../src/discord/jobOptions.js';
@@ -48,6 +49,7 @@ export const blend: Command<ChatInputCommandInteraction> = {
     const total = attachments.reduce((sum, a) => sum + a.size, 0);
     if (total > BLEND_MAX_TOTAL_BYTES) throw new UserError('blend.tooLargeTotal', { size: mib(total), max: mib(BLEND_MAX_TOTAL_BYTES) });
     const dimensions = parseDimensions(interaction.options.getString('dimensions'));
+    await admitBeforeDownload(interaction, ctx); // a refused member costs no download
     const images = await readImages(attachments, ctx);
     const choices = await jobChoices(interaction, ctx);
 

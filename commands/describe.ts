@@ -1,4 +1,5 @@
 import { ApplicationCommandOptionType, ApplicationCommandType, type Attachment, type ChatInputCommandInteraction, type MessageContextMenuCommandInteraction } from 'discord.js';
+import { admitBeforeDownload } from '../src/discord/admission.js';
 import { readImages } from '../src/discord/attachments.js';
 import { UserError, type Command, type Ctx } from '../src/discord/interactionKit.js';
 import { acceptedReply } from '../src/discord/jobOptions.js';
@@ -41,6 +42,7 @@ export async function startDescribe(
   let request: { image?: string; link?: string };
   let label: string;
   if (source.image) {
+    await admitBeforeDownload(interaction, ctx); // a refused member costs no download
     const [img] = await readImages([source.image], ctx);
     request = { image: img!.dataUrl };
     label = img!.name;

@@ -1,6 +1,7 @@
 import { ApplicationCommandOptionType, ApplicationCommandType, type APIApplicationCommandBasicOption, type ChatInputCommandInteraction } from 'discord.js';
 import { UserError, type Command } from '../src/discord/interactionKit.js';
 import { acceptedReply, jobOptionDefs, pickDelivery } from '../src/discord/jobOptions.js';
+import { admitBeforeDownload } from '../src/discord/admission.js';
 import { IMGOPEN_LIMITS, limitsFor, PROXY_LIMITS, readToolImages } from '../src/discord/toolInputs.js';
 import { isSwapEngine, startFaceSwap, SWAP_ENGINES, swapEngines, type SwapEngine } from '../src/discord/toolJobs.js';
 import type { Services } from '../src/services.js';
@@ -59,6 +60,7 @@ export const faceswap: Command<ChatInputCommandInteraction> = {
     if (faceIdx !== undefined && !(Number.isInteger(faceIdx) && faceIdx >= 1)) throw new UserError('tools.errors.faceIndexInvalid', { value: String(faceIdx) });
 
     const limits = limitsFor(engine === 'proxy' ? PROXY_LIMITS : IMGOPEN_LIMITS, interaction.attachmentSizeLimit);
+    await admitBeforeDownload(interaction, ctx); // a refused member costs no download
     const [source, target, source2] = await readToolImages([o.getAttachment('source', true), o.getAttachment('target', true), source2Att], ctx, limits);
     if (!source || !target) throw new UserError('tools.errors.faceMissing');
     if (source.bytes.equals(target.bytes)) throw new UserError('tools.errors.sameImages');

@@ -1,4 +1,5 @@
 import { ApplicationCommandOptionType, ApplicationCommandType, type ChatInputCommandInteraction } from 'discord.js';
+import { admitBeforeDownload } from '../src/discord/admission.js';
 import { readImages } from '../src/discord/attachments.js';
 import { UserError, type Command } from '../src/discord/interactionKit.js';
 import { SubmitFailed } from '../src/jobs/service.js';
@@ -28,7 +29,9 @@ export const imagine: Command<ChatInputCommandInteraction> = {
     const { services } = ctx;
     const checked = validatePrompt(interaction.options.getString('prompt', true), { maxLength: PROMPT_MAX });
     if (!checked.ok) throw new UserError(checked.key, checked.params);
-    const images = await readImages([interaction.options.getAttachment('image'), interaction.options.getAttachment('image2')], ctx);
+    const attachments = [interaction.options.getAttachment('image'), interaction.options.getAttachment('image2')];
+    if (attachments.some(Boolean)) await admitBeforeDownload(interaction, ctx); // a refused member costs no download
+    const images = await readImages(attachments, ctx);
     const settings = await services.repos.users.settings(interaction.user.id);
     const botType = pickBot(interaction.options.getString('bot'), settings);
     const mode = pickSpeed(interaction.options.getString('speed'), settings, services.config.mj.mode);

@@ -1,6 +1,7 @@
 import { ApplicationCommandOptionType, ApplicationCommandType, type ChatInputCommandInteraction } from 'discord.js';
 import { UserError, type Command } from '../src/discord/interactionKit.js';
 import { acceptedReply, jobOptionDefs, pickDelivery } from '../src/discord/jobOptions.js';
+import { admitBeforeDownload } from '../src/discord/admission.js';
 import { checkRectanglesText, limitsFor, PICWISH_LIMITS, readRegion, readToolImages } from '../src/discord/toolInputs.js';
 import { startInpaint } from '../src/discord/toolJobs.js';
 
@@ -34,6 +35,7 @@ export const inpaint: Command<ChatInputCommandInteraction> = {
     if (!mask && !rects) throw new UserError('errors.maskMissing');
     checkRectanglesText(rects); // count and syntax before any download
 
+    await admitBeforeDownload(interaction, ctx); // a refused member costs no download and no decode
     const limits = limitsFor(PICWISH_LIMITS, interaction.attachmentSizeLimit);
     const [image] = await readToolImages([o.getAttachment('image', true)], ctx, limits);
     if (!image) throw new UserError('errors.maskMissing');

@@ -2,6 +2,7 @@ import { ApplicationCommandOptionType, ApplicationCommandType, type APIApplicati
 import { UserError, type Command } from '../src/discord/interactionKit.js';
 import { acceptedReply, jobOptionDefs, pickDelivery } from '../src/discord/jobOptions.js';
 import type { CommandLocalizer } from '../src/discord/registry.js';
+import { admitBeforeDownload } from '../src/discord/admission.js';
 import { limitsFor, PICWISH_LIMITS, readToolImages } from '../src/discord/toolInputs.js';
 import { startTool, type ImageTool } from '../src/discord/toolJobs.js';
 
@@ -49,6 +50,7 @@ export const tools: Command<ChatInputCommandInteraction> = {
     const tool = SUBCOMMANDS.find((s) => s.name === o.getSubcommand())?.name;
     if (!tool) throw new UserError('errors.commandUnknown');
     const scale = o.getInteger('scale');
+    await admitBeforeDownload(interaction, ctx); // a refused member costs no download
     const [image] = await readToolImages([o.getAttachment('image', true)], ctx, limitsFor(PICWISH_LIMITS, interaction.attachmentSizeLimit));
     if (!image) throw new UserError('errors.commandUnknown');
     const settings = await ctx.services.repos.users.settings(interaction.user.id);

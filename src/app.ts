@@ -21,6 +21,8 @@ import { MediaStore } from './http/mediaStore.js';
 import { HttpServer } from './http/server.js';
 import { createHealthCheck, gatewayConnected } from './health.js';
 import { createI18n } from './i18n/index.js';
+import { IMAGE_BUDGETS, overPixelBudget } from './images/budgets.js';
+import { MaskWork } from './images/maskWork.js';
 import { sniffImage } from './images/sniff.js';
 import { describeImageToolError, ImgOpenProvider } from './jobs/imgOpenProvider.js';
 import { describeMjError, MjProvider } from './jobs/mjProvider.js';
@@ -127,12 +129,16 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // every download of a URL the bot was handed goes through here: private addresses are refused at connect time
   const outbound = createOutbound(upstreamOrigins(config));
 
+  // a result image is re-uploaded, never decoded: its byte budget, its deadline, and its pixel budget on the header
   const fetchImage: ImageFetcher = async (url, maxBytes) => {
-    const data = await outbound.download(url, { maxBytes, timeoutMs: 60_000 });
+    const budget = IMAGE_BUDGETS.result;
+    const data = await outbound.download(url, { maxBytes: Math.min(maxBytes, budget.maxBytes), timeoutMs: budget.deadlineMs });
     const info = sniffImage(data);
     if (!info) throw Object.assign(new Error('the upstream result is not an image'), { kind: 'not-image' });
+    if (overPixelBudget(info.width, info.height, budget)) throw Object.assign(new Error(`the upstream result is ${info.width}x${info.height}, over the pixel budget`), { kind: 'too-many-pixels' });
     return { data, contentType: info.mime, ext: info.ext };
   };
+  const masks = new MaskWork({ logger: logger.child({ part: 'masks' }) });
 
   const delivery = new Delivery({
     messenger,
@@ -204,6 +210,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     delivery,
     messenger,
     renderer,
+    masks,
     download: (url, maxBytes) => outbound.download(url, { maxBytes, timeoutMs: 30_000 }),
     outbound,
     now,
@@ -289,6 +296,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       await sweeper.stop();
       await store.close();
       await outbound.close().catch(() => undefined);
+      await masks.close();
     },
   };
   return app;

@@ -11,6 +11,7 @@ import type { Logger } from './log.js';
 import type { KvStore } from './store/keyvStore.js';
 import type { Repositories } from './store/repositories.js';
 import type { MediaStore } from './http/mediaStore.js';
+import type { MaskWork } from './images/maskWork.js';
 import type { ImgOpenClient } from './upstream/imgOpen.js';
 import type { MjProxyClient } from './upstream/mjProxy.js';
 import type { PicwishClient } from './upstream/picwish.js';
@@ -39,6 +40,8 @@ export interface Services {
   delivery: Delivery;
   messenger: Messenger;
   renderer: Renderer;
+  /** masks decoded and drawn off the event loop, within the image budgets (src/images/budgets.ts) */
+  masks: MaskWork;
   /** download a user's attachment (size-capped; private addresses refused, see src/net/outbound.ts) */
   download(url: string, maxBytes: number): Promise<Buffer>;
   /** outbound fetches: the guarded downloader and the check of links an upstream will fetch (/describe link) */

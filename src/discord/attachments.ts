@@ -1,4 +1,5 @@
 import type { Attachment } from 'discord.js';
+import { IMAGE_BUDGETS } from '../images/budgets.js';
 import { checkImage, toDataUrl } from '../images/sniff.js';
 import type { Ctx } from './interactionKit.js';
 import { UserError } from './interactionKit.js';
@@ -14,7 +15,8 @@ export interface CheckedImage {
   url: string;
 }
 
-export const DEFAULT_MAX_IMAGE_BYTES = 10 * 1024 * 1024;
+/** uploads are sniffed (type and size from the header), never decoded: see IMAGE_BUDGETS.upload */
+export const DEFAULT_MAX_IMAGE_BYTES = IMAGE_BUDGETS.upload.maxBytes;
 
 /**
  * Download and check user-supplied images: declared size first (no download of an oversized file),
@@ -39,7 +41,7 @@ export async function readImages(
       if ((err as { kind?: string }).kind === 'too-large') throw new UserError('errors.imageTooLarge', { name: a.name, size: mib(a.size), max: mib(maxBytes) });
       throw new UserError('errors.attachmentDownload', { name: a.name });
     }
-    const checked = checkImage(bytes, { maxBytes, maxSide: opts.maxSide ?? 4096 });
+    const checked = checkImage(bytes, { maxBytes, maxSide: opts.maxSide ?? IMAGE_BUDGETS.upload.maxSide });
     if (!checked.ok) throw new UserError(checked.key, { name: a.name, ...(checked.params ?? {}) });
     out.push({
       name: a.name,

@@ -4,14 +4,15 @@ import type { Job } from '../jobs/model.js';
 import { SubmitFailed, type SubmitResult } from '../jobs/service.js';
 import { mapButton, type MappedButton } from '../mj/buttons.js';
 import { applyZoom, validatePrompt } from '../mj/prompts.js';
-import { normalizeMask, parseRectangles, rectanglesToMaskPng } from '../images/mask.js';
+import { IMAGE_BUDGETS } from '../images/budgets.js';
+import { parseRectangles } from '../images/mask.js';
 import { sniffImage, toDataUrl } from '../images/sniff.js';
 import type { ButtonRecord } from '../store/repositories.js';
 import type { MjSubmitOutcome } from '../upstream/mjTypes.js';
-import { DEFAULT_MAX_IMAGE_BYTES } from './attachments.js';
 import type { GuildRules } from '../community/rules.js';
 import { customId, deferEphemeral, memberRoleIds, replyEphemeral, UserError, type ComponentInteraction, type ComponentRoute, type Ctx } from './interactionKit.js';
 import { findButton } from './jobAccess.js';
+import { admitBeforeDownload } from './admission.js';
 import { acceptedReply, jobOwner, pickDelivery } from './jobOptions.js';
 import { modal, MODAL_TEXT_MAX } from './modals.js';
 import { startPromptPick } from './promptPicks.js';
@@ -138,6 +139,7 @@ function sizeParams(job: Job): { width: number | string; height: number | string
 async function onButtonModal(i: ModalSubmitInteraction, key: string, ctx: Ctx): Promise<void> {
   const p = await resolvePress(i, key, ctx);
   await deferEphemeral(i);
+  await admitBeforeDownload(i, ctx); // a member a limit refuses costs no download and no decode
   const input = await modalInput(i, p, ctx);
   // no double-click guard here: each modal submit is one deliberate edit (Discord never sends one twice)
   const job = await startAction(i, ctx, p, input);
@@ -192,19 +194,25 @@ async function readMask(i: ModalSubmitInteraction, rectsText: string, size: { wi
   }
   const upload = files?.first();
   if (upload) {
-    if (upload.size > DEFAULT_MAX_IMAGE_BYTES) throw new UserError('errors.imageTooLarge', { name: upload.name, size: (upload.size / 1048576).toFixed(1), max: '10.0 MiB' });
-    const bytes = await ctx.services.download(upload.url, DEFAULT_MAX_IMAGE_BYTES).catch(() => {
+    const maxBytes = IMAGE_BUDGETS.mask.maxBytes;
+    const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+    if (upload.size > maxBytes) throw new UserError('errors.imageTooLarge', { name: upload.name, size: mib(upload.size), max: mib(maxBytes) });
+    const bytes = await ctx.services.download(upload.url, maxBytes).catch(() => {
       throw new UserError('errors.attachmentDownload', { name: upload.name });
     });
     if (!sniffImage(bytes)) throw new UserError('errors.notAnImage', { name: upload.name });
-    const mask = normalizeMask(bytes, size.width, size.height);
+    // the size (expected and budgeted) is checked from the header first; decoding happens off the event loop
+    const mask = await ctx.services.masks.normalize(bytes, size.width, size.height);
     if (!mask.ok) throw new UserError(mask.key, { ...size, ...(mask.params ?? {}) });
     return toDataUrl(mask.png, 'image/png');
   }
   if (rectsText.trim()) {
     const parsed = parseRectangles(rectsText, { max: 50, width: size.width, height: size.height });
     if (!parsed.ok) throw new UserError(parsed.key, { ...size, ...(parsed.params ?? {}) });
-    return toDataUrl(rectanglesToMaskPng(parsed.rects, size.width, size.height), 'image/png');
+    // drawn at the size the upstream reported: within the pixel budget, off the event loop
+    const mask = await ctx.services.masks.rectangles(parsed.rects, size.width, size.height);
+    if (!mask.ok) throw new UserError(mask.key, { ...size, ...(mask.params ?? {}) });
+    return toDataUrl(mask.png, 'image/png');
   }
   throw new UserError('errors.maskMissing');
 }

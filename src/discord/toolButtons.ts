@@ -7,6 +7,7 @@ import { findButton } from './jobAccess.js';
 import { acceptedReply, pickDelivery } from './jobOptions.js';
 import { mayPress, PRESS_WINDOW_MS } from './mjButtons.js';
 import { modal } from './modals.js';
+import { admitBeforeDownload } from './admission.js';
 import { IMGOPEN_LIMITS, limitsFor, modalText, PICWISH_LIMITS, PROXY_LIMITS, readRegion, readToolImages, resultImage, uploadedFile } from './toolInputs.js';
 import { isSwapEngine, startFaceSwap, startInpaint, startTool, type ImageTool, type JobOrigin, type SwapEngine } from './toolJobs.js';
 
@@ -100,6 +101,7 @@ async function onPress(i: ButtonInteraction, key: string, ctx: Ctx): Promise<voi
     return;
   }
   await i.deferUpdate();
+  await admitBeforeDownload(i, ctx); // refused by a limit: not even the result image is fetched again
   if (!(await ctx.services.repos.buttons.claim(key, PRESS_WINDOW_MS))) {
     await replyEphemeral(i, ctx.t('errors.alreadyPressed'));
     return;
@@ -147,6 +149,7 @@ function inpaintModal(p: Pressed, key: string, ctx: Ctx) {
 async function onModal(i: ModalSubmitInteraction, key: string, ctx: Ctx): Promise<void> {
   const p = await resolvePress(i, key, ctx);
   await deferEphemeral(i);
+  await admitBeforeDownload(i, ctx); // a member a limit refuses costs no download and no decode
   let job: Job;
   if (p.action === 'swap') job = await swapAgain(i, p, ctx);
   else if (p.action === 'inpaint') job = await inpaintAgain(i, p, ctx);

@@ -1,5 +1,5 @@
 import type { Attachment, ModalSubmitInteraction } from 'discord.js';
-import { normalizeMask, parseRectangles, type Rect } from '../images/mask.js';
+import { parseRectangles, type Rect } from '../images/mask.js';
 import { checkImage, toDataUrl } from '../images/sniff.js';
 import type { Job } from '../jobs/model.js';
 import type { Services } from '../services.js';
@@ -120,7 +120,7 @@ export async function readRegion(
     throw new UserError('errors.maskSizeMismatch', { maskWidth: m.width, maskHeight: m.height, ...size });
   }
   if (m.mime !== 'image/png') return { mask: m.bytes }; // JPEG/WebP masks go as they are
-  const clean = normalizeMask(m.bytes, image.width, image.height);
+  const clean = await ctx.services.masks.normalize(m.bytes, image.width, image.height); // off the event loop, within the mask budget
   if (!clean.ok) throw new UserError(clean.key, { ...size, ...(clean.params ?? {}) });
   return { mask: clean.png };
 }

@@ -1,4 +1,7 @@
+import { inflateSync } from 'node:zlib';
 import { PNG } from 'pngjs';
+import { IMAGE_BUDGETS, overPixelBudget, type ImageBudget } from './budgets.js';
+import { pngHeader, pngInflatedSize, type PngHeader } from './sniff.js';
 
 /**
  * Inpaint masks (mj-proxy.md §8 Vary Region, image-tools.md §2.3): white = repaint/remove, black = keep,
@@ -68,9 +71,13 @@ function assertSize(width: number, height: number): void {
   }
 }
 
-/** Opaque RGBA PNG of exactly width×height: black background, white rectangles (clipped to the image). */
-export function rectanglesToMaskPng(rects: readonly Rect[], width: number, height: number): Buffer {
+/**
+ * Opaque RGBA PNG of exactly width×height: black background, white rectangles (clipped to the image).
+ * The size comes from the upstream's report: over the pixel budget it throws (see drawRectanglesMask).
+ */
+export function rectanglesToMaskPng(rects: readonly Rect[], width: number, height: number, budget: ImageBudget = IMAGE_BUDGETS.rectangleMask): Buffer {
   assertSize(width, height);
+  if (overPixelBudget(width, height, budget)) throw new RangeError(`mask size ${width}x${height} is over the ${budget.maxPixels}-pixel budget`);
   const png = new PNG({ width, height });
   const d = png.data;
   for (let i = 0; i < d.length; i += 4) {
@@ -92,23 +99,94 @@ export function rectanglesToMaskPng(rects: readonly Rect[], width: number, heigh
   return PNG.sync.write(png, { colorType: 6 });
 }
 
-export type MaskResult =
-  | { ok: true; png: Buffer }
-  | { ok: false; key: 'errors.maskNotPng' | 'errors.maskSizeMismatch' | 'errors.maskEmpty'; params?: Params };
+/** Why a mask was refused (or could not be made): a message key for the member. */
+export type MaskRefusalKey =
+  | 'errors.maskNotPng'
+  | 'errors.maskSizeMismatch'
+  | 'errors.maskEmpty'
+  | 'errors.hostileImage.tooManyBytes'
+  | 'errors.hostileImage.tooManyPixels'
+  | 'errors.hostileImage.inflatesTooMuch'
+  | 'errors.hostileImage.tooSlow'
+  | 'errors.hostileImage.busy'
+  | 'errors.hostileImage.unavailable';
 
-const PNG_SIG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+export type MaskRefusal = { ok: false; key: MaskRefusalKey; params?: Params };
+export type MaskResult = { ok: true; png: Buffer } | MaskRefusal;
+
+/** The same rectangles mask, or a refusal when the image is over the pixel budget. */
+export function drawRectanglesMask(rects: readonly Rect[], width: number, height: number, budget: ImageBudget = IMAGE_BUDGETS.rectangleMask): MaskResult {
+  assertSize(width, height);
+  if (overPixelBudget(width, height, budget)) return { ok: false, key: 'errors.hostileImage.tooManyPixels', params: { width, height, maxSide: budget.maxSide } };
+  return { ok: true, png: rectanglesToMaskPng(rects, width, height, budget) };
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+}
 
 /**
- * An uploaded mask → a clean black/white opaque PNG. Must be a PNG of exactly width×height.
- * White where luminance > 127 and alpha > 0, black elsewhere; an all-black mask is refused.
- * Error params: `maskWidth`, `maskHeight` and the expected `width`, `height`.
+ * What can be known without decoding: a PNG, within the byte budget, of exactly the expected size, and that size
+ * within the pixel budget. Cheap (the header only), so it runs before any decoding, wherever that happens.
  */
-export function normalizeMask(bytes: Uint8Array, width: number, height: number): MaskResult {
+export function checkMaskHeader(bytes: Uint8Array, width: number, height: number, budget: ImageBudget = IMAGE_BUDGETS.mask): { ok: true; header: PngHeader } | MaskRefusal {
   assertSize(width, height);
-  if (bytes.length < PNG_SIG.length || !PNG_SIG.every((v, i) => bytes[i] === v)) return { ok: false, key: 'errors.maskNotPng' };
+  if (bytes.byteLength > budget.maxBytes) return { ok: false, key: 'errors.hostileImage.tooManyBytes', params: { size: mib(bytes.byteLength), max: mib(budget.maxBytes) } };
+  const header = pngHeader(bytes);
+  if (!header) return { ok: false, key: 'errors.maskNotPng' };
+  if (header.width !== width || header.height !== height) {
+    return { ok: false, key: 'errors.maskSizeMismatch', params: { maskWidth: header.width, maskHeight: header.height, width, height } };
+  }
+  if (overPixelBudget(width, height, budget)) return { ok: false, key: 'errors.hostileImage.tooManyPixels', params: { width, height, maxSide: budget.maxSide } };
+  return { ok: true, header };
+}
+
+/** The concatenated IDAT data, or null when the chunk structure is broken. */
+function idatData(b: Buffer): Buffer | null {
+  const parts: Buffer[] = [];
+  let o = 8;
+  while (o + 12 <= b.length) {
+    const len = b.readUInt32BE(o);
+    const type = b.toString('latin1', o + 4, o + 8);
+    if (o + 12 + len > b.length) return null;
+    if (type === 'IDAT') parts.push(b.subarray(o + 8, o + 8 + len));
+    if (type === 'IEND') break;
+    o += 12 + len;
+  }
+  return parts.length > 0 ? Buffer.concat(parts) : null;
+}
+
+/**
+ * Does the image data inflate to no more than an honest image of this header needs? Inflated with that as the
+ * output cap, so a decompression bomb stops at the cap (interlaced or not) instead of filling memory.
+ */
+function inflatesWithin(b: Buffer, header: PngHeader): 'ok' | 'too-much' | 'broken' {
+  const idat = idatData(b);
+  if (!idat) return 'broken';
+  try {
+    inflateSync(idat, { maxOutputLength: pngInflatedSize(header) });
+    return 'ok';
+  } catch (err) {
+    return (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ? 'too-much' : 'broken';
+  }
+}
+
+/**
+ * An uploaded mask → a clean black/white opaque PNG. Must be a PNG of exactly width×height, within the budget;
+ * the header and the inflated size are checked before pngjs decodes anything. CPU-heavy for large masks: the bot
+ * runs it in a worker (maskWork.ts). White where luminance > 127 and alpha > 0, black elsewhere; an all-black
+ * mask is refused. Error params: `maskWidth`, `maskHeight` and the expected `width`, `height`.
+ */
+export function normalizeMask(bytes: Uint8Array, width: number, height: number, budget: ImageBudget = IMAGE_BUDGETS.mask): MaskResult {
+  const checked = checkMaskHeader(bytes, width, height, budget);
+  if (!checked.ok) return checked;
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const inflated = inflatesWithin(buf, checked.header);
+  if (inflated === 'too-much') return { ok: false, key: 'errors.hostileImage.inflatesTooMuch', params: { width, height } };
+  if (inflated === 'broken') return { ok: false, key: 'errors.maskNotPng' };
   let img: PNG;
   try {
-    img = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    img = PNG.sync.read(buf);
   } catch {
     return { ok: false, key: 'errors.maskNotPng' };
   }

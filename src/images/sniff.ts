@@ -36,6 +36,52 @@ function png(b: Uint8Array): ImageInfo | null {
   return { mime: 'image/png', ext: 'png', width: u32be(b, 16), height: u32be(b, 20) };
 }
 
+/** A PNG's IHDR: what decoding it would cost, read before any decoding. */
+export interface PngHeader {
+  width: number;
+  height: number;
+  bitDepth: number;
+  colorType: number;
+  interlaced: boolean;
+}
+
+const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+const PNG_DEPTHS: Record<number, readonly number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] };
+
+/** The IHDR of a PNG (signature, then IHDR first, 13 bytes, a valid type/depth), or null. */
+export function pngHeader(b: Uint8Array): PngHeader | null {
+  if (!startsWith(b, PNG_SIG) || b.length < 33 || u32be(b, 8) !== 13 || ascii(b, 12, 4) !== 'IHDR') return null;
+  const [bitDepth = 0, colorType = 0, compression, filter, interlace] = [b[24], b[25], b[26], b[27], b[28]];
+  if (!PNG_DEPTHS[colorType]?.includes(bitDepth) || compression !== 0 || filter !== 0 || (interlace !== 0 && interlace !== 1)) return null;
+  const width = u32be(b, 16);
+  const height = u32be(b, 20);
+  if (width < 1 || height < 1) return null;
+  return { width, height, bitDepth, colorType, interlaced: interlace === 1 };
+}
+
+const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+] as const;
+
+/** Bytes the image data of this PNG inflates to when honest: every scanline with its filter byte (per Adam7 pass if interlaced). */
+export function pngInflatedSize(h: PngHeader): number {
+  const bits = h.bitDepth * (PNG_CHANNELS[h.colorType] ?? 4);
+  const passes = h.interlaced ? ADAM7 : ([[0, 0, 1, 1]] as const);
+  let total = 0;
+  for (const [x0, y0, dx, dy] of passes) {
+    const w = Math.ceil((h.width - x0) / dx);
+    const rows = Math.ceil((h.height - y0) / dy);
+    if (w > 0 && rows > 0) total += rows * (1 + Math.ceil((w * bits) / 8));
+  }
+  return total;
+}
+
 function gif(b: Uint8Array): ImageInfo | null {
   if (b.length < 10) return null;
   return { mime: 'image/gif', ext: 'gif', width: u16le(b, 6), height: u16le(b, 8) };

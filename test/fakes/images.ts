@@ -1,6 +1,7 @@
 // Real image bytes for tests. Every builder returns a Buffer holding a valid file of the given
 // format and pixel size; `imageInfo()` reads the format and size back (used by the fakes).
 import { randomFillSync } from 'node:crypto';
+import zlib from 'node:zlib';
 import { PNG } from 'pngjs';
 
 export type Rgba = readonly [number, number, number, number?];
@@ -304,4 +305,88 @@ export function imageInfo(buf: Uint8Array): ImageInfo | undefined {
 export function toDataUrl(bytes: Uint8Array, mime?: string): string {
   const m = mime ?? imageInfo(bytes)?.mime ?? 'application/octet-stream';
   return `data:${m};base64,${Buffer.from(bytes).toString('base64')}`;
+}
+
+// ---- hostile PNGs (decoding budgets) ----------------------------------------------------------
+
+const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+] as const;
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(data.length, 0);
+  head.write(type, 4, 'ascii');
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(zlib.crc32(Buffer.concat([head.subarray(4), data])) >>> 0, 0);
+  return Buffer.concat([head, data, crc]);
+}
+
+/** Scanline bytes (filter byte included) of a 1-bit greyscale image, per pass when interlaced. */
+function bilevelScanlines(width: number, height: number, interlaced: boolean, white: boolean): Buffer {
+  const rows: Buffer[] = [];
+  const passes = interlaced ? ADAM7 : ([[0, 0, 1, 1]] as const);
+  for (const [x0, y0, dx, dy] of passes) {
+    const pw = Math.ceil((width - x0) / dx);
+    const ph = Math.ceil((height - y0) / dy);
+    if (pw <= 0 || ph <= 0) continue;
+    const row = Buffer.alloc(1 + Math.ceil(pw / 8), white ? 0xff : 0);
+    row[0] = 0; // filter: none
+    for (let y = 0; y < ph; y++) rows.push(row);
+  }
+  return Buffer.concat(rows);
+}
+
+/** A zlib stream of `data` followed by `zeros` zero bytes, made in segments so a huge tail costs little to build. */
+function zlibWithZeroTail(data: Buffer, zeros: number): Buffer {
+  const flush = { level: 9, finishFlush: zlib.constants.Z_FULL_FLUSH };
+  const parts: Buffer[] = [Buffer.from([0x78, 0xda]), zlib.deflateRawSync(data, flush)];
+  const SEG = 16 * 1024 * 1024;
+  const whole = zlib.deflateRawSync(Buffer.alloc(Math.min(SEG, zeros)), flush);
+  for (let left = zeros; left > 0; left -= SEG) parts.push(left >= SEG ? whole : zlib.deflateRawSync(Buffer.alloc(left), flush));
+  parts.push(zlib.deflateRawSync(Buffer.alloc(0))); // the final (empty) block
+  // Adler-32 of data then the zeros: zeros leave `a` as it is and add `a` to `b` once per byte
+  let a = 1;
+  let b = 0;
+  for (const byte of data) {
+    a = (a + byte) % 65521;
+    b = (b + a) % 65521;
+  }
+  b = (b + ((a * (zeros % 65521)) % 65521)) % 65521;
+  const adler = Buffer.alloc(4);
+  adler.writeUInt32BE(((b << 16) | a) >>> 0, 0);
+  return Buffer.concat([...parts, adler]);
+}
+
+export interface BilevelPngOptions {
+  /** Adam7 interlacing */
+  interlaced?: boolean;
+  /** white pixels (a mask that covers everything); default black */
+  white?: boolean;
+  /** zero bytes appended to the image data inside IDAT: the file inflates to that much more than the image needs */
+  extraInflatedBytes?: number;
+}
+
+/**
+ * A 1-bit greyscale PNG of any size, written by hand (pngjs cannot write 1-bit files). Tiny on disk and huge
+ * once decoded: 12000×12000 is about 17.5 KB. With `extraInflatedBytes` it is a decompression bomb whose
+ * header and pixels are honest (a 512×512 interlaced one inflating to 512 MB is about 510 KB).
+ */
+export function bilevelPng(width: number, height: number, opts: BilevelPngOptions = {}): Buffer {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new Error(`bad image size ${width}x${height}`);
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 1; // bit depth
+  ihdr[9] = 0; // greyscale
+  ihdr[12] = opts.interlaced ? 1 : 0;
+  const scanlines = bilevelScanlines(width, height, opts.interlaced ?? false, opts.white ?? false);
+  const idat = zlibWithZeroTail(scanlines, opts.extraInflatedBytes ?? 0);
+  return Buffer.concat([PNG_SIG, pngChunk('IHDR', ihdr), pngChunk('IDAT', idat), pngChunk('IEND', Buffer.alloc(0))]);
 }

@@ -1,0 +1,13 @@
+import type { Interaction } from 'discord.js';
+import { UserError, type Ctx } from './interactionKit.js';
+import { jobOwner } from './jobOptions.js';
+
+/**
+ * The server's limits (concurrency, cooldown, daily quotas), asked before an attachment is downloaded or anything
+ * is decoded, so a member they refuse costs the bot nothing. JobService asks again under the member's lock when it
+ * stores the job (two quick submits cannot both slip under a limit); this early answer only saves the work.
+ */
+export async function admitBeforeDownload(i: Interaction, ctx: Ctx): Promise<void> {
+  const refusal = await ctx.services.community.admissionRefusal(jobOwner(i, ctx.locale, ctx.guildId));
+  if (refusal) throw UserError.from(refusal);
+}
