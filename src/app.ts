@@ -38,7 +38,7 @@ import { planMjButtons } from './mj/resultButtons.js';
 import type { Services } from './services.js';
 import { openKvStore, type KvStore } from './store/keyvStore.js';
 import { createRepositories } from './store/repositories.js';
-import { RedisJobOwnership, renewIntervalFor } from './store/leases.js';
+import { RedisJobOwnership, leaseMsFor, renewIntervalFor } from './store/leases.js';
 import { NudgeRelay } from './store/nudgeRelay.js';
 import { RetentionSweeper } from './store/retention.js';
 import { createOutbound, upstreamOrigins } from './net/outbound.js';
@@ -165,7 +165,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     providers.set('imgopen', new ImgOpenProvider(imgOpen, { logger: logger.child({ provider: 'imgopen' }), schedule }));
   }
   if (picwish) providers.set('picwish', new PicwishProvider(picwish, { logger: logger.child({ provider: 'picwish' }) }));
-  const ownership = store.redis ? new RedisJobOwnership(store.redis, { ttlMs: config.jobs.leaseTtlMs, logger: logger.child({ part: 'leases' }) }) : undefined;
+  const ownership = store.redis ? new RedisJobOwnership(store.redis, { ttlMs: leaseMsFor(config.jobs.leaseTtlMs), logger: logger.child({ part: 'leases' }) }) : undefined;
   const community = new Community({
     rules: new GuildRulesRepo(store, config.defaultLimits),
     defaultLimits: config.defaultLimits,

@@ -6,13 +6,23 @@ import { deleteIfHeld, extendIfHeld, setIfAbsent, type RedisClient } from './red
 
 export const DEFAULT_LEASE_TTL_MS = 30_000;
 
-/** How often leases are renewed for a TTL: three chances before one expires. */
+/**
+ * How often a process renews its leases and looks for orphaned jobs, for LEASE_TTL_MS: a quarter of it.
+ * LEASE_TTL_MS is the promise "a dead process's jobs are taken over within this long": its last renewal can be
+ * just before it dies, and the others look for orphans only once per round, so a lease is written for the TTL
+ * minus one round (leaseMsFor) and lapse + the next look fit in the TTL. A lease still gets three renewals.
+ */
 export function renewIntervalFor(ttlMs: number): number {
-  return Math.max(100, Math.floor(ttlMs / 3));
+  return Math.max(100, Math.floor(ttlMs / 4));
+}
+
+/** How long each lease is written for (SET/PEXPIRE PX), so that death → adoption takes at most `ttlMs` (see renewIntervalFor). */
+export function leaseMsFor(ttlMs: number): number {
+  return Math.max(renewIntervalFor(ttlMs) + 1, ttlMs - renewIntervalFor(ttlMs));
 }
 
 export interface RedisJobOwnershipOptions {
-  /** how long a lease lives without renewal (default 30 s): how soon a dead process's jobs are adopted */
+  /** how long a lease lives without renewal (default 30 s); the app writes leaseMsFor(LEASE_TTL_MS) here */
   ttlMs?: number;
   /** this process's name in the leases (default host/pid/random) */
   owner?: string;
@@ -24,7 +34,7 @@ export interface RedisJobOwnershipOptions {
  *
  *   key   mj-relay:lease:job:<jobId>
  *   value the owner id of the holding process (unique per process start)
- *   ttl   ttlMs (PX), renewed by the tracker every ttlMs / 3 while the job is held
+ *   ttl   ttlMs (PX), renewed by the tracker every round while the job is held (3 rounds per lease, see renewIntervalFor)
  *
  * claim:   SET NX PX; if the key exists and holds our id, extend it (a process may re-claim its own job).
  * renew:   one Lua script extends only the keys still holding our id and reports the others as lost.

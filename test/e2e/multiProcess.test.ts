@@ -3,6 +3,8 @@ import type { FakeChannel, FakeGuild, FakeMessage } from '../fakes/discord/index
 import { BotProcess } from '../support/botProcess.js';
 import { button, waitForResult } from '../support/discordHelpers.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
+import { createLogger } from '../../src/log.js';
+import { connectRedis } from '../../src/store/redis.js';
 import { freePort } from '../support/tmp.js';
 import { World } from '../support/world.js';
 
@@ -152,4 +154,65 @@ describe('two processes on one Redis store (one shard each)', () => {
     for (const t of tags) expect(resultsFor(t), t).toHaveLength(1);
     expect(b.lines.filter((l) => l.includes('adopted a job whose owner went away')).length).toBe(6 + tags.length);
   }, 45_000);
+
+  it('a killed process\'s jobs are adopted within LEASE_TTL_MS, even when it renewed its leases just before dying', async () => {
+    const { discord, proxy } = world;
+    const ttl = 3000;
+    const a3 = await bot(0, { LEASE_TTL_MS: String(ttl) });
+    const ownerOf = (p: BotProcess) => (JSON.parse(p.lines.find((l) => l.includes('mj-relay is ready'))!) as { leaseOwner: string }).leaseOwner;
+    const client = await connectRedis(redis.url, createLogger({ level: 'silent' }));
+    try {
+      proxy.pause(); // every job stays in flight while the leases are watched
+      const tags = Array.from({ length: 3 }, (_, i) => `timed adoption job ${i}`);
+      tags.forEach((tag) => discord.slash({ name: 'imagine', options: { prompt: tag }, guildId: guildA.id, channelId: chanA.id, user: discord.alice }));
+      discord.slash({ name: 'imagine', options: { prompt: 'timed adoption survivor' }, guildId: guildB.id, channelId: chanB.id, user: discord.bob });
+      await discord.waitFor(() => [...tags, 'timed adoption survivor'].every((t) => [...proxy.tasks.values()].some((k) => k.prompt === t)), { timeoutMs: 15_000 });
+
+      const leaseOf = async (owner: string) => {
+        for (const key of await client.keys('mj-relay:lease:job:*')) if ((await client.get(key)) === owner) return key;
+        return undefined;
+      };
+      const keyA = await discord.waitFor(() => leaseOf(ownerOf(a3)), { timeoutMs: 5000 });
+      const keyB = await discord.waitFor(() => leaseOf(ownerOf(b)), { timeoutMs: 5000 });
+      // watch both leases for a while: how long one lives after a renewal, and how often B renews (and looks for orphans)
+      const renewalsOfB: number[] = [];
+      let longestLease = 0;
+      let lastA = Infinity;
+      let lastB = Infinity;
+      for (const until = Date.now() + 2.5 * 1000; Date.now() < until; ) {
+        const [pa, pb] = [await client.pTTL(keyA), await client.pTTL(keyB)];
+        longestLease = Math.max(longestLease, pa, pb);
+        if (pb > lastB + 20) renewalsOfB.push(Date.now());
+        lastA = pa;
+        lastB = pb;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const gaps = renewalsOfB.slice(1).map((t, i) => t - renewalsOfB[i]!);
+      const roundOfB = gaps.sort((x, y) => x - y)[Math.floor(gaps.length / 2)] ?? Infinity;
+      // worst case: dying right after a renewal, the lease lapses after longestLease and B looks at most one round later
+      expect(longestLease + roundOfB, `lease ${longestLease} ms + B's round ${roundOfB} ms`).toBeLessThanOrEqual(ttl + 60);
+
+      // and measured: kill A right after it renewed its leases
+      lastA = await client.pTTL(keyA);
+      for (let i = 0; i < 500; i++) {
+        const pa = await client.pTTL(keyA);
+        if (pa > lastA + 20) break;
+        lastA = pa;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const killedAt = Date.now();
+      a3.kill('SIGKILL');
+      await a3.exit();
+      const adoptedAt = () => b.lines.filter((l) => l.includes('adopted a job whose owner went away')).map((l) => (JSON.parse(l) as { time: number }).time).filter((t) => t >= killedAt);
+      await discord.waitFor(() => adoptedAt().length >= tags.length, { timeoutMs: 3 * ttl });
+      expect(Math.max(...adoptedAt()) - killedAt).toBeLessThanOrEqual(ttl + 300); // 300 ms for a busy machine's timers
+
+      proxy.resume();
+      await discord.waitFor(() => tags.every((t) => resultsFor(t).length >= 1), { timeoutMs: 20_000 });
+      for (const t of tags) expect(resultsFor(t), t).toHaveLength(1);
+    } finally {
+      proxy.resume();
+      client.destroy();
+    }
+  }, 60_000);
 });
