@@ -12,7 +12,9 @@ import { createRepositories } from '../src/store/repositories.js';
 import type { Job } from '../src/jobs/model.js';
 import { createLogger } from '../src/log.js';
 import type { FakeDiscord, FakeMessage } from '../test/fakes/discord/index.js';
+import { bilevelPng } from '../test/fakes/images.js';
 import { BotProcess } from '../test/support/botProcess.js';
+import { button, waitForResult } from '../test/support/discordHelpers.js';
 import { freePort } from '../test/support/tmp.js';
 import { PROXY_SECRET, World } from '../test/support/world.js';
 
@@ -30,7 +32,7 @@ const figures: Figure[] = [];
 const log = (s: string) => process.stdout.write(`${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quick = process.argv.includes('--quick');
-/** `--only=ack,memory`: run just these scenarios (startup, ack, channel, delivery, upstream, memory) */
+/** `--only=ack,memory`: run just these scenarios (startup, ack, channel, delivery, upstream, memory, hostile) */
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const wanted = (name: string) => !only || only.includes(name);
 
@@ -319,6 +321,79 @@ async function memory(): Promise<void> {
   }
 }
 
+/** The bot's own event-loop delay (max since the last scrape: prom-client resets it on each collection), in ms. */
+async function eventLoopMaxMs(port: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return Number(/^mjrelay_nodejs_eventloop_lag_max_seconds (\S+)/m.exec(text)?.[1] ?? NaN) * 1000;
+}
+
+/** 5 members each submit a hostile Vary (Region) mask while 20 others run /imagine */
+async function hostileMasks(): Promise<void> {
+  log('5 hostile masks (12000×12000 1-bit, 512 MB interlaced bombs) while 20 members run /imagine');
+  const port = await freePort();
+  const world = await World.fakesOnly({ proxy: { stepMs: 100, maxConcurrent: 500 }, discord: { validateOpenApi: false } });
+  const bot = await startBot(world, { HTTP_PORT: String(port), POLL_INTERVAL_MS: '500' });
+  try {
+    const attackers = users(world.discord, 5);
+    const members = Array.from({ length: 20 }, (_, i) => world.discord.addUser({ username: `member${i}` }));
+    // each attacker has an upscaled result (512×512 from the fake) with Vary (Region), in a channel of their own
+    const upscales = await Promise.all(
+      attackers.map(async (user, i) => {
+        const ch = world.discord.addChannel(world.discord.guild.id, { name: `hostile-${i}` }).id;
+        world.discord.slash({ name: 'imagine', options: { prompt: `harbour ${i}` }, user, channelId: ch });
+        const grid = await waitForResult(world.discord, ch, { timeoutMs: 60_000 });
+        world.discord.clickButton({ messageId: grid.id, customId: button(grid, 'U1').customId, user });
+        return waitForResult(world.discord, ch, { timeoutMs: 60_000, match: (m) => m.content.includes('Image #1') });
+      }),
+    );
+    const modals = await Promise.all(
+      upscales.map(async (msg, i) => {
+        const press = world.discord.clickButton({ messageId: msg.id, customId: button(msg, 'Vary (Region)').customId, user: attackers[i]! });
+        await press.firstCallback(5000);
+        return String(press.modal()!['custom_id']);
+      }),
+    );
+    const huge = bilevelPng(12000, 12000);
+    const bomb = bilevelPng(512, 512, { interlaced: true, white: true, extraInflatedBytes: 512 * 1024 * 1024 });
+    await sleep(3000); // settle
+    const rssBefore = await rssMb(bot.child.pid!);
+    await eventLoopMaxMs(port); // resets the bot's own maximum
+    let peak = rssBefore;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        peak = Math.max(peak, await rssMb(bot.child.pid!));
+        await sleep(50);
+      }
+    })();
+    const modalsBefore = world.proxy.requestsTo('/submit/modal').length;
+    const attacks = modals.map((customId, i) =>
+      world.discord.submitModal({ customId, fields: { rects: '' }, files: { mask: [{ name: `hostile${i}.png`, bytes: i < 3 ? huge : bomb }] }, user: attackers[i]!, messageId: upscales[i]!.id }),
+    );
+    const normal = [];
+    for (const [i, user] of members.entries()) {
+      normal.push(world.discord.slash({ name: 'imagine', options: { prompt: `meanwhile ${i}` }, user }));
+      await sleep(50);
+    }
+    const acks = (await Promise.all(normal.map((ix) => ix.firstCallback(10_000)))).map((c) => c.latencyMs).sort((a, b) => a - b);
+    const refused = await world.discord.waitFor(() => (attacks.every((ix) => ix.original()?.content) ? attacks.map((ix) => ix.original()!.content) : undefined), { timeoutMs: 60_000 });
+    await sleep(2000); // what the bot keeps after the attack, not only its peak
+    sampling = false;
+    await sampler;
+    const loopMax = await eventLoopMaxMs(port);
+    log(`    what the attackers were told: ${[...new Set(refused)].join(' | ')}`);
+    const growth = peak - rssBefore;
+    const sent = world.proxy.requestsTo('/submit/modal').length - modalsBefore;
+    const max = acks.at(-1)!;
+    record({ figure: 'ack of a normal /imagine while 5 members submit hostile masks (20 commands, max)', goal: '≤ 100 ms', measured: `max ${max} ms, p50 ${pct(acks, 50)} ms; ${refused.length} masks refused, ${sent} sent upstream`, pass: max <= 100 && sent === 0, value: { max, p50: pct(acks, 50), refused: refused.length, sent } });
+    record({ figure: '— the bot’s event-loop delay meanwhile (max)', goal: '—', measured: `${loopMax.toFixed(0)} ms`, pass: true, reference: true, value: loopMax });
+    record({ figure: 'RSS growth during the hostile masks (peak)', goal: '≤ +50 MB', measured: `+${growth.toFixed(0)} MB (${rssBefore.toFixed(0)} → ${peak.toFixed(0)} MB peak)`, pass: growth <= 50, value: { before: rssBefore, peak, growth } });
+  } finally {
+    await bot.close();
+    await world.close();
+  }
+}
+
 async function main(): Promise<void> {
   const t0 = Date.now();
   // measure what `npm start` runs: the transpiled build with its node flags
@@ -327,6 +402,7 @@ async function main(): Promise<void> {
   if (wanted('ack')) await ackLatency();
   if (wanted('channel')) await oneBusyChannel();
   if (wanted('delivery')) await deliveryLatency();
+  if (wanted('hostile')) await hostileMasks();
   await Promise.all([wanted('upstream') ? upstreamLoad() : undefined, wanted('memory') ? memory() : undefined]);
 
   const w = Math.max(...figures.map((f) => f.figure.length));
