@@ -232,8 +232,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const http = new HttpServer({
     logger: logger.child({ part: 'http' }),
     hookSecret,
-    nudge: (provider, id, final) => {
-      if (tracker.nudge(provider, id, final)) return true;
+    nudge: (provider, id, final, carried) => {
+      if (tracker.nudge(provider, id, final, carried)) return true;
       relay?.publish({ provider, upstreamId: id, final });
       return false;
     },

@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.js';
 import type { Provider } from '../jobs/model.js';
 import { MEDIA_PATH, type MediaItem } from './mediaStore.js';
+import { callbackButtons } from './callbackButtons.js';
+import type { MjButton } from '../upstream/mjTypes.js';
 
 export const HOOK_BODY_LIMIT = 256 * 1024;
 
@@ -32,7 +34,7 @@ export interface HttpDeps {
   /** per-deployment secret that must appear in the callback path */
   hookSecret: string;
   /** a callback names an upstream task: a hint to poll it (soon, or at once when it claims to be over); false for unknown tasks */
-  nudge(provider: Provider, upstreamId: string, final: boolean): boolean;
+  nudge(provider: Provider, upstreamId: string, final: boolean, carried?: { buttons?: MjButton[] | undefined }): boolean;
   health(): Promise<{ ok: boolean; checks: Record<string, unknown> }>;
   metrics?(): Promise<{ contentType: string; body: string }>;
   /** short-lived input images served to upstreams that only take URLs (IMAGE_INGRESS_MODE=rehost) */
@@ -145,14 +147,14 @@ export class HttpServer {
       send(res, 413, { error: 'too large' });
       return;
     }
-    const hint = hintOf(body);
+    const hint = hintOf(body, provider);
     // answer at once; whatever the body says is only a reason to look
     send(res, 200, { code: '200' });
     if (!hint) {
       this.stats.hooksRejected++;
       return;
     }
-    if (this.d.nudge(provider, hint.id, hint.final)) this.stats.hooksAccepted++;
+    if (this.d.nudge(provider, hint.id, hint.final, hint.buttons ? { buttons: hint.buttons } : undefined)) this.stats.hooksAccepted++;
     else this.stats.hooksRejected++;
   }
 }
@@ -177,8 +179,11 @@ function sameSecret(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** The task a callback names, and whether it claims the task is over (decides how soon we look; never trusted). */
-function hintOf(body: Buffer): { id: string; final: boolean } | undefined {
+/**
+ * The task a callback names, and whether it claims the task is over (decides how soon we look; never trusted);
+ * for the Midjourney Proxy also the buttons it carries (used only when the re-fetched task names none).
+ */
+function hintOf(body: Buffer, provider: Provider): { id: string; final: boolean; buttons?: MjButton[] | undefined } | undefined {
   try {
     const json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
     const data = (json.data ?? {}) as Record<string, unknown>;
@@ -186,7 +191,7 @@ function hintOf(body: Buffer): { id: string; final: boolean } | undefined {
     if (typeof id !== 'string' && typeof id !== 'number') return undefined;
     const status = String(json.status ?? data.status ?? data.state ?? '');
     const final = /^(SUCCESS|FAILURE|CANCEL|1|-\d+)$/.test(status) || !status;
-    return { id: String(id).slice(0, 100), final };
+    return { id: String(id).slice(0, 100), final, ...(provider === 'mj' ? { buttons: callbackButtons(json) } : {}) };
   } catch {
     return undefined;
   }

@@ -1,6 +1,7 @@
 import { scrub, type Logger } from '../log.js';
 import { gridButtonsFromHash, hashFromTask } from '../mj/buttons.js';
-import { MjError, type MjFlavor, type MjTask } from '../upstream/mjTypes.js';
+import { MjError, type MjButton, type MjFlavor, type MjTask } from '../upstream/mjTypes.js';
+import { CALLBACK_BUTTONS } from './tracker.js';
 import type { Job, JobUpdate, Msg, SpeedMode } from './model.js';
 import type { ProviderAdapter } from './provider.js';
 
@@ -154,6 +155,7 @@ export class MjProvider implements ProviderAdapter {
     const textual = job.kind === 'describe' || job.kind === 'shorten';
     if (textual ? !finalPrompt : !task.imageUrl) return undefined; // SUCCESS without its result yet: wait
     let buttons = Array.isArray(task.buttons) ? task.buttons.filter((b) => b && typeof b.customId === 'string') : [];
+    if (buttons.length === 0) buttons = callbackButtonsOf(job, task);
     if (buttons.length === 0 && (this.o.flavor === 'task-form' || this.o.flavor === 'novicezk') && isGridAction(task.action)) {
       const hash = hashFromTask(task);
       if (hash) buttons = gridButtonsFromHash(hash);
@@ -173,6 +175,23 @@ export class MjProvider implements ProviderAdapter {
     };
   }
 }
+
+/**
+ * The buttons an authenticated callback carried for this task (the form reseller names customIds only there), for
+ * tasks whose fetch names none. Only buttons of this very task: a customId naming another job hash is dropped.
+ */
+export function callbackButtonsOf(job: Pick<Job, 'upstream'>, task: MjTask): MjButton[] {
+  const carried = job.upstream[CALLBACK_BUTTONS];
+  if (!Array.isArray(carried)) return [];
+  const hash = hashFromTask(task);
+  return (carried as MjButton[]).filter((b) => {
+    if (!b || typeof b.customId !== 'string') return false;
+    const named = b.customId.match(UUID_IN_ID);
+    return !named || (hash !== null && named.every((h) => h.toLowerCase() === hash.toLowerCase()));
+  });
+}
+
+const UUID_IN_ID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 
 function speedOf(mode: unknown): SpeedMode | undefined {
   const m = typeof mode === 'string' ? mode.toLowerCase() : '';

@@ -2,6 +2,15 @@ import type { Logger } from '../log.js';
 import type { Repositories } from '../store/repositories.js';
 import { isFinal, type Job, type JobUpdate, type Provider } from './model.js';
 import type { ProviderRegistry } from './provider.js';
+import type { MjButton } from '../upstream/mjTypes.js';
+
+/** What an authenticated callback carried besides naming its task (hints; the task is still re-fetched). */
+export interface CallbackCarry {
+  buttons?: MjButton[] | undefined;
+}
+
+/** Where a job keeps the buttons its callbacks carried (job.upstream[CALLBACK_BUTTONS]). */
+export const CALLBACK_BUTTONS = 'callbackButtons';
 
 /** The part of delivery the tracker drives. */
 export interface JobSink {
@@ -241,10 +250,12 @@ export class Tracker {
    * never trusted: at once (batched over 25 ms) when the callback claims the task is over, else at the next
    * refresh (`callbackRefreshMs`), so a stream of progress callbacks costs a few batched polls, not one each.
    */
-  nudge(provider: Provider, upstreamId: string, final = true): boolean {
+  nudge(provider: Provider, upstreamId: string, final = true, carried?: CallbackCarry): boolean {
     const jobId = this.byUpstream.get(`${provider}:${upstreamId}`);
     const t = jobId ? this.tracked.get(jobId) : undefined;
     if (!jobId || !t) return false;
+    // buttons an authenticated callback named for this task: kept beside the job, used only if the re-fetch has none
+    if (carried?.buttons?.length) t.job.upstream = { ...t.job.upstream, [CALLBACK_BUTTONS]: carried.buttons };
     if (final) {
       this.nudged.add(jobId);
       this.schedule(25);

@@ -83,6 +83,12 @@ export class MjProxyClient {
   constructor(private readonly opts: MjClientOptions) {
     this.log = opts.logger;
     this.base = normaliseBase(opts.baseUrl);
+    if (opts.defaultMode && !usesModePaths(opts.flavor)) {
+      this.log.warn(
+        { flavor: opts.flavor, mode: opts.defaultMode },
+        `MJ_MODE=${opts.defaultMode}: the ${opts.flavor} proxy has no mode paths, so it is sent as --${opts.defaultMode} in /imagine prompts only; /blend, /describe and button presses run at the Midjourney account's own speed (MJ_MODE is ignored there)`,
+      );
+    }
     const s = opts.secret;
     this.secrets = [s, s && encodeURIComponent(s), opts.notifyHookUrl, ...(opts.alsoScrub ?? [])].filter((x): x is string => !!x && x.length >= 4);
     this.http = new HttpClient({ name: 'mj-proxy', logger: opts.logger, timeouts: opts.timeouts, retry: opts.retry, breaker: opts.breaker, secrets: this.secrets, observer: opts.observer });
@@ -116,10 +122,12 @@ export class MjProxyClient {
 
   async imagine(req: MjImagineRequest): Promise<MjSubmitOutcome> {
     const images = req.images?.length ? req.images : undefined;
+    // without mode paths (novicezk, task-form) the speed rides in the prompt, where Midjourney itself reads it
+    const prompt = usesModePaths(this.opts.flavor) ? req.prompt : withSpeedFlag(req.prompt, req.mode ?? this.opts.defaultMode);
     const body =
       this.opts.flavor === 'task-form'
-        ? { prompt: req.prompt, base64: images?.[0] } // NZ ≤ 2.3 / FC: a single base64 string
-        : { prompt: req.prompt, base64Array: images };
+        ? { prompt, base64: images?.[0] } // NZ ≤ 2.3 / FC: a single base64 string
+        : { prompt, base64Array: images };
     if (this.opts.flavor === 'task-form' && images && images.length > 1) {
       this.log.warn({ dropped: images.length - 1 }, 'task-form imagine takes one reference image; extra images dropped');
     }
@@ -248,8 +256,7 @@ export class MjProxyClient {
   }
 
   private url(route: string, mode?: MjMode): string {
-    const usesPrefix = this.opts.flavor === 'trueai' || this.opts.flavor === 'plus';
-    const m = usesPrefix ? (mode ?? this.opts.defaultMode) : undefined;
+    const m = usesModePaths(this.opts.flavor) ? (mode ?? this.opts.defaultMode) : undefined;
     let root = this.base;
     if (m) root = MODE_SUFFIX.test(root) ? root.replace(MODE_SUFFIX, `/mj-${m}`) : `${root}/mj-${m}`;
     return `${root}/mj/${route}`;
@@ -422,6 +429,22 @@ export class MjProxyClient {
 const KNOWN_CODES: ReadonlySet<number> = new Set([1, 3, 4, 9, 21, 22, 23, 24]);
 const QUEUE_FULL = /队列已满|queue (is )?full/i;
 const MODE_SUFFIX = /\/mj-(fast|relax|turbo)$/;
+
+/** trueai and plus mount every route under /mj-fast, /mj-relax, /mj-turbo (§1.2); novicezk and the form reseller do not. */
+export function usesModePaths(flavor: MjFlavor): boolean {
+  return flavor === 'trueai' || flavor === 'plus';
+}
+
+const SPEED_FLAG = /(^|\s)--(fast|relax|turbo)(?=\s|$)/i;
+
+/**
+ * The prompt with Midjourney's own speed parameter (`--relax`) appended, for proxies without mode paths.
+ * A prompt that already names a speed keeps it: what the member typed is what Midjourney reads.
+ */
+export function withSpeedFlag(prompt: string, mode: MjMode | undefined): string {
+  if (!mode || SPEED_FLAG.test(prompt)) return prompt;
+  return `${prompt.trimEnd()} --${mode}`;
+}
 
 function normaliseBase(url: string): string {
   // tolerate a trailing slash and an operator who already put /mj on the end

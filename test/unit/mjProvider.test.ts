@@ -77,3 +77,36 @@ describe('MjProvider: task → job update', () => {
     expect(parseProgress('')).toBeUndefined();
   });
 });
+
+describe('buttons carried by callbacks', () => {
+  const hash = '5f0e2a1c-8b1d-4c2e-9a7f-0123456789ab';
+  const other = '0b7c6f4e-1111-4a2b-9c3d-123456789abc';
+  const carried = [
+    { customId: `MJ::JOB::upsample_v7_2x_subtle::1::${hash}::SOLO`, label: 'Upscale (Subtle)' },
+    { customId: `MJ::Inpaint::1::${hash}::SOLO`, label: 'Vary (Region)' },
+    { customId: `MJ::JOB::variation::1::${other}`, label: 'V1' },
+  ];
+  const upscaled: MjTask = { id: '1730000000000124', action: 'UPSCALE', status: 'SUCCESS', imageUrl: 'http://proxy/images/x.png', properties: { messageHash: hash } };
+
+  it('are used when the fetched task names none, only those of this task', async () => {
+    const { callbackButtonsOf } = await import('../../src/jobs/mjProvider.js');
+    expect(callbackButtonsOf(job({ upstream: { callbackButtons: carried } }), upscaled).map((b) => b.label)).toEqual(['Upscale (Subtle)', 'Vary (Region)']);
+    expect(callbackButtonsOf(job({ upstream: { callbackButtons: carried } }), { ...upscaled, properties: {}, imageUrl: 'http://proxy/x.png' })).toEqual([]); // no hash known: none trusted
+    expect(callbackButtonsOf(job(), upscaled)).toEqual([]);
+    const p = new MjProvider(source([]), { flavor: 'task-form', logger: silentLogger });
+    expect(p.toUpdate(job({ kind: 'action', upstream: { callbackButtons: carried } }), upscaled)?.result?.buttons.map((b) => b.label)).toEqual(['Upscale (Subtle)', 'Vary (Region)']);
+    // the fetch's own buttons win
+    const own = [{ customId: `MJ::JOB::upsample::1::${hash}`, label: 'U1' }];
+    expect(p.toUpdate(job({ upstream: { callbackButtons: carried } }), { ...upscaled, action: 'IMAGINE', buttons: own })?.result?.buttons).toEqual(own);
+  });
+
+  it('are read from a callback body with bounds: Midjourney customIds only, at most 25', async () => {
+    const { callbackButtons } = await import('../../src/http/callbackButtons.js');
+    expect(callbackButtons({ id: '1', buttons: carried })?.map((b) => b.customId)).toEqual(carried.map((b) => b.customId));
+    expect(callbackButtons({ id: '1', buttons: [{ customId: 'javascript:alert(1)' }, { customId: `MJ::JOB::x::${'a'.repeat(120)}` }, { label: 'no id' }, 7, { customId: 'MJ::Outpaint::50::1::h::SOLO', label: 42 }] })).toEqual([{ customId: 'MJ::Outpaint::50::1::h::SOLO' }]);
+    expect(callbackButtons({ id: '1', buttons: Array.from({ length: 26 }, () => carried[0]) })).toBeUndefined();
+    expect(callbackButtons({ id: '1', buttons: [] })).toBeUndefined();
+    expect(callbackButtons({ id: '1' })).toBeUndefined();
+    expect(callbackButtons(null)).toBeUndefined();
+  });
+});

@@ -713,3 +713,16 @@ describe('secrets', () => {
     expect(logLines.join('\n')).not.toContain('iVBORw0KGgo');
   });
 });
+
+describe('speed on proxies without mode paths', () => {
+  it('appends Midjourney\'s own speed parameter, keeping a speed the prompt already names', async () => {
+    const { withSpeedFlag, usesModePaths } = await import('../../src/upstream/mjProxy.js');
+    expect(withSpeedFlag('a harbor', 'relax')).toBe('a harbor --relax');
+    expect(withSpeedFlag('a harbor  ', 'turbo')).toBe('a harbor --turbo');
+    expect(withSpeedFlag('a harbor', undefined)).toBe('a harbor');
+    expect(withSpeedFlag('a harbor --fast --ar 3:2', 'relax')).toBe('a harbor --fast --ar 3:2');
+    expect(withSpeedFlag('a harbor --RELAX', 'fast')).toBe('a harbor --RELAX');
+    expect(withSpeedFlag('a --fastidious harbor', 'relax')).toBe('a --fastidious harbor --relax'); // not a speed flag
+    expect(['trueai', 'plus', 'novicezk', 'task-form'].map((f) => usesModePaths(f as 'trueai'))).toEqual([true, true, false, false]);
+  });
+});

@@ -338,7 +338,10 @@ export class FakeMjProxy {
     const key = `${String(task.status)}|${String(task.progress)}`;
     if (key === task.fake.lastNotified) return;
     task.fake.lastNotified = key;
-    this.notifier.send(hook, task.id, String(task.status), task.progress ?? null, serialize(task));
+    const body = serialize(task);
+    // the form reseller's doc: a task's customIds come with the notifyHook callback (its /fetch names no buttons)
+    if (this.flavor === 'task-form') body.buttons = task.status === 'SUCCESS' ? task.fake.buttons.map((b) => ({ ...b })) : [];
+    this.notifier.send(hook, task.id, String(task.status), task.progress ?? null, body);
   }
 
   private takeForcedCode(): { code: number; description: string } | undefined {
