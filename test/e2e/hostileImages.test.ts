@@ -141,6 +141,22 @@ describe('hostile images', () => {
     expect((sent.fields!.mask_file as { size: number }).size).not.toBe(upload.length);
   });
 
+  it('Vary (Region) rectangles on a result the upstream claims is 100000×100000: refused, no giant mask drawn', async () => {
+    world.proxy.setOptions({ reportedSize: { width: 100_000, height: 100_000 } });
+    let upscale: FakeMessage;
+    try {
+      upscale = await upscaled();
+    } finally {
+      world.proxy.setOptions({ reportedSize: null });
+    }
+    const before = submits();
+    const press = world.discord.clickButton({ messageId: upscale.id, customId: button(upscale, 'Vary (Region)').customId });
+    expect((await press.firstCallback(3000)).type).toBe(9);
+    const sub = world.discord.submitModal({ customId: String(press.modal()!['custom_id']), fields: { rects: '10,10,40,30', prompt: '' }, messageId: upscale.id });
+    expect(await reply(sub)).toBe('The image is 100000×100000 pixels, more than I can work with (at most 4096×4096). Please use a smaller image.');
+    expect(submits()).toBe(before);
+  });
+
   it('a member a limit refuses costs nothing: no upload is downloaded and nothing reaches an upstream, on every path', async () => {
     const upscale = await upscaled();
     const inpaint = await inpainted();

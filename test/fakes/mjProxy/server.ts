@@ -25,6 +25,7 @@ const DEFAULTS: ResolvedOptions = {
   maxConcurrent: 10,
   maxQueue: Number.POSITIVE_INFINITY,
   gridSize: 256,
+  reportedSize: null,
   version: 'v7',
   seedAvailable: true,
   trueaiV11: false,

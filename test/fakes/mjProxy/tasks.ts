@@ -224,8 +224,8 @@ export class TaskEngine {
     task.startTime ??= task.finishTime;
     task.failReason = this.opts.flavor === 'trueai' ? '' : null;
     task.imageUrl = this.imageUrlFor(task, 'final');
-    task.width = task.fake.width || null;
-    task.height = task.fake.height || null;
+    task.width = this.opts.reportedSize?.width ?? (task.fake.width || null);
+    task.height = this.opts.reportedSize?.height ?? (task.fake.height || null);
     task.jobId = task.fake.hash;
     task.fake.buttons = buttonsFor(String(task.action), task.fake.hash, String(props.finalPrompt || task.prompt || ''), this.opts.version);
     if (task.buttons) task.buttons = task.fake.buttons.map((b) => ({ ...b }));

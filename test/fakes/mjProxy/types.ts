@@ -34,6 +34,8 @@ export interface FakeMjProxyOptions {
   trueaiV11?: boolean;
   /** default 2000: notifyHook request timeout */
   notifyTimeoutMs?: number;
+  /** default null: a lying upstream that reports this size for finished tasks (their images keep their real size) */
+  reportedSize?: { width: number; height: number } | null;
 }
 
 export type ResolvedOptions = Required<FakeMjProxyOptions>;
