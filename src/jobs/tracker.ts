@@ -12,6 +12,9 @@ export interface CallbackCarry {
 /** Where a job keeps the buttons its callbacks carried (job.upstream[CALLBACK_BUTTONS]). */
 export const CALLBACK_BUTTONS = 'callbackButtons';
 
+/** The longest the tracker's timer sleeps before it looks at the clock again. */
+const MAX_SLEEP_MS = 60_000;
+
 /** The part of delivery the tracker drives. */
 export interface JobSink {
   progress(job: Job): void;
@@ -322,7 +325,10 @@ export class Tracker {
 
   private schedule(delayMs: number): void {
     if (this.stopped) return;
-    const at = this.now() + Math.max(0, delayMs);
+    // never sleep longer than a minute: a wall clock that jumps (NTP, a resumed host) is re-read at least that often,
+    // and setTimeout turns delays past 2^31 ms into 1 ms
+    const delay = Math.min(MAX_SLEEP_MS, Math.max(0, delayMs));
+    const at = this.now() + delay;
     if (this.timer && at >= this.timerAt) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = at;
@@ -330,7 +336,7 @@ export class Tracker {
       this.timer = null;
       this.timerAt = Infinity;
       void this.tick();
-    }, Math.max(0, delayMs));
+    }, delay);
   }
 
   private async tick(): Promise<void> {
@@ -350,6 +356,8 @@ export class Tracker {
           continue;
         }
         if (job.status === 'modal') continue; // waiting for the user, not for the upstream
+        // the clock went back: a poll planned further ahead than one interval is due now
+        if (t.nextPollAt > now + this.intervalFor(job.provider)) t.nextPollAt = now;
         if (this.nudged.has(id) || t.nextPollAt <= now) {
           const list = due.get(job.provider) ?? [];
           list.push(t);
