@@ -151,9 +151,10 @@ export class Metrics {
   countingSink(sink: JobSink): JobSink {
     return {
       progress: (job) => sink.progress(job),
-      finish: (job) => {
+      // counted once the delivery went through: a delivery that failed is tried again and must not count twice
+      finish: async (job) => {
+        await sink.finish(job);
         this.jobFinished(job);
-        return sink.finish(job);
       },
     };
   }

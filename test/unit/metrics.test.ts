@@ -85,6 +85,20 @@ describe('Metrics', () => {
     expect(t).toContain('mjrelay_upstream_request_seconds_count{upstream="mj-proxy"} 3');
   });
 
+  it('a delivery tried again after a failure counts its job once', async () => {
+    const m = new Metrics(sources, { defaultMetrics: false });
+    let failures = 2;
+    const sink = m.countingSink({
+      progress: () => undefined,
+      finish: async () => {
+        if (failures-- > 0) throw new Error('Discord answered 500');
+      },
+    });
+    const job = { id: 'j1', provider: 'mj', status: 'succeeded' } as Job;
+    for (let attempt = 0; attempt < 3; attempt++) await sink.finish(job).catch(() => undefined);
+    expect((await m.render()).body).toContain('mjrelay_jobs_finished_total{provider="mj",status="succeeded"} 1');
+  });
+
   it('gauges read their sources at scrape time; the tracker sink counts final statuses; Discord 429s by scope', async () => {
     const m = new Metrics(sources, { defaultMetrics: false });
     const finished: string[] = [];
