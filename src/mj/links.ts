@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { classifyAddress, isLocalName } from '../net/addressPolicy.js';
 
 /**
  * A user-supplied image link the proxy will fetch: http(s) only, ≤ 2000 chars, no credentials, and not
@@ -22,18 +23,8 @@ export function checkImageLink(text: string): LinkCheck {
   return { ok: true, url: url.toString() };
 }
 
+/** A host written as a non-public address or a local name; names that need DNS are judged later (src/net/linkCheck.ts). */
 export function isPrivateHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
-  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.local') || host.endsWith('.internal')) return true;
-  const kind = isIP(host);
-  if (kind === 4) {
-    const [a = 0, b = 0] = host.split('.').map(Number);
-    return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
-  }
-  if (kind === 6) {
-    if (host === '::' || host === '::1') return true;
-    // IPv4-mapped (URL writes them in hex, ::ffff:7f00:1) and unique-local / link-local ranges
-    return host.startsWith('::ffff:') || /^(fc|fd|fe8|fe9|fea|feb)/.test(host);
-  }
-  return false;
+  const host = hostname.replace(/^\[|\]$/g, '');
+  return isIP(host) ? !classifyAddress(host).allowed : isLocalName(host);
 }
