@@ -273,10 +273,10 @@ export interface DownloadOptions {
   headers?: Record<string, string> | undefined;
   signal?: AbortSignal | undefined;
   /**
-   * defaults to a shared module-level agent that does NOT check addresses; the bot passes its guarded agent
+   * the connection pool, required so that no download goes out unchecked: the bot passes its guarded agent
    * (createDownloadAgent with src/net/guardedDispatcher.ts), whose connector checks every hop at connect time
    */
-  dispatcher?: Dispatcher | undefined;
+  dispatcher: Dispatcher;
   /** redirects followed (default 3, at most 10) */
   maxRedirects?: number | undefined;
 }
@@ -284,19 +284,6 @@ export interface DownloadOptions {
 /** An agent for downloadBytes; `connect` replaces undici's connector (e.g. guardedConnector), keeping the other timeouts. */
 export function createDownloadAgent(opts: { timeouts?: HttpTimeouts | undefined; connect?: buildConnector.connector | undefined } = {}): Agent {
   return createAgent({ ...DEFAULT_TIMEOUTS, ...definedOnly(opts.timeouts ?? {}) }, opts.connect);
-}
-
-let sharedAgent: Agent | undefined;
-function defaultAgent(): Agent {
-  sharedAgent ??= createAgent(DEFAULT_TIMEOUTS);
-  return sharedAgent;
-}
-
-/** Close the shared download agent (process shutdown). */
-export async function closeDownloadAgent(): Promise<void> {
-  const a = sharedAgent;
-  sharedAgent = undefined;
-  await a?.close();
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -317,7 +304,7 @@ function safeOrigin(url: string): string | undefined {
  * Non-2xx → "http-status". The whole exchange shares one timeoutMs.
  */
 export async function downloadBytes(url: string, opts: DownloadOptions): Promise<Buffer> {
-  const dispatcher = opts.dispatcher ?? defaultAgent();
+  const dispatcher = opts.dispatcher;
   const maxRedirects = Math.min(Math.max(0, opts.maxRedirects ?? 3), MAX_REDIRECTS);
   const firstOrigin = safeOrigin(url);
   const deadline = withDeadline(opts.timeoutMs, opts.signal);

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
-import { HttpClient, UpstreamHttpError, downloadBytes } from '../../src/upstream/http.js';
+import { HttpClient, UpstreamHttpError, createDownloadAgent, downloadBytes } from '../../src/upstream/http.js';
 
 const logger = createLogger({ level: 'silent', pretty: false });
 let server: Server;
@@ -92,42 +92,45 @@ async function httpError(p: Promise<unknown>): Promise<UpstreamHttpError> {
 }
 
 describe('downloadBytes', () => {
+  const agent = createDownloadAgent();
+  afterAll(() => agent.close());
+
   it('returns the whole body', async () => {
-    const buf = await downloadBytes(`${base}/bytes`, { maxBytes: 10_000, timeoutMs: 1_000 });
+    const buf = await downloadBytes(`${base}/bytes`, { dispatcher: agent, maxBytes: 10_000, timeoutMs: 1_000 });
     expect(buf.length).toBe(1500);
     expect(buf[0]).toBe(1);
     expect(buf[1499]).toBe(2);
   });
 
   it('refuses a declared content-length over the cap', async () => {
-    const e = await httpError(downloadBytes(`${base}/declared-big`, { maxBytes: 1024 * 1024, timeoutMs: 2_000 }));
+    const e = await httpError(downloadBytes(`${base}/declared-big`, { dispatcher: agent, maxBytes: 1024 * 1024, timeoutMs: 2_000 }));
     expect(e.kind).toBe('too-large');
   });
 
   it('aborts a chunked stream as soon as it passes maxBytes', async () => {
-    const e = await httpError(downloadBytes(`${base}/stream-big`, { maxBytes: 100 * 1024, timeoutMs: 5_000 }));
+    const e = await httpError(downloadBytes(`${base}/stream-big`, { dispatcher: agent, maxBytes: 100 * 1024, timeoutMs: 5_000 }));
     expect(e.kind).toBe('too-large');
     await new Promise((r) => setTimeout(r, 50));
     expect(bigStreamChunksSent).toBeLessThan(200);
   });
 
   it('follows up to 3 redirects, not 4', async () => {
-    await expect(downloadBytes(`${base}/redirect/2`, { maxBytes: 10_000, timeoutMs: 1_000 })).resolves.toHaveLength(1500);
-    const e = await httpError(downloadBytes(`${base}/redirect/3`, { maxBytes: 10_000, timeoutMs: 1_000 }));
+    await expect(downloadBytes(`${base}/redirect/2`, { dispatcher: agent, maxBytes: 10_000, timeoutMs: 1_000 })).resolves.toHaveLength(1500);
+    const e = await httpError(downloadBytes(`${base}/redirect/3`, { dispatcher: agent, maxBytes: 10_000, timeoutMs: 1_000 }));
     expect(e.kind).toBe('bad-response');
   });
 
   it('non-2xx → http-status; hang → unreachable (timed out)', async () => {
-    const e = await httpError(downloadBytes(`${base}/missing`, { maxBytes: 10_000, timeoutMs: 1_000 }));
+    const e = await httpError(downloadBytes(`${base}/missing`, { dispatcher: agent, maxBytes: 10_000, timeoutMs: 1_000 }));
     expect(e).toMatchObject({ kind: 'http-status', status: 404 });
     const started = Date.now();
-    const t = await httpError(downloadBytes(`${base}/hang`, { maxBytes: 10_000, timeoutMs: 150 }));
+    const t = await httpError(downloadBytes(`${base}/hang`, { dispatcher: agent, maxBytes: 10_000, timeoutMs: 150 }));
     expect(t).toMatchObject({ kind: 'unreachable', timedOut: true });
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 
   it('rejects non-http schemes', async () => {
-    expect((await httpError(downloadBytes('file:///etc/passwd', { maxBytes: 10, timeoutMs: 100 }))).kind).toBe('invalid-request');
+    expect((await httpError(downloadBytes('file:///etc/passwd', { dispatcher: agent, maxBytes: 10, timeoutMs: 100 }))).kind).toBe('invalid-request');
   });
 });
 

@@ -3,11 +3,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeImageToolError, ImgOpenProvider, type ImgOpenTaskSource } from '../../src/jobs/imgOpenProvider.js';
 import type { Job, JobUpdate } from '../../src/jobs/model.js';
 import { createLogger } from '../../src/log.js';
-import { downloadBytes } from '../../src/upstream/http.js';
+import { createDownloadAgent, downloadBytes } from '../../src/upstream/http.js';
 import { ImageToolError, type ImageToolErrorKind } from '../../src/upstream/imageToolError.js';
 import { ImgOpenClient, newBusinessTaskId, type ImgOpenClientOptions, type ImgOpenTaskStatus } from '../../src/upstream/imgOpen.js';
 import { makePng } from '../fakes/images.js';
 import { startFakeImgOpen, type FakeImgOpen, type FakeImgOpenOptions } from '../fakes/imgOpen/index.js';
+
+/** where these tests fetch the fakes' result images (the bot's own downloads go through its guarded agent) */
+const downloads = createDownloadAgent();
+afterAll(() => downloads.close());
 
 const logger = createLogger({ level: 'silent', pretty: false });
 const KEY_ID = 'AKID-imgopen-0123456789';
@@ -143,7 +147,7 @@ describe('ImgOpenClient creates', () => {
     expect(q.headers['x-request-req-accesskeysecret']).toBe(KEY_SECRET);
     // the fake really fetched both inputs
     expect(f.requests.filter((r) => r.path.startsWith('/inputs/')).length).toBeGreaterThanOrEqual(2);
-    const png = await downloadBytes(done.resultUrl!, { maxBytes: 1_000_000, timeoutMs: 2000 });
+    const png = await downloadBytes(done.resultUrl!, { dispatcher: downloads, maxBytes: 1_000_000, timeoutMs: 2000 });
     expect(png.subarray(1, 4).toString('ascii')).toBe('PNG');
     expect(png.readUInt32BE(16)).toBe(120); // the target's width
   });

@@ -1,14 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Job, JobUpdate } from '../../src/jobs/model.js';
 import { describeImageToolError, PicwishProvider } from '../../src/jobs/picwishProvider.js';
 import { createLogger } from '../../src/log.js';
-import { downloadBytes } from '../../src/upstream/http.js';
+import { createDownloadAgent, downloadBytes } from '../../src/upstream/http.js';
 import { ImageToolError } from '../../src/upstream/imageToolError.js';
 import { PICWISH_PATHS, PicwishClient, type PicwishClientOptions, type PicwishCreated, type PicwishTask } from '../../src/upstream/picwish.js';
 import { RateLimiter } from '../../src/upstream/rateLimiter.js';
 import { makeJpeg, makePng } from '../fakes/images.js';
 import { startFakePicwish, type FakePicwish, type FakePicwishOptions } from '../fakes/picwish/index.js';
+
+/** where these tests fetch the fakes' result images (the bot's own downloads go through its guarded agent) */
+const downloads = createDownloadAgent();
+afterAll(() => downloads.close());
 
 const logger = createLogger({ level: 'silent', pretty: false });
 const fakes: FakePicwish[] = [];
@@ -138,7 +142,7 @@ describe('PicwishClient creates and queries', () => {
     const q = f.requests.filter((r) => r.method === 'GET' && r.path === `/api/tasks/visual/inpaint/${created.taskId}`);
     expect(q.length).toBe(seen.length);
     expect(q.every((r) => r.key === key)).toBe(true);
-    const bytes = await downloadBytes(t.imageUrl!, { maxBytes: 1_000_000, timeoutMs: 2000 });
+    const bytes = await downloadBytes(t.imageUrl!, { dispatcher: downloads, maxBytes: 1_000_000, timeoutMs: 2000 });
     expect([bytes[0], bytes[1]]).toEqual([0xff, 0xd8]);
   });
 
@@ -165,7 +169,7 @@ describe('PicwishClient creates and queries', () => {
     expect(seg.path).toBe(PICWISH_PATHS.segmentation);
     expect(f.requestsTo(PICWISH_PATHS.segmentation)[0]!.fields).toMatchObject({ sync: '0', format: 'png', image_file: { file: 'cut.png' } });
     const done = await queryUntilDone(c, seg);
-    const png = await downloadBytes(done.imageUrl!, { maxBytes: 1_000_000, timeoutMs: 2000 });
+    const png = await downloadBytes(done.imageUrl!, { dispatcher: downloads, maxBytes: 1_000_000, timeoutMs: 2000 });
     expect(png.subarray(1, 4).toString('ascii')).toBe('PNG');
 
     const up = await c.scale({ image: makeJpeg(16, 16), imageName: 'face.jpg', type: 'face', scaleFactor: 4 });
