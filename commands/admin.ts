@@ -3,6 +3,7 @@ import { relativeTime } from '../src/community/community.js';
 import { parseDuration, type GuildRules, type Limits } from '../src/community/rules.js';
 import type { Command, Ctx } from '../src/discord/interactionKit.js';
 import { UserError } from '../src/discord/interactionKit.js';
+import { escapePromptMarkdown } from '../src/mj/content.js';
 
 /**
  * /admin limits | rules | ban | unban | status | job — steering the bot from Discord. Visible only to members with
@@ -251,7 +252,7 @@ async function jobDetails(ctx: Ctx, id: string, guildId: string): Promise<string
     ctx.t('community.job.kind', { kind: job.kind, provider: job.provider, upstream: job.upstreamId ?? '—' }),
     ctx.t('community.job.status', { status: job.status, progress: Math.round(job.progress), error: job.error ? ctx.services.i18n.msg(ctx.locale, job.error) : '—' }),
     ctx.t('community.job.times', { created: relativeTime(job.createdAt), finished: job.finishedAt ? relativeTime(job.finishedAt) : '—' }),
-    ctx.t('community.job.prompt', { prompt: job.prompt.slice(0, 500) }),
+    ctx.t('community.job.prompt', { prompt: escapePromptMarkdown(job.prompt.slice(0, 500)) }),
     results.length ? ctx.t('community.job.results', { links: results.join(' ') }) : '',
   ]
     .filter(Boolean)

@@ -183,6 +183,17 @@ describe('community rules and /admin', () => {
     }
   });
 
+  it('/admin job shows a prompt as text: a masked link or a heading in it does not render in the admin\'s view', async () => {
+    const prompt = `[official results](https://evil.example/login)\n# ADMIN NOTICE community ${++n}`;
+    world.discord.slash({ name: 'imagine', options: { prompt }, user: world.discord.alice });
+    await waitForResult(world.discord, world.discord.channel.id, { match: (m) => m.content.includes(`community ${n}`) });
+    const job = (await world.app.services.repos.jobs.recentForUser(world.discord.alice.id, 1))[0]!;
+    const details = await admin('job', { id: job.id });
+    expect(details).toContain('official results');
+    expect(details).not.toContain('[official results](');
+    expect(details).not.toMatch(/^# /m);
+  });
+
   it('/admin job shows any member\'s job; "Delete result" is for its owner or a moderator', async () => {
     imagine(world.discord.alice);
     const result = await waitForResult(world.discord, world.discord.channel.id, { match: (m) => m.content.includes(`community ${n}`) });
