@@ -22,7 +22,8 @@ export const BLEND_MAX_TOTAL_BYTES = 20 * 1024 * 1024;
 export const blend: Command<ChatInputCommandInteraction> = {
   name: 'blend',
   defer: 'ephemeral',
-  data: (loc) => ({
+  // without mode paths only /imagine can carry a speed (as a prompt flag): blend has no prompt
+  data: (loc, services) => ({
     type: ApplicationCommandType.ChatInput,
     ...loc.both('commands.blend', 'blend'),
     contexts: [0, 1],
@@ -39,7 +40,7 @@ export const blend: Command<ChatInputCommandInteraction> = {
           loc.choice('commands.blend.choices.landscape', 'LANDSCAPE'),
         ],
       },
-      ...jobOptionDefs(loc),
+      ...jobOptionDefs(loc, (services?.mj.capabilities().modePaths ?? true) ? undefined : ['bot', 'delivery']),
     ],
   }),
 

@@ -11,7 +11,8 @@ import { checkImageLink } from '../src/mj/links.js';
 export const describe: Command<ChatInputCommandInteraction> = {
   name: 'describe',
   defer: 'ephemeral',
-  data: (loc) => ({
+  // without mode paths only /imagine can carry a speed (as a prompt flag): describe has no prompt
+  data: (loc, services) => ({
     type: ApplicationCommandType.ChatInput,
     ...loc.both('commands.describe', 'describe'),
     contexts: [0, 1],
@@ -19,7 +20,7 @@ export const describe: Command<ChatInputCommandInteraction> = {
     options: [
       { type: ApplicationCommandOptionType.Attachment, ...loc.both('commands.describe.options.image', 'image'), required: false },
       { type: ApplicationCommandOptionType.String, ...loc.both('commands.describe.options.link', 'link'), required: false, max_length: 2000 },
-      ...jobOptionDefs(loc, ['speed', 'delivery']),
+      ...jobOptionDefs(loc, (services?.mj.capabilities().modePaths ?? true) ? ['speed', 'delivery'] : ['delivery']),
     ],
   }),
 

@@ -58,11 +58,11 @@ const FALLBACK_CONCURRENCY = 4;
 const MAX_DESCRIPTION = 300;
 
 const FLAVOR_CAPS: Record<MjFlavor, MjCapabilities> = {
-  trueai: { actions: 'full', modal: true, shorten: true, describeLink: true, faceSwap: true, listByCondition: true },
-  plus: { actions: 'full', modal: true, shorten: true, describeLink: false, faceSwap: true, listByCondition: true },
-  novicezk: { actions: 'change-only', modal: false, shorten: false, describeLink: false, faceSwap: false, listByCondition: true },
+  trueai: { actions: 'full', modal: true, shorten: true, describeLink: true, faceSwap: true, listByCondition: true, modePaths: true },
+  plus: { actions: 'full', modal: true, shorten: true, describeLink: false, faceSwap: true, listByCondition: true, modePaths: true },
+  novicezk: { actions: 'change-only', modal: false, shorten: false, describeLink: false, faceSwap: false, listByCondition: true, modePaths: false },
   // FC's reseller doc: shorten and list-by-condition undocumented ("?" in §3.0) → off; face swap documented
-  'task-form': { actions: 'form', modal: true, shorten: false, describeLink: false, faceSwap: true, listByCondition: false },
+  'task-form': { actions: 'form', modal: true, shorten: false, describeLink: false, faceSwap: true, listByCondition: false, modePaths: false },
 };
 
 /** §3.9: grid buttons that novicezk's /submit/change can express. */

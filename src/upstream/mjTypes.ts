@@ -159,4 +159,6 @@ export interface MjCapabilities {
   describeLink: boolean;
   faceSwap: boolean;
   listByCondition: boolean;
+  /** every route is also mounted under /mj-fast, /mj-relax, /mj-turbo, so any call can pick its speed */
+  modePaths: boolean;
 }

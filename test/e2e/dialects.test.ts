@@ -37,6 +37,16 @@ for (const flavor of ['novicezk', 'task-form'] as const) {
       expect((imagineBodies(world).at(-1)!.body as { prompt: string }).prompt).toBe('a loud harbor --fast'); // the member's own flag is kept
     });
 
+    it('offers speed only where it works: on /imagine (a prompt flag), not on /blend or /describe', async () => {
+      const body = world.discord.commandPuts().at(-1)!.body as { name: string; options?: { name: string }[] }[];
+      const optionNames = (name: string) => (body.find((c) => c.name === name)?.options ?? []).map((o) => o.name);
+      expect(optionNames('imagine')).toContain('speed');
+      expect(optionNames('blend')).toEqual(expect.arrayContaining(['image1', 'image2', 'delivery']));
+      expect(optionNames('blend')).not.toContain('speed');
+      expect(optionNames('describe')).toEqual(expect.arrayContaining(['image', 'delivery']));
+      expect(optionNames('describe')).not.toContain('speed');
+    });
+
     it('MJ_MODE is honoured on /imagine, and the start-up log says where it cannot be', async () => {
       const { discord } = world;
       await world.restart({ MJ_MODE: 'relax' });
