@@ -101,6 +101,8 @@ describe('task-form proxy in webhook mode: upscale panels from the callbacks', (
     discord.slash({ name: 'imagine', options: { prompt: 'a forged lantern' }, user: discord.alice });
     await discord.waitFor(() => [...proxy.tasks.values()].find((t) => t.prompt === 'a forged lantern'), { timeoutMs: 10_000 });
     const task = [...proxy.tasks.values()].find((t) => t.prompt === 'a forged lantern')!;
+    // callbacks for a task the bot has not recorded yet only wait for the safety sweep: send them once it has
+    await discord.waitFor(async () => ((await world.app.services.repos.jobs.recentForUser(discord.alice.id, 1))[0]?.upstreamId === task.id ? true : undefined), { timeoutMs: 10_000 });
     proxy.complete(task.id);
     const hook = String((proxy.requestsTo('/submit/imagine').at(-1)!.body as { notifyHook: string }).notifyHook);
     const other = '0b7c6f4e-1111-4a2b-9c3d-123456789abc';

@@ -494,9 +494,9 @@ describe('routes and body encodings', () => {
   });
 
   it('capabilities per flavour', () => {
-    expect(client({ flavor: 'trueai' }).capabilities()).toEqual({ actions: 'full', modal: true, shorten: true, describeLink: true, faceSwap: true, listByCondition: true });
+    expect(client({ flavor: 'trueai' }).capabilities()).toEqual({ actions: 'full', modal: true, shorten: true, describeLink: true, faceSwap: true, listByCondition: true, modePaths: true });
     expect(client({ flavor: 'plus' }).capabilities()).toMatchObject({ actions: 'full', describeLink: false });
-    expect(client({ flavor: 'novicezk' }).capabilities()).toEqual({ actions: 'change-only', modal: false, shorten: false, describeLink: false, faceSwap: false, listByCondition: true });
+    expect(client({ flavor: 'novicezk' }).capabilities()).toEqual({ actions: 'change-only', modal: false, shorten: false, describeLink: false, faceSwap: false, listByCondition: true, modePaths: false });
     expect(client({ flavor: 'task-form' }).capabilities()).toMatchObject({ actions: 'form', modal: true, listByCondition: false });
   });
 
