@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Job, JobUpdate } from '../../src/jobs/model.js';
 import { describeImageToolError, PicwishProvider } from '../../src/jobs/picwishProvider.js';
@@ -9,6 +8,7 @@ import { PICWISH_PATHS, PicwishClient, type PicwishClientOptions, type PicwishCr
 import { RateLimiter } from '../../src/upstream/rateLimiter.js';
 import { makeJpeg, makePng } from '../fakes/images.js';
 import { startFakePicwish, type FakePicwish, type FakePicwishOptions } from '../fakes/picwish/index.js';
+import { caughtImageToolError, newPicwishKey, picwishJob } from '../support/picwish.js';
 
 /** where these tests fetch the fakes' result images (the bot's own downloads go through its guarded agent) */
 const downloads = createDownloadAgent();
@@ -18,8 +18,9 @@ const logger = createLogger({ level: 'silent', pretty: false });
 const fakes: FakePicwish[] = [];
 const clients: PicwishClient[] = [];
 
-/** A fresh key per test: the default limiter is process-wide per key. */
-const newKey = () => `pw-key-${randomBytes(8).toString('hex')}`;
+const newKey = newPicwishKey;
+const job = picwishJob;
+const caught = caughtImageToolError;
 
 async function fake(opts: FakePicwishOptions = {}): Promise<FakePicwish> {
   const f = await startFakePicwish({ stepMs: 30, ...opts });
@@ -34,28 +35,6 @@ async function fastPair(opts: FakePicwishOptions = {}, copts: Partial<PicwishCli
   const c = new PicwishClient({ baseUrl: f.url, apiKey: key, logger, limiter: new RateLimiter({ perWindow: 1000, marginMs: 0 }), retryAfterDefaultMs: 50, ...copts });
   clients.push(c);
   return { f, c, key };
-}
-
-function job(created: PicwishCreated, over: Partial<Job> = {}): Job {
-  const now = Date.now();
-  return {
-    id: `j${Math.random().toString(36).slice(2, 8)}`,
-    provider: 'picwish',
-    kind: 'inpaint',
-    upstreamId: created.taskId,
-    owner: { userId: 'u', channelId: 'c', locale: 'en-US' },
-    delivery: 'channel',
-    status: 'queued',
-    progress: 0,
-    prompt: '',
-    messages: { results: [] },
-    attachmentLimit: 10 * 1024 * 1024,
-    createdAt: now,
-    updatedAt: now,
-    deadlineAt: now + 45_000,
-    upstream: { path: created.path },
-    ...over,
-  };
 }
 
 async function runToEnd(p: PicwishProvider, j: Job, maxMs = 8000): Promise<{ final: JobUpdate; seen: JobUpdate[] }> {
@@ -80,16 +59,6 @@ async function queryUntilDone(c: PicwishClient, created: PicwishCreated, maxMs =
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error('task did not finish');
-}
-
-async function caught(p: Promise<unknown>): Promise<ImageToolError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(ImageToolError);
-    return e as ImageToolError;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** Multipart straight to the fake (to check the fake's own validation). */
@@ -261,29 +230,6 @@ describe('PicWish errors → kinds and message keys', () => {
     expect(e413).toMatchObject({ kind: 'too-large', status: 413 });
   });
 
-  it('HTTP 429 on a create → rate-limited (Retry-After kept), sent once; on a query → waits Retry-After and retries', async () => {
-    const { f, c } = await fastPair({ retryAfterSec: 1 });
-    f.rateLimit429Next(1);
-    const n = f.requests.length;
-    const e = await caught(c.segmentation({ image: img(), imageName: 'a.png' }));
-    expect(e).toMatchObject({ kind: 'rate-limited', status: 429, retryAfterMs: 1000 });
-    expect(describeImageToolError(e)).toEqual({ key: 'errors.tools.rateLimited' });
-    expect(f.requests.length).toBe(n + 1);
-
-    const created = await c.segmentation({ image: img(), imageName: 'a.png' });
-    // the 429 paused the whole key for Retry-After: the next create waited
-    const [limited, next] = f.requests.slice(n, n + 2);
-    expect((next?.time ?? 0) - (limited?.time ?? 0)).toBeGreaterThanOrEqual(950);
-    f.rateLimit429Next(2);
-    const t0 = Date.now();
-    const t = await c.query(created.path, created.taskId);
-    expect(t.taskId).toBe(created.taskId);
-    const qs = f.requests.filter((r) => r.path.endsWith(created.taskId));
-    expect(qs.map((r) => r.status)).toEqual([429, 429, 200]);
-    expect((qs[1]?.time ?? 0) - (qs[0]?.time ?? 0)).toBeGreaterThanOrEqual(950);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
-  });
-
   it('HTTP 500 on a query is retried through the limiter; too many 429s end as rate-limited (not a job failure)', async () => {
     const { f, c } = await fastPair({ retryAfterSec: null }, { queryRetries: 2 });
     const created = await c.segmentation({ image: img(), imageName: 'a.png' });
@@ -356,49 +302,6 @@ describe('PicwishProvider', () => {
     expect(e).toMatchObject({ kind: 'rate-limited', notSent: true });
     expect(f.requests.length).toBe(n);
   });
-
-  it(
-    '20 concurrent jobs (creates and polls through the adapter) stay within 2 requests/s per key: the fake never answers 429',
-    async () => {
-      const key = newKey();
-      const f = await fake({ apiKeys: [key], qps: 2, stepMs: 100 });
-      const c = new PicwishClient({ baseUrl: f.url, apiKey: key, logger }); // defaults: qps 2, shared limiter of this key
-      clients.push(c);
-      const p = new PicwishProvider(c, { logger, pollBudgetMs: 1000 });
-      const active = new Map<string, Job>();
-      const finals = new Map<string, JobUpdate>();
-      const creates = Array.from({ length: 20 }, (_, i) =>
-        c.inpaint({ image: makePng(24, 24, { seed: i + 1 }), imageName: `i${i}.png`, rectangles: [{ x: 0, y: 0, width: 4, height: 4 }] }).then((created) => {
-          const j = job(created, { deadlineAt: Date.now() + 55_000 });
-          active.set(j.id, j);
-        }),
-      );
-      let createsDone = false;
-      const allCreated = Promise.all(creates).then(() => void (createsDone = true));
-      // a tracker-like loop: poll whatever is active every 200 ms
-      const until = Date.now() + 55_000;
-      while (Date.now() < until && (!createsDone || active.size > 0)) {
-        const updates = await p.poll([...active.values()]);
-        for (const [id, u] of updates) {
-          if (u.status === 'succeeded' || u.status === 'failed') {
-            finals.set(id, u);
-            active.delete(id);
-          }
-        }
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      await allCreated;
-      expect(finals.size).toBe(20);
-      expect([...finals.values()].every((u) => u.status === 'succeeded')).toBe(true);
-      const api = f.requests.filter((r) => r.path.startsWith('/api/'));
-      expect(api.length).toBeGreaterThanOrEqual(40);
-      expect(api.every((r) => r.status === 200)).toBe(true);
-      expect(f.qps429(key)).toBe(0);
-      expect(f.maxRequestsPerSecond(key)).toBeLessThanOrEqual(2);
-      expect(f.maxRequestsPerSecond(key)).toBe(2); // and the budget is used
-    },
-    60_000,
-  );
 
   it('the fake itself answers 429 when a key goes over 2 requests/s (so the test above means something)', async () => {
     const key = newKey();

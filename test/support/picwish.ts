@@ -1,0 +1,45 @@
+// Helpers shared by the PicWish client/adapter tests (test/unit/picwish.test.ts) and the wall-clock QPS story
+// (test/e2e/picwishQps.test.ts): a job for a created task, a fresh API key, and "this must reject with an
+// ImageToolError".
+import { randomBytes } from 'node:crypto';
+import { expect } from 'vitest';
+import type { Job } from '../../src/jobs/model.js';
+import { ImageToolError } from '../../src/upstream/imageToolError.js';
+import type { PicwishCreated } from '../../src/upstream/picwish.js';
+
+/** A fresh key per test: the default limiter is process-wide per key. */
+export const newPicwishKey = (): string => `pw-key-${randomBytes(8).toString('hex')}`;
+
+/** A stored-looking PicWish job following `created`. */
+export function picwishJob(created: PicwishCreated, over: Partial<Job> = {}): Job {
+  const now = Date.now();
+  return {
+    id: `j${Math.random().toString(36).slice(2, 8)}`,
+    provider: 'picwish',
+    kind: 'inpaint',
+    upstreamId: created.taskId,
+    owner: { userId: 'u', channelId: 'c', locale: 'en-US' },
+    delivery: 'channel',
+    status: 'queued',
+    progress: 0,
+    prompt: '',
+    messages: { results: [] },
+    attachmentLimit: 10 * 1024 * 1024,
+    createdAt: now,
+    updatedAt: now,
+    deadlineAt: now + 45_000,
+    upstream: { path: created.path },
+    ...over,
+  };
+}
+
+/** The ImageToolError that `p` rejects with (fails the test if it resolves or rejects with anything else). */
+export async function caughtImageToolError(p: Promise<unknown>): Promise<ImageToolError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(ImageToolError);
+    return e as ImageToolError;
+  }
+  throw new Error('expected a rejection');
+}
