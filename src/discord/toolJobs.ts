@@ -1,6 +1,6 @@
 import type { ButtonInteraction, ChatInputCommandInteraction, ModalSubmitInteraction } from 'discord.js';
 import type { Rect } from '../images/mask.js';
-import type { DeliveryMode, Job } from '../jobs/model.js';
+import { upstreamOf, type DeliveryMode, type ImageTool, type Job, type SwapEngine } from '../jobs/model.js';
 import { SubmitFailed, type JobDraft, type SubmitResult } from '../jobs/service.js';
 import type { Services } from '../services.js';
 import { ImageToolError } from '../upstream/imageToolError.js';
@@ -18,14 +18,11 @@ import { ingressUrl } from './toolInputs.js';
  * is stored in the job's upstream record, and its deadline comes from the adapter's own deadline constants.
  */
 
-/** Face-swap engines: Img Open V2 (with restoration), V1, multi-face (faceFusion), and the proxy's InsightFace. */
-export type SwapEngine = 'v2' | 'v1' | 'multi' | 'proxy';
+export type { ImageTool, SwapEngine };
+
 export const SWAP_ENGINES: readonly SwapEngine[] = ['v2', 'v1', 'multi', 'proxy'];
 
-/** One-click PicWish tools. */
-export type ImageTool = 'remove-background' | 'upscale' | 'restore-face';
-
-/** The proxy's InsightFace swap: polled like any proxy task, deadline ~5 min (image-tools.md §3). */
+/** The proxy's InsightFace swap: polled like any proxy task, and given about 5 minutes before the job fails. */
 export const PROXY_SWAP_DEADLINE_MS = 5 * 60_000;
 
 /** PicWish creates answered 429 are resent (after the key's limiter has paused) up to this many attempts in all. */
@@ -75,10 +72,8 @@ export async function startFaceSwap(origin: JobOrigin, input: FaceSwapInput): Pr
   const { services, t } = origin.ctx;
   if (!swapEngines(services).includes(input.engine)) throw new UserError('tools.errors.engineUnavailable');
   const prompt = t('tools.label.faceswap', { engine: t(`tools.engines.${input.engine}`) });
-  const settings = { engine: input.engine, ...(input.fidelity !== undefined ? { fidelity: input.fidelity } : {}), ...(input.faceIdx !== undefined ? { faceIdx: input.faceIdx } : {}) };
-
   if (input.engine === 'proxy') {
-    return run(origin, { provider: 'mj', kind: 'faceswap', prompt, upstream: settings, timeoutMs: PROXY_SWAP_DEADLINE_MS }, async (job) => {
+    return run(origin, { provider: 'mj', kind: 'faceswap', prompt, upstream: { engine: 'proxy' }, timeoutMs: PROXY_SWAP_DEADLINE_MS }, async (job) => {
       const out = await services.mj.faceSwap({ source: input.source.dataUrl, target: input.target.dataUrl, state: job.id });
       if (out.kind === 'modal') throw new MjError('bad-response', 'the proxy asked for a modal on a face swap');
       return { kind: 'accepted', upstreamId: out.taskId, queuePosition: out.kind === 'accepted' ? out.queuePosition : undefined };
@@ -88,6 +83,7 @@ export async function startFaceSwap(origin: JobOrigin, input: FaceSwapInput): Pr
   const client = services.imgOpen;
   if (!client) throw new UserError('tools.errors.engineUnavailable');
   const toolCode = IMGOPEN_TOOL_OF[input.engine];
+  const settings = { engine: input.engine, ...(input.fidelity !== undefined ? { fidelity: input.fidelity } : {}), ...(input.faceIdx !== undefined ? { faceIdx: input.faceIdx } : {}) };
   const sourceUrl = ingressUrl(input.source, services);
   const targetUrl = ingressUrl(input.target, services);
   const source2Url = input.source2 ? ingressUrl(input.source2, services) : undefined;
@@ -110,17 +106,18 @@ export async function startFaceSwap(origin: JobOrigin, input: FaceSwapInput): Pr
 
 /**
  * An Img Open create with a fresh businessTaskId (the only query key, never reused). A network error or 5xx
- * is retried once with a new id (image-tools.md §1.7); everything else is reported.
+ * is retried once, with a new id (a businessTaskId is never sent twice); everything else is reported.
  */
 async function imgOpenCreate(job: Job, create: (businessTaskId: string) => Promise<ImgOpenCreated>): Promise<SubmitResult> {
   for (let attempt = 1; ; attempt++) {
     const businessTaskId = newBusinessTaskId(`mjr${job.id}`);
-    job.upstream.businessTaskId = businessTaskId;
-    job.upstream.submittedAt = Date.now();
+    const upstream = upstreamOf(job, 'imgopen');
+    upstream.businessTaskId = businessTaskId;
+    upstream.submittedAt = Date.now();
     try {
       const created = await create(businessTaskId);
-      job.upstream.toolCode = created.toolCode;
-      if (created.vendorTaskId) job.upstream.vendorTaskId = created.vendorTaskId;
+      upstream.toolCode = created.toolCode;
+      if (created.vendorTaskId) upstream.vendorTaskId = created.vendorTaskId;
       return { kind: 'accepted', upstreamId: created.businessTaskId };
     } catch (err) {
       const retry = attempt === 1 && err instanceof ImageToolError && err.kind === 'unreachable' && !err.notSent;
@@ -193,7 +190,7 @@ async function picwishCreate(job: Job, create: () => Promise<PicwishCreated>): P
   for (let attempt = 1; ; attempt++) {
     try {
       const created = await create();
-      job.upstream.path = created.path;
+      upstreamOf(job, 'picwish').path = created.path;
       return { kind: 'accepted', upstreamId: created.taskId };
     } catch (err) {
       const busy = err instanceof ImageToolError && err.kind === 'rate-limited' && !err.notSent;

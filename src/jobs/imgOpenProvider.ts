@@ -2,7 +2,7 @@ import type { Logger } from '../log.js';
 import { ImageToolError, type ImageToolErrorKind } from '../upstream/imageToolError.js';
 import type { ImgOpenTaskStatus } from '../upstream/imgOpen.js';
 import { sanitizeReason } from './mjProvider.js';
-import type { Job, JobUpdate, Msg } from './model.js';
+import { upstreamOf, type Job, type JobUpdate, type Msg } from './model.js';
 import type { ProviderAdapter } from './provider.js';
 
 /** The part of the Img Open client the tracker needs. */
@@ -93,8 +93,9 @@ export class ImgOpenProvider implements ProviderAdapter {
     const now = this.now();
     const due: { job: Job; toolCode: string; taskId: string; st: PollState }[] = [];
     for (const job of jobs) {
-      const taskId = str(job.upstream.businessTaskId) ?? job.upstreamId;
-      const toolCode = str(job.upstream.toolCode);
+      const upstream = upstreamOf(job, 'imgopen');
+      const taskId = str(upstream.businessTaskId) ?? job.upstreamId;
+      const toolCode = str(upstream.toolCode);
       if (!taskId || !toolCode) {
         this.o.logger.warn({ jobId: job.id }, 'imgopen job without businessTaskId/toolCode; giving up on it');
         out.set(job.id, { status: 'failed', error: { key: 'errors.tools.lostTrack' } });
@@ -177,7 +178,8 @@ export class ImgOpenProvider implements ProviderAdapter {
   private stateOf(job: Job, now: number): PollState {
     let st = this.state.get(job.id);
     if (!st) {
-      const submittedAt = typeof job.upstream.submittedAt === 'number' ? job.upstream.submittedAt : job.createdAt;
+      const { submittedAt: sent } = upstreamOf(job, 'imgopen');
+      const submittedAt = typeof sent === 'number' ? sent : job.createdAt;
       st = { polls: 0, nextAt: submittedAt + this.sched.firstMs, strikes: 0, lastSeen: now, loggedUnknown: false };
       this.state.set(job.id, st);
     }

@@ -1,8 +1,7 @@
 import { scrub, type Logger } from '../log.js';
 import { gridButtonsFromHash, hashFromTask } from '../mj/buttons.js';
 import { MjError, type MjButton, type MjFlavor, type MjTask } from '../upstream/mjTypes.js';
-import { CALLBACK_BUTTONS } from './tracker.js';
-import type { Job, JobUpdate, Msg, SpeedMode } from './model.js';
+import { upstreamOf, type Job, type JobUpdate, type Msg, type SpeedMode } from './model.js';
 import type { ProviderAdapter } from './provider.js';
 
 /** The part of the proxy client the tracker needs. */
@@ -115,7 +114,7 @@ export class MjProvider implements ProviderAdapter {
   }
 
   async abandon(job: Job): Promise<void> {
-    const id = (job.upstream.modalTaskId as string | undefined) ?? job.upstreamId;
+    const id = upstreamOf(job, 'mj').modalTaskId ?? job.upstreamId;
     if (id && this.client.cancel) await this.client.cancel(id);
   }
 
@@ -180,11 +179,11 @@ export class MjProvider implements ProviderAdapter {
  * The buttons an authenticated callback carried for this task (the form reseller names customIds only there), for
  * tasks whose fetch names none. Only buttons of this very task: a customId naming another job hash is dropped.
  */
-export function callbackButtonsOf(job: Pick<Job, 'upstream'>, task: MjTask): MjButton[] {
-  const carried = job.upstream[CALLBACK_BUTTONS];
+export function callbackButtonsOf(job: Pick<Job, 'id' | 'provider' | 'upstream'>, task: MjTask): MjButton[] {
+  const carried = upstreamOf(job, 'mj').callbackButtons;
   if (!Array.isArray(carried)) return [];
   const hash = hashFromTask(task);
-  return (carried as MjButton[]).filter((b) => {
+  return carried.filter((b) => {
     if (!b || typeof b.customId !== 'string') return false;
     const named = b.customId.match(UUID_IN_ID);
     return !named || (hash !== null && named.every((h) => h.toLowerCase() === hash.toLowerCase()));

@@ -89,8 +89,8 @@ export interface Job {
   buttonKeys?: Record<string, string> | undefined;
   /** upstream customIds of this job's buttons that were pressed (drawn as used) */
   usedButtons?: string[] | undefined;
-  /** provider-specific bookkeeping (e.g. Img Open businessTaskId, modal task ids) */
-  upstream: Record<string, unknown>;
+  /** what the provider's adapter needs to follow the task; its shape is chosen by `provider` (read it with `upstreamOf`) */
+  upstream: JobUpstream;
 }
 
 /** What a provider reports about a job on a poll or a callback. */
@@ -115,4 +115,80 @@ export function newId(length = 10): string {
 
 export function isFinal(job: Pick<Job, 'status'>): boolean {
   return FINAL_STATUSES.has(job.status);
+}
+
+/** Face-swap engines: Img Open V2 (with restoration), V1, multi-face (faceFusion), and the proxy's InsightFace. */
+export type SwapEngine = 'v2' | 'v1' | 'multi' | 'proxy';
+
+/** One-click PicWish tools. */
+export type ImageTool = 'remove-background' | 'upscale' | 'restore-face';
+
+/*
+ * Per-provider bookkeeping, kept with the job in the store. Every field is optional: jobs stored by older versions
+ * lack some (or all) of them, and a job records each field only once it is known (e.g. after the create answered).
+ */
+
+/** A Midjourney Proxy job (imagine, a button, blend, describe, shorten, or a face swap through the proxy). */
+export interface MjUpstream {
+  /** the task the proxy opened when it answered a submit with a modal (remix prompt, Custom Zoom, Vary Region): the member's input is sent to it, and cancelling the job cancels it */
+  modalTaskId?: string | undefined;
+  /** the prompt that modal starts with (the one the proxy proposed) */
+  prefill?: string | undefined;
+  /** buttons an authenticated callback named for the task: task-form proxies name a task's customIds only in callbacks, never in a fetch */
+  callbackButtons?: MjButton[] | undefined;
+  /** the member edited the prompt of a button the proxy runs without one (remix on): the job ran the unchanged prompt */
+  editNotApplied?: boolean | undefined;
+  /** a face swap: the proxy's InsightFace */
+  engine?: 'proxy' | undefined;
+}
+
+/** An Img Open face-swap job. */
+export interface ImgOpenUpstream {
+  /** our id for the task, fresh for every create (Img Open is queried by it and by the tool code, never by its own id) */
+  businessTaskId?: string | undefined;
+  /** the tool that runs the task (roop, v2/roop, faceFusion …): the status query names it */
+  toolCode?: string | undefined;
+  /** Img Open's own id for the task, when the create named one (kept for support, never queried) */
+  vendorTaskId?: string | undefined;
+  /** when the create was sent (ms epoch): the first poll waits a little after it */
+  submittedAt?: number | undefined;
+  engine?: Exclude<SwapEngine, 'proxy'> | undefined;
+  /** V2: 0..1, restoration quality vs identity fidelity (offered again by "Swap again") */
+  fidelity?: number | undefined;
+  /** multi-face: which face of the target (1-based, left to right) */
+  faceIdx?: number | undefined;
+}
+
+/** A PicWish job (inpaint, background removal, upscale, face restore). */
+export interface PicwishUpstream {
+  tool?: ImageTool | 'inpaint' | undefined;
+  /** the create's path: PicWish answers a task's status under the path that created it */
+  path?: string | undefined;
+}
+
+/** The bookkeeping shape of each provider. */
+export interface UpstreamByProvider {
+  mj: MjUpstream;
+  imgopen: ImgOpenUpstream;
+  picwish: PicwishUpstream;
+}
+
+/** One provider's shape, with every other provider's fields absent: any field can be read, none mixed in by mistake. */
+type Only<P extends Provider> = UpstreamByProvider[P] & {
+  [K in Exclude<AnyUpstreamKey, keyof UpstreamByProvider[P]>]?: undefined;
+};
+type AnyUpstreamKey = { [P in Provider]: keyof UpstreamByProvider[P] }[Provider];
+
+/** A job's upstream record: the shape of one provider (which one, `Job.provider` says). */
+export type JobUpstream = { [P in Provider]: Only<P> }[Provider];
+
+/**
+ * A job's upstream record as the shape of `provider`, to read or to fill in; the job must be that provider's. A job
+ * stored without a record (older versions) gets an empty one. It is the job's own object: what is written to it is
+ * saved with the job.
+ */
+export function upstreamOf<P extends Provider>(job: Pick<Job, 'id' | 'provider' | 'upstream'>, provider: P): UpstreamByProvider[P] {
+  if (job.provider !== provider) throw new Error(`job ${job.id} is a ${job.provider} job, not ${provider}`);
+  job.upstream ??= {};
+  return job.upstream as UpstreamByProvider[P];
 }

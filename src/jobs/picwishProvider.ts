@@ -2,7 +2,7 @@ import type { Logger } from '../log.js';
 import { ImageToolError } from '../upstream/imageToolError.js';
 import { picwishTaskError, type CallOptions, type PicwishTask } from '../upstream/picwish.js';
 import { describeImageToolError, toolErrorMessage } from './imgOpenProvider.js';
-import type { Job, JobUpdate } from './model.js';
+import { upstreamOf, type Job, type JobUpdate } from './model.js';
 import type { ProviderAdapter } from './provider.js';
 
 export { describeImageToolError, toolErrorMessage };
@@ -45,7 +45,8 @@ export class PicwishProvider implements ProviderAdapter {
     const now = this.now();
     const ready: { job: Job; path: string; taskId: string; at: number }[] = [];
     for (const job of jobs) {
-      const path = typeof job.upstream.path === 'string' && job.upstream.path ? job.upstream.path : undefined;
+      const { path: created } = upstreamOf(job, 'picwish');
+      const path = typeof created === 'string' && created ? created : undefined;
       if (!job.upstreamId || !path) {
         this.o.logger.warn({ jobId: job.id }, 'picwish job without task id/path; giving up on it');
         out.set(job.id, { status: 'failed', error: { key: 'errors.tools.lostTrack' } });

@@ -1,6 +1,6 @@
 import type { Logger } from '../log.js';
 import { KeyedMutex, type Repositories } from '../store/repositories.js';
-import { newId, type DeliveryMode, type Job, type JobKind, type Msg, type Provider, type SpeedMode } from './model.js';
+import { newId, upstreamOf, type DeliveryMode, type Job, type JobKind, type JobUpstream, type Msg, type Provider, type SpeedMode } from './model.js';
 import type { Tracker } from './tracker.js';
 
 /** What a submit function reports back. Failures are thrown (typed upstream errors). */
@@ -20,7 +20,7 @@ export interface JobDraft {
   action?: Job['action'];
   interaction?: Job['interaction'];
   attachmentLimit?: number | undefined;
-  upstream?: Record<string, unknown> | undefined;
+  upstream?: JobUpstream | undefined;
   /** a provider's own deadline (ms after creation), used when shorter than the global job timeout */
   timeoutMs?: number | undefined;
 }
@@ -150,7 +150,7 @@ export class JobService {
     job.upstreamId = outcome.upstreamId;
     if (outcome.kind === 'modal') {
       job.status = 'modal';
-      job.upstream = { ...job.upstream, modalTaskId: outcome.upstreamId, prefill: outcome.prefill };
+      Object.assign(upstreamOf(job, 'mj'), { modalTaskId: outcome.upstreamId, prefill: outcome.prefill }); // only the proxy answers with a modal
       job.deadlineAt = this.now() + (this.o.modalTimeoutMs ?? 15 * 60_000);
       await this.o.repos.jobs.save(job, this.now());
       this.o.tracker.track(job);

@@ -1,6 +1,6 @@
 import type { Logger } from '../log.js';
 import type { Repositories } from '../store/repositories.js';
-import { isFinal, type Job, type JobUpdate, type Provider } from './model.js';
+import { isFinal, upstreamOf, type Job, type JobUpdate, type Provider } from './model.js';
 import type { ProviderRegistry } from './provider.js';
 import type { MjButton } from '../upstream/mjTypes.js';
 
@@ -8,9 +8,6 @@ import type { MjButton } from '../upstream/mjTypes.js';
 export interface CallbackCarry {
   buttons?: MjButton[] | undefined;
 }
-
-/** Where a job keeps the buttons its callbacks carried (job.upstream[CALLBACK_BUTTONS]). */
-export const CALLBACK_BUTTONS = 'callbackButtons';
 
 /** The longest the tracker's timer sleeps before it looks at the clock again. */
 const MAX_SLEEP_MS = 60_000;
@@ -258,7 +255,7 @@ export class Tracker {
     const t = jobId ? this.tracked.get(jobId) : undefined;
     if (!jobId || !t) return false;
     // buttons an authenticated callback named for this task: kept beside the job, used only if the re-fetch has none
-    if (carried?.buttons?.length) t.job.upstream = { ...t.job.upstream, [CALLBACK_BUTTONS]: carried.buttons };
+    if (carried?.buttons?.length && t.job.provider === 'mj') upstreamOf(t.job, 'mj').callbackButtons = carried.buttons;
     if (final) {
       this.nudged.add(jobId);
       this.schedule(25);
