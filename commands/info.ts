@@ -1,7 +1,8 @@
 import { ApplicationCommandType, type ChatInputCommandInteraction } from 'discord.js';
 import { isFinal } from '../src/jobs/model.js';
 import { relativeTime } from '../src/community/community.js';
-import { memberRoleIds, type Command, type Ctx } from '../src/discord/interactionKit.js';
+import type { Command, Ctx } from '../src/discord/interactionKit.js';
+import { requesterFacts } from '../src/discord/requesterFacts.js';
 import { jobLine } from '../src/discord/jobLines.js';
 import { settingsSummary } from '../src/discord/settingsPanel.js';
 
@@ -9,7 +10,8 @@ const SHOWN = 10;
 
 /** The member's limits in this server and how much of them is used (and any ban), from the server's rules. */
 async function limitLines(i: ChatInputCommandInteraction, ctx: Ctx): Promise<string[]> {
-  const u = await ctx.services.community.usage(i.user.id, i.guildId ?? undefined, memberRoleIds(i));
+  const who = requesterFacts(i);
+  const u = await ctx.services.community.usage(who.userId, who.guildId, who.roleIds);
   const max = (n: number) => (n === 0 ? ctx.t('community.info.unlimited') : String(n));
   const lines = ['', `**${ctx.t('community.info.limitsTitle')}**`];
   if (u.ban) lines.push(ctx.t('community.info.banned', { reason: u.ban.reason || '—' }));

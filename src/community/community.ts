@@ -1,10 +1,9 @@
-import { PermissionFlagsBits, type Interaction } from 'discord.js';
-import { memberRoleIds } from '../discord/interactionKit.js';
 import type { I18n } from '../i18n/index.js';
 import { isFinal, type Job, type Msg } from '../jobs/model.js';
 import type { JobSink } from '../jobs/tracker.js';
 import type { Logger } from '../log.js';
 import type { Repositories } from '../store/repositories.js';
+import type { Requester } from './requester.js';
 import { defaultRules, effectiveLimits, nextUtcMidnight, type Ban, type GuildRules, type GuildRulesRepo, type Limits } from './rules.js';
 
 /** Discord renders `<t:unix:R>` as "in 3 hours" in each reader's own time zone and language. */
@@ -98,21 +97,20 @@ export class Community {
    * NSFW-only commands hold there too (a DM has no roles and is not age-restricted); the channel rule does not, as
    * the job started in an allowed channel (or the operator turned DM commands on).
    */
-  entryRefusal(i: Interaction, rules: GuildRules | undefined, command: string | undefined): Msg | undefined {
+  entryRefusal(who: Requester, rules: GuildRules | undefined, command: string | undefined): Msg | undefined {
     if (!rules) return undefined;
     if (command && ALWAYS_ALLOWED.has(command)) return undefined;
-    const inGuild = i.inGuild();
-    if (inGuild && i.memberPermissions?.has(PermissionFlagsBits.ManageGuild)) return undefined;
-    const ban = this.activeBan(rules, i.user.id);
+    const { inGuild, channel } = who;
+    if (inGuild && who.isManager) return undefined;
+    const ban = this.activeBan(rules, who.userId);
     if (ban) {
       const reason = ban.reason || '—';
       return ban.until ? { key: 'community.refusal.bannedUntil', params: { reason, when: relativeTime(ban.until) } } : { key: 'community.refusal.banned', params: { reason } };
     }
-    const channel = channelOf(i);
     if (inGuild && rules.channels.length > 0 && !rules.channels.includes(channel.id) && !(channel.parentId && rules.channels.includes(channel.parentId))) {
       return { key: 'community.refusal.channel', params: { channels: rules.channels.map((c) => `<#${c}>`).join(', ') } };
     }
-    if (rules.roles.length > 0 && !memberRoleIds(i).some((r) => rules.roles.includes(r))) {
+    if (rules.roles.length > 0 && !who.roleIds.some((r) => rules.roles.includes(r))) {
       return { key: 'community.refusal.role', params: { roles: rules.roles.map((r) => `<@&${r}>`).join(', ') } };
     }
     if (command && rules.nsfwOnly.includes(command) && !channel.nsfw) return { key: 'community.refusal.nsfw', params: { command: `/${command}` } };
@@ -232,9 +230,4 @@ export class Community {
       },
     };
   }
-}
-
-function channelOf(i: Interaction): { id: string; parentId?: string | undefined; nsfw: boolean } {
-  const ch = i.channel as { id?: string; parentId?: string | null; nsfw?: boolean } | null;
-  return { id: i.channelId ?? ch?.id ?? '', parentId: ch?.parentId ?? undefined, nsfw: ch?.nsfw === true };
 }

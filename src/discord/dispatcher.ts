@@ -7,6 +7,7 @@ import type { Services } from '../services.js';
 import { AckFirst } from './ackFirst.js';
 import { originGuildOf } from './componentOrigin.js';
 import { DiscordCodes, discordCode } from './messenger.js';
+import { requesterFacts } from './requesterFacts.js';
 import {
   UserError,
   deferEphemeral,
@@ -164,7 +165,7 @@ export class Dispatcher {
 
   /** The server's rules (bans, channels, roles, NSFW) apply to commands and buttons alike, before any answer. */
   private checkRules(interaction: Interaction, ctx: Ctx, command: string | undefined): void {
-    const refusal = this.services.community.entryRefusal(interaction, ctx.rules, command);
+    const refusal = this.services.community.entryRefusal(requesterFacts(interaction), ctx.rules, command);
     if (refusal) throw UserError.from(refusal);
   }
 
