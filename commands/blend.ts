@@ -6,14 +6,14 @@ import { acceptedReply } from '../src/discord/jobOptions.js';
 import { jobOptionDefs } from '../src/discord/jobOptions.js';
 import { jobChoices, startMjJob } from '../src/discord/mjJobs.js';
 
-/** Aspect ratio of each blend shape (mj-proxy.md §3.3). */
+/** Aspect ratio of each blend shape the proxy takes as `dimensions`. */
 const DIMENSIONS = { PORTRAIT: '2:3', SQUARE: '1:1', LANDSCAPE: '3:2' } as const;
 type Dimensions = keyof typeof DIMENSIONS;
 
 const IMAGE_OPTIONS = ['image1', 'image2', 'image3', 'image4', 'image5'] as const;
 export const BLEND_MIN = 2;
 /**
- * All images together, before base64: the proxy receives them as one JSON body, and ASP.NET Core (TA) refuses
+ * All images together, before base64: the proxy receives them as one JSON body, and ASP.NET Core (trueai) refuses
  * request bodies over ~28.6 MiB by default — 20 MiB of images is ~26.7 MiB once base64-encoded.
  */
 export const BLEND_MAX_TOTAL_BYTES = 20 * 1024 * 1024;

@@ -11,7 +11,7 @@ const PROMPT_MAX = 6000;
 export const shorten: Command<ChatInputCommandInteraction> = {
   name: 'shorten',
   defer: 'ephemeral',
-  // only where the proxy has the route (PL, TA); it also drops out at runtime after a 404
+  // only where the proxy has the route (plus, trueai); it also drops out at runtime after a 404
   enabled: (services) => services.mj.capabilities().shorten,
   data: (loc) => ({
     type: ApplicationCommandType.ChatInput,

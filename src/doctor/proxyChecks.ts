@@ -17,7 +17,7 @@ const T = {
 
 const AUTH_STYLES: readonly MjAuthStyle[] = ['mj-api-secret', 'authorization', 'bearer'];
 
-/** The header each MJ_AUTH_HEADER style sends (contract mj-proxy.md §1.1; same as MjProxyClient). */
+/** The header each MJ_AUTH_HEADER style sends (the same as MjProxyClient). */
 export function authHeaders(style: MjAuthStyle, secret: string | undefined): Record<string, string> {
   if (!secret) return {};
   if (style === 'mj-api-secret') return { 'mj-api-secret': secret };

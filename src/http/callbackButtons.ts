@@ -2,8 +2,8 @@ import { z } from 'zod';
 import type { MjButton } from '../upstream/mjTypes.js';
 
 /**
- * The buttons a Midjourney Proxy callback body carries for its task (contract §10: the body is the full task,
- * `buttons` included). The form reseller (v2.3.5) names no buttons on `/fetch`: its customIds come only with the
+ * The buttons a Midjourney Proxy callback body carries for its task (the body is the full task, as /fetch returns it,
+ * `buttons` included). The form reseller (task-form) names no buttons on `/fetch`: its customIds come only with the
  * callback, so they are what an upscale's panel is drawn from there. Read only from callbacks that passed the secret
  * check, and bounded: at most MAX_BUTTONS buttons, each a Midjourney customId (`MJ::…`) Discord could carry.
  */

@@ -4,7 +4,7 @@ import { IMAGE_BUDGETS, overPixelBudget, type ImageBudget } from './budgets.js';
 import { pngHeader, pngInflatedSize, type PngHeader } from './sniff.js';
 
 /**
- * Inpaint masks (mj-proxy.md §8 Vary Region, image-tools.md §2.3): white = repaint/remove, black = keep,
+ * Inpaint masks (Midjourney's Vary Region, PicWish object removal): white = repaint/remove, black = keep,
  * same pixel size as the image. Users give rectangles as text or upload a mask PNG. Pure.
  */
 

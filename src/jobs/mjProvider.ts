@@ -131,7 +131,7 @@ export class MjProvider implements ProviderAdapter {
         return u;
       }
       case 'MODAL':
-        // only jobs whose modal was already submitted are polled; the proxy keeps MODAL until the task starts (§6)
+        // only jobs whose modal was already submitted are polled; the proxy keeps MODAL until the task starts
         return { status: 'queued', progress: 0 };
       case 'CANCEL':
         return { status: 'cancelled', error: { key: 'errors.cancelled' } };

@@ -1,7 +1,7 @@
 import type { MjButton, MjFlavor } from '../upstream/mjTypes.js';
 
 /**
- * Upstream Midjourney buttons → what the bot draws (mj-proxy.md §7).
+ * Upstream Midjourney buttons → what the bot draws.
  * Pure: recognises the customId patterns of the catalogue, picks the bot's own label key and a
  * Unicode emoji (never Midjourney's custom emoji names), and lays the buttons out in rows.
  */
@@ -116,12 +116,12 @@ const HD: Record<string, { kind: ButtonKind; labelKey: string; label: string }> 
   '4x': { kind: 'upscale-4x', labelKey: 'buttons.upscale4x', label: 'Upscale (4x)' },
 };
 
-/** Recognise a customId from the §7 catalogue. `label` only matters for the uncaptured "Show Details". */
+/** Recognise a Midjourney customId (`MJ::JOB::…`, `MJ::CustomZoom::…` …). `label` only matters for the uncaptured "Show Details". */
 function recognise(customId: string, proxyLabel: string): Spec | null {
   let m: RegExpMatchArray | null;
   const id = customId;
 
-  // §7.2 grid (and TA video results: video_virtual_upscale = U1..U4)
+  // a grid (imagine, variation, reroll, blend, pan, zoom), and trueai's video results (video_virtual_upscale = U1..U4)
   if ((m = /^MJ::JOB::(?:upsample|video_virtual_upscale)::([1-4])::/i.exec(id))) {
     const n = Number(m[1]);
     return { kind: 'upscale', index: n, labelKey: 'buttons.upscale', label: `U${n}`, modal: 'never', group: GROUP.gridUpscale };
@@ -134,7 +134,7 @@ function recognise(customId: string, proxyLabel: string): Spec | null {
     return { kind: 'variation', index: n, labelKey: 'buttons.variation', label: `V${n}`, modal: 'remix', group: GROUP.gridVariation };
   }
 
-  // §7.3 upscaled image
+  // an upscaled single image
   if ((m = /^MJ::JOB::upsample_([^:]+)::/i.exec(id))) {
     const variant = (m[1] ?? '').toLowerCase();
     const which = /subtle/.test(variant) ? 'subtle' : /creative/.test(variant) ? 'creative' : /_4x$/.test(variant) ? '4x' : /_2x$/.test(variant) ? '2x' : null;
@@ -186,7 +186,7 @@ function recognise(customId: string, proxyLabel: string): Spec | null {
     return { kind: 'bookmark', labelKey: null, label: '', emoji: E.heart, modal: 'never', group: GROUP.pan };
   }
 
-  // §7.4 describe / shorten
+  // describe (PicReader) and shorten (PromptAnalyzer) results
   if (/^MJ::Job::PicReader::all(?:::|$)/i.test(id)) {
     return { kind: 'describe-all', labelKey: 'buttons.imagineAll', label: 'Imagine all', emoji: E.party, modal: 'never', group: GROUP.gridVariation };
   }
@@ -204,7 +204,7 @@ function recognise(customId: string, proxyLabel: string): Spec | null {
       return { kind: 'shorten-pick', index: Number(n), labelKey: null, label: n, modal: 'remix', group: GROUP.gridUpscale };
     }
   }
-  // "Show Details" (PL) — customId not captured; recognise by label or an obvious id
+  // "Show Details" (plus) — customId not captured; recognise by label or an obvious id
   if (/^show\s*details$/i.test(proxyLabel.trim()) || /^MJ::[^]*details/i.test(id)) {
     return { kind: 'shorten-details', labelKey: 'buttons.showDetails', label: 'Show Details', modal: 'never', group: GROUP.gridVariation };
   }
@@ -277,7 +277,7 @@ export function mapButton(b: MjButton): MappedButton | null {
 
 export interface MapButtonsOptions {
   flavor?: MjFlavor | undefined;
-  /** customId patterns to hide (e.g. /PromptAnalyzer/, /BOOKMARK/ on TA v11) */
+  /** customId patterns to hide (e.g. /PromptAnalyzer/, /BOOKMARK/ on trueai v11) */
   disabled?: RegExp[] | undefined;
   /** draw the ❤️ bookmark button (hidden by default) */
   showBookmark?: boolean | undefined;
@@ -366,7 +366,10 @@ export function layoutButtons(bs: MappedButton[], maxRows = 5): MappedButton[][]
   return rows.slice(0, limit);
 }
 
-/** §3.8: the grid buttons (U1–U4, 🔄, V1–V4) of a job, for flavours whose tasks carry none. */
+/**
+ * The grid buttons (U1–U4, 🔄, V1–V4) of a job, for flavours whose tasks carry none (novicezk, task-form): their
+ * customIds follow from the Midjourney job hash alone (`MJ::JOB::upsample::<n>::<hash>` …).
+ */
 export function gridButtonsFromHash(hash: string): MjButton[] {
   const h = hash.trim();
   if (!h || /[\s]|::/.test(h)) return [];

@@ -1,5 +1,5 @@
 /**
- * Prompt text helpers: describe/shorten result parsing (mj-proxy.md §9), Custom Zoom validation (§8),
+ * Prompt text helpers: describe/shorten result parsing (keycap-numbered prompts), Custom Zoom validation,
  * parameter handling and user-input validation. Pure.
  */
 
@@ -120,7 +120,7 @@ export const ZOOM_MAX = 2;
 const ZOOM_PARAM = /(^|\s)(?:--|—|–)zoom(?=\s|=|$)(?:\s*=?\s*([^\s]+))?/gi;
 
 /**
- * Custom Zoom (§8): the prompt must carry exactly one `--zoom v` with 1 ≤ v ≤ 2 (decimals allowed).
+ * Custom Zoom: the prompt must carry exactly one `--zoom v` with 1 ≤ v ≤ 2 (decimals allowed; plus documents the range).
  * Missing → `--zoom <defaultZoom>` is appended. A dash variant (`—zoom`) is normalised to `--zoom`.
  */
 export function applyZoom(prompt: string, defaultZoom = 2): ZoomResult {

@@ -8,7 +8,7 @@ import { parseShorten, splitDescribePrompts } from './prompts.js';
  * Grids and upscales show the upstream's buttons (mapped, filtered). Describe and shorten results are
  * drawn from their text instead: the picks (1–4, 1–5) and "Imagine all" are handled by the bot itself
  * (a fresh imagine with the chosen prompt), so they appear on every flavour, also where the upstream has
- * no such buttons or rejects them (TA v11 refuses PromptAnalyzer customIds). Their customIds only
+ * no such buttons or rejects them (trueai v11 refuses PromptAnalyzer customIds). Their customIds only
  * identify the kind; the prompt rides along in `data`.
  */
 
@@ -60,7 +60,7 @@ export function seedButton(): MappedButton {
   return { customId: SEED_CUSTOM_ID, kind: 'unknown', labelKey: null, label: '', emoji: '✉️', style: 2, modal: 'never', group: GROUP.unknown, route: SEED_ROUTE };
 }
 
-/** Whether "Imagine all" can be pressed upstream (TA answers with four task ids), rather than done as four imagines. */
+/** Whether "Imagine all" can be pressed upstream (trueai answers with four task ids), rather than done as four imagines. */
 export function imagineAllUpstream(job: Job, flavor: string | undefined): boolean {
   return flavor === 'trueai' && (job.result?.buttons ?? []).some((b) => b.customId === DESCRIBE_ALL);
 }

@@ -2,7 +2,7 @@ import { defuseLinks, escapePromptMarkdown } from './content.js';
 import { clampText, parseShorten, splitDescribePrompts } from './prompts.js';
 
 /**
- * How describe and shorten results read in a message (mj-proxy.md §9). Pure. The upstream's text echoes what a
+ * How describe and shorten results read in a message (four or five keycap-numbered prompts in finalPrompt). Pure. The upstream's text echoes what a
  * member typed, so prompts are escaped (escapePromptMarkdown) and the analysis keeps its emphasis but no links.
  */
 

@@ -1,5 +1,5 @@
 // Img Open (智奇特 AI) client: face swap V1/V2 and multiple face swap, plus the tool-task query
-// (shared/contracts/image-tools.md §1). HTTP only; nothing here knows about Discord.
+// (api.zhiqite.com). HTTP only; nothing here knows about Discord.
 //
 // Every create is a JSON POST carrying image URLs and a caller-chosen businessTaskId, which is also the
 // only query key. Creates are never retried (a retry must use a new businessTaskId); queries are
@@ -12,14 +12,14 @@ import { ImageToolError, cleanVendorText, fromHttpError, parseRetryAfter, secret
 
 export const IMGOPEN_PREFIX = '/AIGCImgOpenServ/saas/tool/';
 
-/** toolCode = the create path after /AIGCImgOpenServ/saas/tool/ (§1.3). */
+/** toolCode = the create path after /AIGCImgOpenServ/saas/tool/, slashes included; the status query names it. */
 export const IMGOPEN_TOOLS = {
   faceSwapV1: 'roop',
   faceSwapV2: 'v2/roop',
   faceFusion: 'face/fusion',
 } as const;
 
-/** Default per-tool deadlines (§1.6); the job's deadlineAt is set from these by the submitter. */
+/** Default per-tool deadlines (face swap 2 min, multi-face and detection 3 min, anything else 5 min); the job's deadlineAt is set from these by the submitter. */
 export const IMGOPEN_DEADLINE_MS: Record<string, number> = {
   roop: 120_000,
   'v2/roop': 120_000,
@@ -34,12 +34,15 @@ export interface StatusMap {
   failure: number[];
 }
 
-/** Tool (CV) tasks: 0 running, 1 success, 2 failure — UNCONFIRMED (§1.5). */
+/**
+ * Tool (CV) tasks: 0 running, 1 success, 2 failure — UNCONFIRMED: this is the vendor's table, but public SD
+ * examples show 2 = success, so success also needs a result URL.
+ */
 export const TOOL_STATUS_MAP: StatusMap = { running: [0], success: [1], failure: [2] };
 /** SD tasks: 2 success, 0/1/3 running — for reference; tool tasks use TOOL_STATUS_MAP. */
 export const SD_STATUS_MAP: StatusMap = { running: [0, 1, 3], success: [2], failure: [] };
 
-/** Envelope code → error kind. Only "200" is confirmed; the rest are vendor notes or guesses (§1.2, §1.7). */
+/** Envelope code (a string) → error kind. Only "200" is confirmed; "400" and "402" come from vendor notes, the rest are guesses. */
 export const DEFAULT_CODE_KINDS: Record<string, ImageToolErrorKind> = {
   '400': 'rejected',
   '401': 'auth',

@@ -1,4 +1,5 @@
-// Midjourney Proxy client (contract: shared/contracts/mj-proxy.md). HTTP only; nothing here knows about Discord.
+// Midjourney Proxy client for the four server families MJ_FLAVOR names (trueai, plus, novicezk, task-form).
+// HTTP only; nothing here knows about Discord.
 //
 // Every call resolves to a typed outcome or throws MjError. Submits are never retried (a retry could start a
 // second job); task queries are retried with backoff. One circuit breaker guards the whole upstream.
@@ -36,7 +37,7 @@ export interface MjClientOptions {
   notifyHookUrl?: string | undefined;
   /** every other secret of the deployment (other providers' keys, the Discord token…): kept out of error texts too */
   alsoScrub?: readonly string[] | undefined;
-  /** customIds matching any of these are refused locally (e.g. PromptAnalyzer/BOOKMARK on TA v11) */
+  /** customIds matching any of these are refused locally (e.g. PromptAnalyzer/BOOKMARK on trueai v11) */
   disabledButtonPatterns?: RegExp[] | undefined;
   timeouts?: { connectMs?: number; headersMs?: number; bodyMs?: number; totalMs?: number } | undefined;
   /** backoff for idempotent calls (defaults: 3 retries, 200 ms → 3 s, jittered) */
@@ -61,11 +62,11 @@ const FLAVOR_CAPS: Record<MjFlavor, MjCapabilities> = {
   trueai: { actions: 'full', modal: true, shorten: true, describeLink: true, faceSwap: true, listByCondition: true, modePaths: true },
   plus: { actions: 'full', modal: true, shorten: true, describeLink: false, faceSwap: true, listByCondition: true, modePaths: true },
   novicezk: { actions: 'change-only', modal: false, shorten: false, describeLink: false, faceSwap: false, listByCondition: true, modePaths: false },
-  // FC's reseller doc: shorten and list-by-condition undocumented ("?" in §3.0) → off; face swap documented
+  // the form reseller documents face swap, but not shorten nor list-by-condition: those stay off
   'task-form': { actions: 'form', modal: true, shorten: false, describeLink: false, faceSwap: true, listByCondition: false, modePaths: false },
 };
 
-/** §3.9: grid buttons that novicezk's /submit/change can express. */
+/** The grid buttons novicezk's /submit/change can express ({taskId, action: UPSCALE|VARIATION|REROLL, index 1..4}). */
 const CHANGE_ACTIONS: { re: RegExp; action: 'UPSCALE' | 'VARIATION' | 'REROLL' }[] = [
   { re: /^MJ::JOB::upsample::([1-4])(?:::|$)/, action: 'UPSCALE' },
   { re: /^MJ::JOB::variation::([1-4])(?:::|$)/, action: 'VARIATION' },
@@ -126,7 +127,7 @@ export class MjProxyClient {
     const prompt = usesModePaths(this.opts.flavor) ? req.prompt : withSpeedFlag(req.prompt, req.mode ?? this.opts.defaultMode);
     const body =
       this.opts.flavor === 'task-form'
-        ? { prompt, base64: images?.[0] } // NZ ≤ 2.3 / FC: a single base64 string
+        ? { prompt, base64: images?.[0] } // novicezk ≤ 2.3 / task-form: a single base64 string
         : { prompt, base64Array: images };
     if (this.opts.flavor === 'task-form' && images && images.length > 1) {
       this.log.warn({ dropped: images.length - 1 }, 'task-form imagine takes one reference image; extra images dropped');
@@ -232,7 +233,7 @@ export class MjProxyClient {
     throw this.failure('seed', res);
   }
 
-  /** Abandon a task (used for MODAL tasks). TA: admin token only. Not retried. */
+  /** Abandon a task (used for MODAL tasks). trueai: admin token only. Not retried. */
   async cancel(taskId: string): Promise<void> {
     const res = await this.call('cancel', { method: 'POST', url: this.url(`task/${encodeURIComponent(taskId)}/cancel`) });
     const env = asEnvelope(res.json);
@@ -240,7 +241,7 @@ export class MjProxyClient {
       if (env.code === 1 || env.code === 22) return;
       throw this.failure('cancel', res);
     }
-    if (res.status >= 200 && res.status < 300 && !isResultEnvelope(res.json)) return; // TA: 200 with an empty body
+    if (res.status >= 200 && res.status < 300 && !isResultEnvelope(res.json)) return; // trueai: 200 with an empty body
     throw this.failure('cancel', res);
   }
 
@@ -299,13 +300,13 @@ export class MjProxyClient {
       if (res.status === 404 || res.status === 405) this.markMissing(op);
       throw this.failure(op, res);
     }
-    // never trust HTTP 200 alone, and TA's 404 + code 3 / 400 + code 4 are envelopes too
+    // never trust HTTP 200 alone, and trueai's 404 + code 3 / 400 + code 4 are envelopes too
     if (env.code === 1 || env.code === 22) return accepted(env, res.status);
     if (env.code === 21) return this.existedOrModal(op, env);
     throw this.failure(op, res);
   }
 
-  /** Code 21: fetch the task; MODAL → modal flow, anything else → an existing task (old NZ). */
+  /** Code 21: fetch the task; MODAL → modal flow, anything else → an existing task (old novicezk). */
   private async existedOrModal(op: Op, env: MjEnvelope): Promise<MjSubmitOutcome> {
     const id = firstId(env.result);
     if (!id) throw new MjError('bad-response', 'code 21 reply carried no task id', { code: 21 });
@@ -369,7 +370,11 @@ export class MjProxyClient {
     }
   }
 
-  /** Any non-success answer → MjError, in the contract's order (§2, §4). */
+  /**
+   * Any non-success answer → MjError. Bodies are read in this order: a submit envelope decides by its `code`, whatever
+   * the HTTP status (trueai answers an unknown task with 404 + code 3); then trueai's `{success: false, message}`
+   * result envelope; then the HTTP status alone (401/403 come with plain text or nothing, as does 429).
+   */
   private failure(op: Op, res: HttpResponse): MjError {
     const env = asEnvelope(res.json);
     const httpStatus = res.status;
@@ -430,7 +435,7 @@ const KNOWN_CODES: ReadonlySet<number> = new Set([1, 3, 4, 9, 21, 22, 23, 24]);
 const QUEUE_FULL = /队列已满|queue (is )?full/i;
 const MODE_SUFFIX = /\/mj-(fast|relax|turbo)$/;
 
-/** trueai and plus mount every route under /mj-fast, /mj-relax, /mj-turbo (§1.2); novicezk and the form reseller do not. */
+/** trueai and plus mount every route under /mj-fast, /mj-relax, /mj-turbo as well as /mj; novicezk and task-form do not (404). */
 export function usesModePaths(flavor: MjFlavor): boolean {
   return flavor === 'trueai' || flavor === 'plus';
 }
@@ -464,7 +469,7 @@ function form(fields: Record<string, string | undefined>): URLSearchParams {
 function translateChange(customId: string): { action: 'UPSCALE' | 'VARIATION' | 'REROLL'; index: number } | undefined {
   for (const { re, action } of CHANGE_ACTIONS) {
     const m = re.exec(customId);
-    // reroll: some NZ-compatible servers reject index 0 (§3.9)
+    // reroll: some novicezk-compatible servers reject index 0, so reroll is sent as index 1
     if (m) return { action, index: action === 'REROLL' ? 1 : Number(m[1]) };
   }
   return undefined;
@@ -478,7 +483,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** TA's `Result` envelope `{success, code: -1, message, timestamp}`. */
+/** trueai's `Result` envelope `{success, code: -1, message, timestamp}`. */
 function isResultEnvelope(v: unknown): boolean {
   return isObject(v) && typeof v.success === 'boolean' && ('message' in v || 'code' in v) && !('result' in v);
 }

@@ -1,4 +1,4 @@
-// Types of the Midjourney Proxy HTTP API (see ../shared/contracts/mj-proxy.md).
+// Types of the Midjourney Proxy HTTP API, as the trueai, plus, novicezk and task-form servers speak it.
 // Nothing in src/upstream knows about Discord.
 
 export type MjFlavor = 'trueai' | 'plus' | 'novicezk' | 'task-form';
@@ -9,7 +9,7 @@ export type MjStatus = 'NOT_START' | 'SUBMITTED' | 'IN_PROGRESS' | 'MODAL' | 'SU
 
 export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['SUCCESS', 'FAILURE', 'CANCEL']);
 
-/** The submit envelope `{code, description, result, properties}` (§4). */
+/** The submit envelope `{code, description, result, properties}`: code 1 or 22 = accepted, 21 = a modal is waiting. */
 export interface MjEnvelope {
   code: number;
   description?: string;
@@ -49,7 +49,7 @@ export interface MjTask {
   [extra: string]: unknown;
 }
 
-/** Options every submit may carry (§3.1). */
+/** Options every submit may carry. */
 export interface MjSubmitCommon {
   /** path-mode prefix for this call; undefined = the configured default */
   mode?: MjMode | undefined;
@@ -115,7 +115,7 @@ export type MjErrorKind =
   | 'banned-prompt' // 24
   | 'no-account' // 3 on a submit
   | 'not-found' // 3 / 404 on an action, modal, seed or fetch
-  | 'validation' // 4, TA Result envelope
+  | 'validation' // 4, trueai's Result envelope
   | 'failure' // 9 and unknown codes
   | 'auth' // HTTP 401 / 403
   | 'rate-limited' // HTTP 429
@@ -149,7 +149,7 @@ export class MjError extends Error {
   }
 }
 
-/** What the configured proxy flavour can do (§1, §3.0); some flags drop to false at runtime after a 404/405. */
+/** What the configured proxy flavour (MJ_FLAVOR) can do; some flags drop to false at runtime after a 404/405. */
 export interface MjCapabilities {
   /** 'full' = any customId via /submit/action; 'change-only' = U/V/reroll via /submit/change; 'form' = /task/action (form-urlencoded) */
   actions: 'full' | 'change-only' | 'form';

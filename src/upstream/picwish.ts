@@ -1,5 +1,5 @@
 // PicWish / 佐糖 open API client: object removal (inpaint), background removal (segmentation) and
-// upscale / face enhance (scale) — shared/contracts/image-tools.md §2. HTTP only; nothing about Discord.
+// upscale / face enhance (scale). HTTP only; nothing about Discord.
 //
 // Creates are multipart POSTs with the image bytes (`image_file`, never a URL: Discord URLs are long and
 // expire, the vendor fetch times out after 10 s) and `sync=0`; queries are `GET <path>/<task_id>`. Every
@@ -19,18 +19,24 @@ export const PICWISH_PATHS = {
   scale: '/api/tasks/visual/scale',
 } as const;
 
-/** Default deadline per path (§2.6: 45 s; segmentation 60 s in one client). */
+/**
+ * Default deadline per path: PicWish caps processing at 30 s (state -8) but queueing adds to it, so 45 s; one
+ * public client gives segmentation 60 s.
+ */
 export const PICWISH_DEADLINE_MS: Record<string, number> = {
   [PICWISH_PATHS.inpaint]: 45_000,
   [PICWISH_PATHS.segmentation]: 60_000,
   [PICWISH_PATHS.scale]: 45_000,
 };
 
-/** General input limit (§2.8, state -5). */
+/** General input limit: PicWish rejects a larger input with state -5. */
 export const PICWISH_MAX_INPUT_BYTES = 15 * 1024 * 1024;
 export const PICWISH_MAX_RECTANGLES = 50;
 
-/** Negative task states (§2.5) → error kind. Any other negative state is 'failed'. */
+/**
+ * Negative task states → error kind: -1 failed, -2 the result could not be stored, -3 the input could not be
+ * downloaded, -5 over 15 MB, -7 not a valid image, -8 processing timed out. Any other negative state is 'failed'.
+ */
 export const PICWISH_STATE_KINDS: Record<number, ImageToolErrorKind> = {
   [-1]: 'failed',
   [-2]: 'failed',
@@ -40,7 +46,7 @@ export const PICWISH_STATE_KINDS: Record<number, ImageToolErrorKind> = {
   [-8]: 'timeout',
 };
 
-/** HTTP status (or the body's mirrored `status`) → error kind (§2.7). */
+/** HTTP status (or the body's mirrored `status`) → error kind (401: bad X-API-KEY or service not enabled; 402: credit, unconfirmed). */
 export function picwishHttpKind(status: number): ImageToolErrorKind {
   if (status === 400) return 'rejected';
   if (status === 401 || status === 403) return 'auth';
