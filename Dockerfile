@@ -8,6 +8,7 @@ RUN npm ci
 COPY tsconfig.json ./
 COPY src ./src
 COPY commands ./commands
+COPY components ./components
 COPY scripts ./scripts
 RUN npx tsc --noEmit -p tsconfig.json --skipLibCheck || (echo "type check failed" && exit 1)
 RUN node scripts/build.mjs
@@ -27,6 +28,7 @@ COPY --from=build /app/dist ./dist
 COPY package.json tsconfig.json ./
 COPY src ./src
 COPY commands ./commands
+COPY components ./components
 COPY scripts ./scripts
 RUN mkdir -p /app/data && chown -R node:node /app/data
 USER node

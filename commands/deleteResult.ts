@@ -1,7 +1,8 @@
 import { ApplicationCommandType, PermissionFlagsBits, type MessageContextMenuCommandInteraction } from 'discord.js';
 import type { Job } from '../src/jobs/model.js';
 import type { Command, Ctx } from '../src/discord/interactionKit.js';
-import { parseCustomId, UserError } from '../src/discord/interactionKit.js';
+import { parse as parseCustomId } from '../src/discord/customId.js';
+import { UserError } from '../src/discord/interactionKit.js';
 
 /** Message menu "Delete result": the job's owner, or a moderator (Manage Messages), removes a result the bot posted. */
 export const deleteResult: Command<MessageContextMenuCommandInteraction> = {
@@ -28,7 +29,7 @@ export const deleteResult: Command<MessageContextMenuCommandInteraction> = {
 async function jobOf(rows: { components?: { customId?: string | null }[] }[], ctx: Ctx): Promise<Job | undefined> {
   for (const row of rows) {
     for (const c of row.components ?? []) {
-      const parsed = c.customId ? parseCustomId(c.customId) : null;
+      const parsed = c.customId ? parseCustomId(c.customId) : undefined;
       const key = parsed?.rest.split(':')[0];
       const record = key ? await ctx.services.repos.buttons.get(key) : undefined;
       if (record) return ctx.services.jobs.get(record.jobId);

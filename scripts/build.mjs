@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Transpile src/ and commands/ to dist/ (one .js per .ts, no bundling, no type check: `npm test` type-checks),
+// Transpile src/, commands/ and components/ to dist/ (one .js per .ts, no bundling, no type check: `npm test` type-checks),
 // and copy the locale files. Takes a fraction of a second, so `npm start` runs it every time.
 import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -18,6 +18,6 @@ function tsFiles(dir) {
 }
 
 rmSync(out, { recursive: true, force: true });
-const entryPoints = [...tsFiles(join(root, 'src')), ...tsFiles(join(root, 'commands'))].map((p) => relative(root, p));
+const entryPoints = [...tsFiles(join(root, 'src')), ...tsFiles(join(root, 'commands')), ...tsFiles(join(root, 'components'))].map((p) => relative(root, p));
 await build({ absWorkingDir: root, entryPoints, outdir: out, outbase: '.', format: 'esm', platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning' });
 cpSync(join(root, 'src/i18n/locales'), join(out, 'src/i18n/locales'), { recursive: true });

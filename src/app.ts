@@ -1,19 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Events, GatewayIntentBits, type RESTPostAPIApplicationCommandsJSONBody } from 'discord.js';
 import { allCommands } from '../commands/index.js';
+import { allComponents } from '../components/index.js';
 import { Community } from './community/community.js';
 import { describeReach } from './community/reach.js';
 import { GuildRulesRepo } from './community/rules.js';
 import type { Config } from './config.js';
 import { Delivery, type ImageFetcher } from './discord/delivery.js';
 import { Dispatcher } from './discord/dispatcher.js';
-import type { Command, ComponentRoute } from './discord/interactionKit.js';
+import type { Command } from './discord/interactionKit.js';
 import { ChannelBudget } from './discord/channelBudget.js';
 import { Messenger } from './discord/messenger.js';
-import { mjButtonRoutes } from './discord/mjButtons.js';
-import { seedRoute } from './discord/seed.js';
-import { settingsRoute } from './discord/settingsPanel.js';
-import { isToolJob, planToolButtons, toolButtonRoutes } from './discord/toolButtons.js';
+import { isToolJob, planToolButtons } from './discord/toolButtons.js';
 import { swapEngines } from './discord/toolJobs.js';
 import { CommandLocalizer, registerCommands } from './discord/registry.js';
 import { Renderer } from './discord/renderer.js';
@@ -217,8 +215,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   };
 
   const commands = [...allCommands, ...(opts.commands ?? [])].filter((c) => c.enabled?.(services) ?? true);
-  const routes: ComponentRoute[] = [...mjButtonRoutes(), ...toolButtonRoutes(), seedRoute(), settingsRoute()];
-  const dispatcher = new Dispatcher(services, commands, routes, { handled: (name, outcome) => metrics.interaction(name, outcome), ack: (ms) => metrics.ack(ms) });
+  const dispatcher = new Dispatcher(services, commands, allComponents, { handled: (name, outcome) => metrics.interaction(name, outcome), ack: (ms) => metrics.ack(ms) });
   client.on(Events.InteractionCreate, (interaction) => void dispatcher.handle(interaction));
   client.on(Events.Error, (err) => logger.error({ err }, 'discord client error'));
   client.rest.on('rateLimited', (info) => {

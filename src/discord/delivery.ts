@@ -4,11 +4,11 @@ import type { Job, MessageRef } from '../jobs/model.js';
 import { newId } from '../jobs/model.js';
 import type { MappedButton } from '../mj/buttons.js';
 import { KeyedMutex, type ButtonRecord, type Repositories } from '../store/repositories.js';
+import { encode, routeOfPrefix } from './customId.js';
 import { EditCoalescer } from './editCoalescer.js';
 import { DiscordCodes, discordCode, type MessagePayload, type Messenger } from './messenger.js';
 import { formatBytes, type DrawnButton, type Renderer, type ResultImage } from './renderer.js';
 
-export const BUTTON_PREFIX = 'mj:b:';
 const DM_RETRIES = 3;
 const DM_BACKOFF_MS = 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -29,6 +29,11 @@ export interface DeliveryDeps {
   planButtons: ButtonPlanner;
   progressIntervalMs: number;
   now?: () => number;
+}
+
+/** The custom_id of a drawn button: an upstream button routes to mjButton, the bot's own name their route's prefix. */
+export function buttonCustomId(button: Pick<MappedButton, 'route'>, key: string): string {
+  return encode(button.route ? routeOfPrefix(button.route) : 'mjButton', key);
 }
 
 /**
@@ -232,8 +237,7 @@ export class Delivery {
             ...(button.data ? { data: button.data } : {}),
           });
         }
-        const prefix = button.route ? `mj:${button.route}:` : BUTTON_PREFIX;
-        return { button, customId: `${prefix}${key}`, used: used.has(button.customId) };
+        return { button, customId: buttonCustomId(button, key), used: used.has(button.customId) };
       }),
     );
     if (fresh.length > 0) {

@@ -8,14 +8,17 @@ import { AckFirst } from './ackFirst.js';
 import { originGuildOf } from './componentOrigin.js';
 import { DiscordCodes, discordCode } from './messenger.js';
 import { requesterFacts } from './requesterFacts.js';
+import { parse as parseCustomId, ROUTES, type RouteName } from './customId.js';
 import {
   UserError,
+  accepts,
   deferEphemeral,
-  parseCustomId,
   replyEphemeral,
+  type Ack,
+  type AnyComponent,
   type Command,
   type CommandInteraction,
-  type ComponentRoute,
+  type ComponentInteraction,
   type Ctx,
 } from './interactionKit.js';
 
@@ -38,13 +41,13 @@ export interface DispatcherHooks {
 }
 
 /**
- * The one entry point for interactions: commands by name, components by custom_id prefix.
- * Acknowledges first, runs the handler, and turns every error into a clear ephemeral message;
- * the process always lives on.
+ * The one entry point for interactions: commands by name, components (buttons, modals, selects) by custom_id route.
+ * Acknowledges first (a burst is acknowledged before any of its work starts), records the acknowledgement latency,
+ * runs the handler, and turns every error into a clear ephemeral message; the process always lives on.
  */
 export class Dispatcher {
   private commands = new Map<string, Command>();
-  private routes = new Map<string, ComponentRoute>();
+  private components = new Map<RouteName, AnyComponent>();
   readonly stats: DispatcherStats = { ackLatencies: [], handled: 0, failed: 0 };
   private draining = false;
   /** a burst of commands is acknowledged before any of them starts its work */
@@ -52,9 +55,9 @@ export class Dispatcher {
 
   private readonly reach: ReachSettings;
 
-  constructor(private services: Services, commands: Command[], routes: ComponentRoute[], private hooks: DispatcherHooks = {}) {
+  constructor(private services: Services, commands: Command[], components: AnyComponent[], private hooks: DispatcherHooks = {}) {
     for (const c of commands) this.commands.set(c.name, c);
-    for (const r of routes) this.routes.set(r.prefix, r);
+    for (const c of components) this.components.set(c.route, c);
     const d = services.config.discord;
     this.reach = { allowedGuilds: d.allowedGuilds, homeGuildId: d.homeGuildId, dmCommands: d.dmCommands };
   }
@@ -78,7 +81,7 @@ export class Dispatcher {
   private async ruling(interaction: Interaction): Promise<Ruling> {
     if (interaction.isMessageComponent() || interaction.isModalSubmit()) {
       const parsed = interaction.guildId ? null : parseCustomId(interaction.customId);
-      const origin = parsed ? await originGuildOf(parsed.prefix, parsed.rest, this.services.repos) : undefined;
+      const origin = parsed ? await originGuildOf(parsed.route, parsed.rest, this.services.repos) : undefined;
       return componentRuling(this.reach, interaction.guildId, origin);
     }
     const name = interaction.isCommand() || interaction.isAutocomplete() ? interaction.commandName : '';
@@ -112,11 +115,7 @@ export class Dispatcher {
         this.checkRules(interaction, ctx, interaction.commandName);
         await this.runCommand(interaction, ctx);
       } else if (interaction.isButton() || interaction.isModalSubmit() || interaction.isStringSelectMenu()) {
-        const parsed = parseCustomId(interaction.customId);
-        const route = parsed ? this.routes.get(parsed.prefix) : undefined;
-        if (!parsed || !route) throw new UserError('errors.buttonUnknown');
-        this.checkRules(interaction, ctx, undefined);
-        await route.handle(interaction, parsed.rest, ctx);
+        await this.runComponent(interaction, ctx);
       } else if (interaction.isAutocomplete()) {
         await interaction.respond([]);
       }
@@ -149,8 +148,8 @@ export class Dispatcher {
       return interaction.isAutocomplete() ? `autocomplete:${name}` : name;
     }
     if (interaction.isMessageComponent() || interaction.isModalSubmit()) {
-      const prefix = parseCustomId(interaction.customId)?.prefix;
-      return prefix && this.routes.has(prefix) ? `component:${prefix}` : 'component:unknown';
+      const route = parseCustomId(interaction.customId)?.route;
+      return route && this.components.has(route) ? `component:${ROUTES[route].prefix}` : 'component:unknown';
     }
     return 'unknown';
   }
@@ -174,21 +173,44 @@ export class Dispatcher {
     if (!command) throw new UserError('errors.commandUnknown');
     if (command.guildOnly && !interaction.inGuild()) throw new UserError('errors.guildOnly');
     if (command.defer !== 'none') {
-      const acknowledged = this.ackFirst.arrived();
-      try {
-        if (command.defer === 'ephemeral') await deferEphemeral(interaction);
-        else await interaction.deferReply();
-      } finally {
-        acknowledged();
-      }
-      this.recordAck(interaction.createdTimestamp);
+      await this.acknowledge(interaction, () => (command.defer === 'ephemeral' ? deferEphemeral(interaction) : interaction.deferReply().then(() => undefined)));
       await this.ackFirst.turn();
     }
     await command.run(interaction as never, ctx);
   }
 
-  /** Handlers that answer themselves report their acknowledgement here (for metrics and the benchmark). */
-  recordAck(createdTimestamp: number): void {
+  /** A button, modal or select: its piece by route, `parse` (may refuse), the acknowledgement `ack` asks for, `run`. */
+  private async runComponent(interaction: ComponentInteraction, ctx: Ctx): Promise<void> {
+    const parsed = parseCustomId(interaction.customId);
+    const piece = parsed ? this.components.get(parsed.route) : undefined;
+    if (!parsed || !piece) throw new UserError('errors.buttonUnknown');
+    this.checkRules(interaction, ctx, undefined);
+    if (!accepts(piece, interaction)) throw new UserError('errors.buttonUnknown');
+    const data = await piece.parse(parsed.rest, interaction, ctx);
+    const ack: Ack = typeof piece.ack === 'function' ? piece.ack(data) : piece.ack;
+    if (ack === 'none') {
+      // run answers at once itself (opens a modal, updates the message): its answer is the acknowledgement
+      await this.acknowledge(interaction, () => piece.run(interaction, data, ctx));
+      return;
+    }
+    await this.acknowledge(interaction, () => (ack === 'ephemeral' ? deferEphemeral(interaction) : deferUpdate(interaction)));
+    await this.ackFirst.turn();
+    await piece.run(interaction, data, ctx);
+  }
+
+  /** Send an acknowledgement, counted by AckFirst while outstanding, and record its latency once sent. */
+  private async acknowledge(interaction: Interaction, send: () => Promise<void>): Promise<void> {
+    const acknowledged = this.ackFirst.arrived();
+    try {
+      await send();
+    } finally {
+      acknowledged();
+    }
+    this.recordAck(interaction.createdTimestamp);
+  }
+
+  /** Record one acknowledgement latency (for metrics and the benchmark). */
+  private recordAck(createdTimestamp: number): void {
     const ms = this.services.now() - createdTimestamp;
     this.stats.ackLatencies.push(ms);
     this.observe(() => this.hooks.ack?.(ms));
@@ -196,3 +218,13 @@ export class Dispatcher {
   }
 }
 
+
+/** Defer an update of the message the component is on (a modal submit only when it was opened from a message). */
+async function deferUpdate(interaction: ComponentInteraction): Promise<void> {
+  if (interaction.isModalSubmit()) {
+    if (!interaction.isFromMessage()) throw new Error('a modal opened from a command has no message to update');
+    await interaction.deferUpdate();
+  } else {
+    await interaction.deferUpdate();
+  }
+}

@@ -14,6 +14,7 @@ import type { Msg } from '../jobs/model.js';
 import type { Services } from '../services.js';
 import type { MessagePayload } from './messenger.js';
 import type { CommandLocalizer } from './registry.js';
+import type { RouteName } from './customId.js';
 import { toApiBody } from './messenger.js';
 
 /** A refusal the user should read: a message key, shown ephemerally. Never a bug. */
@@ -67,13 +68,49 @@ export interface Command<I extends CommandInteraction = CommandInteraction> {
 
 export type ComponentInteraction = ButtonInteraction | ModalSubmitInteraction | StringSelectMenuInteraction;
 
-/** A family of custom_ids `mj:<prefix>:<rest>` and its handler. */
-export interface ComponentRoute {
-  prefix: string;
-  handle(interaction: ComponentInteraction, rest: string, ctx: Ctx): Promise<void>;
+/** How the dispatcher acknowledges a component before `run`. */
+export type Ack =
+  /** defer an update of the message the component is on (the press shows no reply of its own) */
+  | 'update'
+  /** defer a reply only the presser sees */
+  | 'ephemeral'
+  /** `run` answers at once itself, as its first step (opens a modal, or updates the message in place) */
+  | 'none';
+
+interface Accepted {
+  button: ButtonInteraction;
+  modal: ModalSubmitInteraction;
+  select: StringSelectMenuInteraction;
+}
+export type AcceptedKind = keyof Accepted;
+
+/**
+ * A button, modal or select handler: one file under components/ per custom_id route. The dispatcher checks the
+ * interaction's kind, `parse`s the rest of its custom_id (cheap; refuses with a UserError when expired or not the
+ * presser's), acknowledges as `ack` says, then calls `run` with what was parsed.
+ */
+export interface Component<D, K extends AcceptedKind = AcceptedKind> {
+  route: RouteName;
+  accepts: K;
+  parse(rest: string, interaction: Accepted[K], ctx: Ctx): Promise<D>;
+  ack: Ack | ((data: D) => Ack);
+  run(interaction: Accepted[K], data: D, ctx: Ctx): Promise<void>;
 }
 
-export const CUSTOM_ID_ROOT = 'mj';
+/** A component as the dispatcher holds it: its data type erased (it only ever passes parse's result to run). */
+export type AnyComponent = Component<unknown, AcceptedKind>;
+
+/** Declare a component piece (typed), listed in components/index.ts (erased). */
+export function component<D, K extends AcceptedKind>(piece: Component<D, K>): AnyComponent {
+  return piece as unknown as AnyComponent;
+}
+
+/** Whether an interaction is of the kind a component accepts. */
+export function accepts(piece: AnyComponent, i: ComponentInteraction): boolean {
+  if (piece.accepts === 'button') return i.isButton();
+  if (piece.accepts === 'modal') return i.isModalSubmit();
+  return i.isStringSelectMenu();
+}
 
 /** The member's role ids (empty in DMs), whether discord.js cached the member or not. */
 export function memberRoleIds(interaction: Interaction): string[] {
@@ -81,18 +118,6 @@ export function memberRoleIds(interaction: Interaction): string[] {
   if (!m?.roles) return [];
   if (Array.isArray(m.roles)) return m.roles;
   return m.roles.cache ? [...m.roles.cache.keys()] : [];
-}
-
-export function customId(prefix: string, rest: string): string {
-  const id = `${CUSTOM_ID_ROOT}:${prefix}:${rest}`;
-  if (id.length > 100) throw new Error(`custom_id too long (${id.length}): ${prefix}`);
-  return id;
-}
-
-/** Parse `mj:<prefix>:<rest>`; null for anything else (foreign or forged ids). */
-export function parseCustomId(id: string): { prefix: string; rest: string } | null {
-  const m = /^mj:([a-z]{1,8}):([A-Za-z0-9:_-]{1,90})$/.exec(id);
-  return m ? { prefix: m[1]!, rest: m[2]! } : null;
 }
 
 /** Reply ephemerally whatever state the interaction is in (not yet answered, deferred, or answered). */

@@ -3,10 +3,10 @@ import type { Job } from '../jobs/model.js';
 import type { MappedButton } from '../mj/buttons.js';
 import { splitDescribePrompts, validatePrompt } from '../mj/prompts.js';
 import { imagineAllUpstream } from '../mj/resultButtons.js';
-import type { ButtonRecord } from '../store/repositories.js';
 import { UserError, type Ctx } from './interactionKit.js';
 import { jobOwner, pickDelivery } from './jobOptions.js';
 import { startMjJob } from './mjJobs.js';
+import type { Pressed } from './pressedButton.js';
 
 /**
  * Describe and shorten buttons the bot handles itself: a pick (1–4 / 1–5) starts a fresh imagine with that
@@ -14,11 +14,7 @@ import { startMjJob } from './mjJobs.js';
  * which newer proxies reject (TA v11) — except "Imagine all" on TA, which returns the four task ids itself.
  */
 
-export interface PickPress {
-  record: ButtonRecord;
-  parent: Job;
-  button: MappedButton;
-}
+export type PickPress = Pressed<MappedButton>;
 
 const PROMPT_MAX = 6000;
 /** the tasks one "Imagine all" press starts on the proxy (TA) */
@@ -26,7 +22,7 @@ const UPSTREAM_IMAGINE_ALL = 4;
 
 /** Start what a describe/shorten button stands for; undefined for every other button (it goes upstream). */
 export async function startPromptPick(i: ButtonInteraction | ModalSubmitInteraction, ctx: Ctx, p: PickPress, input: { prompt?: string | undefined }): Promise<Job | undefined> {
-  switch (p.button.kind) {
+  switch (p.spec.kind) {
     case 'describe-pick':
     case 'shorten-pick': {
       const checked = validatePrompt(input.prompt ?? p.record.data?.prompt, { maxLength: PROMPT_MAX });

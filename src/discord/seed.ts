@@ -1,25 +1,10 @@
 import type { Interaction } from 'discord.js';
 import { describeMjError, sanitizeReason } from '../jobs/mjProvider.js';
-import { SEED_ROUTE } from '../mj/resultButtons.js';
 import { MjError } from '../upstream/mjTypes.js';
 import { findJob, mayView } from './jobAccess.js';
-import { deferEphemeral, UserError, type ComponentRoute, type Ctx } from './interactionKit.js';
+import { UserError, type Ctx } from './interactionKit.js';
 
-/** The seed of a finished job, through the proxy's `image-seed` (mj-proxy.md §3.11): the ✉️ button and /seed. */
-
-/** ✉️ on a result: `mj:s:<buttonKey>` → the seed, told only to the presser. */
-export function seedRoute(): ComponentRoute {
-  return {
-    prefix: SEED_ROUTE,
-    async handle(i, key, ctx) {
-      if (!i.isButton()) throw new UserError('errors.buttonUnknown');
-      const record = await ctx.services.repos.buttons.get(key);
-      if (!record) throw new UserError('errors.buttonExpired');
-      await deferEphemeral(i);
-      await i.editReply({ content: await seedMessage(i, record.jobId, ctx), allowedMentions: { parse: [] } });
-    },
-  };
-}
+/** The seed of a finished job, through the proxy's `image-seed` endpoint: the ✉️ button (components/seed.ts) and /seed. */
 
 /** The text telling the seed of job `id`; throws UserError with the reason when there is none to tell. */
 export async function seedMessage(i: Interaction, id: string, ctx: Ctx): Promise<string> {

@@ -1,13 +1,13 @@
 import { ComponentType, type APIActionRowComponent, type APIComponentInMessageActionRow, type APISelectMenuOption } from 'discord.js';
 import type { UserSettings } from '../store/repositories.js';
-import { customId, UserError, type ComponentRoute, type Ctx } from './interactionKit.js';
+import { encode } from './customId.js';
+import type { Ctx } from './interactionKit.js';
 
 /**
- * The /settings panel: one select per setting (custom_id `mj:set:<field>`), saved per user on every choice.
+ * The /settings panel: one select per setting (route `settings`, handled by components/settings.ts), saved per
+ * user on every choice.
  * Jobs read the settings when they start (delivery, bot, speed) and when a button is pressed (remix).
  */
-
-export const SETTINGS_PREFIX = 'set';
 
 type Field = 'delivery' | 'bot' | 'speed' | 'remix';
 
@@ -60,7 +60,7 @@ export function settingsPanel(s: UserSettings, ctx: Ctx, note?: string): { conte
       const options: APISelectMenuOption[] = spec.values.map((v) => ({ label: spec.label(v, ctx).slice(0, 100), value: v, default: v === current }));
       return {
         type: ComponentType.ActionRow,
-        components: [{ type: ComponentType.StringSelect, custom_id: customId(SETTINGS_PREFIX, field), placeholder: ctx.t(`settings.placeholder.${field}`).slice(0, 150), min_values: 1, max_values: 1, options }],
+        components: [{ type: ComponentType.StringSelect, custom_id: encode('settings', field), placeholder: ctx.t(`settings.placeholder.${field}`).slice(0, 150), min_values: 1, max_values: 1, options }],
       };
     }),
   };
@@ -71,17 +71,9 @@ export function settingsSummary(s: UserSettings, ctx: Ctx): string {
   return ORDER.map((field) => `${ctx.t(`settings.field.${field}`)}: ${FIELDS[field].label(FIELDS[field].current(s), ctx)}`).join(' · ');
 }
 
-export function settingsRoute(): ComponentRoute {
-  return {
-    prefix: SETTINGS_PREFIX,
-    async handle(i, rest, ctx) {
-      if (!i.isStringSelectMenu()) throw new UserError('errors.buttonUnknown');
-      const spec = (FIELDS as Partial<Record<string, FieldSpec>>)[rest];
-      const value = i.values[0];
-      if (!spec || value === undefined || !spec.values.includes(value)) throw new UserError('settings.invalid');
-      const next = await ctx.services.repos.users.updateSettings(i.user.id, spec.patch(value));
-      const panel = settingsPanel(next, ctx, ctx.t('settings.saved'));
-      await i.update({ content: panel.content, components: panel.components as never, allowedMentions: { parse: [] } });
-    },
-  };
+/** What choosing `value` in the select of `field` changes; undefined for a field or value the panel never offers. */
+export function settingsChoice(field: string, value: string | undefined): Partial<UserSettings> | undefined {
+  const spec = (FIELDS as Partial<Record<string, FieldSpec>>)[field];
+  if (!spec || value === undefined || !spec.values.includes(value)) return undefined;
+  return spec.patch(value);
 }
