@@ -466,7 +466,7 @@ describe('fake discord with a real discord.js client', () => {
     const role = fake.addRole(fake.guild.id, { name: 'Relay Admin', permissions: 1n << 3n });
     fake.setMemberRoles(fake.guild.id, fake.bob.id, [role.id]);
     await fake.waitFor(() => client.guilds.cache.get(fake.guild.id)?.roles.cache.has(role.id));
-    let got = nextInteraction<ChatInputCommandInteraction>(client);
+    const got = nextInteraction<ChatInputCommandInteraction>(client);
     fake.slash({ name: 'admin', subcommand: 'reset', options: { user: { user: fake.alice }, hard: true }, user: fake.bob });
     const sub = await got;
     expect(sub.options.getSubcommand()).toBe('reset');

@@ -28,7 +28,7 @@ interface Res {
   status: number;
   text: string;
   contentType: string;
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  json: any;
 }
 
 async function call(p: FakeMjProxy, path: string, body?: unknown, init: { headers?: Record<string, string>; method?: string; form?: boolean } = {}): Promise<Res> {
