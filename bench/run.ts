@@ -32,7 +32,7 @@ const figures: Figure[] = [];
 const log = (s: string) => process.stdout.write(`${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quick = process.argv.includes('--quick');
-/** `--only=ack,memory`: run just these scenarios (startup, ack, channel, delivery, upstream, memory, hostile) */
+/** `--only=ack,memory`: run just these scenarios (startup, ack, channel, delivery, upstream, memory, hostile; buttons: the button bursts of `ack` alone) */
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const wanted = (name: string) => !only || only.includes(name);
 
@@ -435,6 +435,7 @@ async function main(): Promise<void> {
   execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: 'inherit' });
   if (wanted('startup')) await startup();
   if (wanted('ack')) await ackLatency();
+  else if (wanted('buttons')) await buttonAckLatency();
   if (wanted('channel')) await oneBusyChannel();
   if (wanted('delivery')) await deliveryLatency();
   if (wanted('hostile')) await hostileMasks();

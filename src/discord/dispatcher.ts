@@ -186,14 +186,23 @@ export class Dispatcher {
     if (!parsed || !piece) throw new UserError('errors.buttonUnknown');
     this.checkRules(interaction, ctx, undefined);
     if (!accepts(piece, interaction)) throw new UserError('errors.buttonUnknown');
-    const data = await piece.parse(parsed.rest, interaction, ctx);
-    const ack: Ack = typeof piece.ack === 'function' ? piece.ack(data) : piece.ack;
-    if (ack === 'none') {
-      // run answers at once itself (opens a modal, updates the message): its answer is the acknowledgement
-      await this.acknowledge(interaction, () => piece.run(interaction, data, ctx));
-      return;
+    // counted from before `parse` (it reads the store): in a burst of presses, no press's work starts while
+    // another is still being read and acknowledged
+    const acknowledged = this.ackFirst.arrived();
+    let data: unknown;
+    let ack: Ack;
+    try {
+      data = await piece.parse(parsed.rest, interaction, ctx);
+      ack = typeof piece.ack === 'function' ? piece.ack(data) : piece.ack;
+      // 'none': run answers at once itself (opens a modal, updates the message), and that answer is the acknowledgement
+      if (ack === 'none') await piece.run(interaction, data, ctx);
+      else if (ack === 'ephemeral') await deferEphemeral(interaction);
+      else await deferUpdate(interaction);
+    } finally {
+      acknowledged();
     }
-    await this.acknowledge(interaction, () => (ack === 'ephemeral' ? deferEphemeral(interaction) : deferUpdate(interaction)));
+    this.recordAck(interaction.createdTimestamp);
+    if (ack === 'none') return;
     await this.ackFirst.turn();
     await piece.run(interaction, data, ctx);
   }
