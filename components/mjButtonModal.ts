@@ -102,7 +102,7 @@ async function modalInput(i: ModalSubmitInteraction, p: MjPressed, ctx: Ctx): Pr
 
 /** A Vary (Region) mask from the uploaded file, else from typed rectangles; PNG data URL of the image's size. */
 async function readMask(i: ModalSubmitInteraction, rectsText: string, size: { width: number; height: number }, ctx: Ctx): Promise<string> {
-  let files: ReturnType<ModalSubmitInteraction['fields']['getUploadedFiles']> = null;
+  let files: ReturnType<ModalSubmitInteraction['fields']['getUploadedFiles']>;
   try {
     files = i.fields.getUploadedFiles('mask');
   } catch {

@@ -119,10 +119,10 @@ export class Dispatcher {
       } else if (interaction.isAutocomplete()) {
         await interaction.respond([]);
       }
-    } catch (err) {
+    } catch (thrown) {
       this.stats.failed++;
-      const userMessage = (err as { userMessage?: Msg } | null)?.userMessage;
-      if (!(err instanceof UserError) && userMessage) err = UserError.from(userMessage); // refused by a limit or by the upstream
+      const userMessage = (thrown as { userMessage?: Msg } | null)?.userMessage;
+      const err = !(thrown instanceof UserError) && userMessage ? UserError.from(userMessage) : thrown; // refused by a limit or by the upstream
       outcome = err instanceof UserError ? 'user_error' : 'error';
       if (!(err instanceof UserError)) {
         const code = discordCode(err);
