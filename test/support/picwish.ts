@@ -6,31 +6,23 @@ import { expect } from 'vitest';
 import type { Job } from '../../src/jobs/model.js';
 import { ImageToolError } from '../../src/upstream/imageToolError.js';
 import type { PicwishCreated } from '../../src/upstream/picwish.js';
+import { makeJob } from './unitKit.js';
 
 /** A fresh key per test: the default limiter is process-wide per key. */
 export const newPicwishKey = (): string => `pw-key-${randomBytes(8).toString('hex')}`;
 
 /** A stored-looking PicWish job following `created`. */
 export function picwishJob(created: PicwishCreated, over: Partial<Job> = {}): Job {
-  const now = Date.now();
-  return {
-    id: `j${Math.random().toString(36).slice(2, 8)}`,
+  return makeJob({
     provider: 'picwish',
     kind: 'inpaint',
     upstreamId: created.taskId,
-    owner: { userId: 'u', channelId: 'c', locale: 'en-US' },
-    delivery: 'channel',
     status: 'queued',
-    progress: 0,
     prompt: '',
-    messages: { results: [] },
-    attachmentLimit: 10 * 1024 * 1024,
-    createdAt: now,
-    updatedAt: now,
-    deadlineAt: now + 45_000,
+    deadlineAt: Date.now() + 45_000,
     upstream: { path: created.path },
     ...over,
-  };
+  });
 }
 
 /** The ImageToolError that `p` rejects with (fails the test if it resolves or rejects with anything else). */

@@ -8,6 +8,7 @@ import { ImageToolError, type ImageToolErrorKind } from '../../src/upstream/imag
 import { ImgOpenClient, newBusinessTaskId, type ImgOpenClientOptions, type ImgOpenTaskStatus } from '../../src/upstream/imgOpen.js';
 import { makePng } from '../fakes/images.js';
 import { startFakeImgOpen, type FakeImgOpen, type FakeImgOpenOptions } from '../fakes/imgOpen/index.js';
+import { makeJob } from '../support/unitKit.js';
 
 /** where these tests fetch the fakes' result images (the bot's own downloads go through its guarded agent) */
 const downloads = createDownloadAgent();
@@ -33,24 +34,8 @@ function client(f: FakeImgOpen, opts: Partial<ImgOpenClientOptions> = {}): ImgOp
   return c;
 }
 
-function job(over: Partial<Job> & { upstream: Record<string, unknown> }): Job {
-  const now = Date.now();
-  return {
-    id: `j${Math.random().toString(36).slice(2, 8)}`,
-    provider: 'imgopen',
-    kind: 'faceswap',
-    owner: { userId: 'u', channelId: 'c', locale: 'en-US' },
-    delivery: 'channel',
-    status: 'queued',
-    progress: 0,
-    prompt: '',
-    messages: { results: [] },
-    attachmentLimit: 10 * 1024 * 1024,
-    createdAt: now,
-    updatedAt: now,
-    deadlineAt: now + 20_000,
-    ...over,
-  };
+function job(over: Partial<Job> & { upstream: Job['upstream'] }): Job {
+  return makeJob({ provider: 'imgopen', kind: 'faceswap', upstreamId: undefined, status: 'queued', prompt: '', deadlineAt: Date.now() + 20_000, ...over });
 }
 
 const fastProvider = (source: ImgOpenTaskSource, extra: Partial<ConstructorParameters<typeof ImgOpenProvider>[1]> = {}) =>
