@@ -44,6 +44,7 @@ import { ImageToolError } from './upstream/imageToolError.js';
 import { ImgOpenClient } from './upstream/imgOpen.js';
 import { MjProxyClient } from './upstream/mjProxy.js';
 import { PicwishClient } from './upstream/picwish.js';
+import { RateLimiters } from './upstream/rateLimiter.js';
 
 /** Permissions the bot needs in a channel: View Channel, Send Messages, Send Messages in Threads, Embed Links, Attach Files, Read Message History. */
 export const REQUIRED_PERMISSIONS = (1n << 10n) | (1n << 11n) | (1n << 38n) | (1n << 14n) | (1n << 15n) | (1n << 16n);
@@ -108,7 +109,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   // image tools: each upstream exists only when configured (its commands and buttons follow)
   const imgOpen = config.imgOpen ? new ImgOpenClient({ ...config.imgOpen, alsoScrub: config.secrets, observer: (o) => metrics.upstream(o), logger: logger.child({ upstream: 'imgopen' }) }) : undefined;
-  const picwish = config.picwish ? new PicwishClient({ ...config.picwish, alsoScrub: config.secrets, observer: (o) => metrics.upstream(o), logger: logger.child({ upstream: 'picwish' }) }) : undefined;
+  const limiters = new RateLimiters(); // one per vendor key, shared by its creates and polls; closed on stop
+  const picwish = config.picwish ? new PicwishClient({ ...config.picwish, alsoScrub: config.secrets, limiters, observer: (o) => metrics.upstream(o), logger: logger.child({ upstream: 'picwish' }) }) : undefined;
   const media = imgOpen && config.imageIngress === 'rehost' && config.http.publicUrl ? new MediaStore({ publicUrl: config.http.publicUrl }) : undefined;
   if (imgOpen) upstreams.imgopen = imgOpen;
   if (picwish) upstreams.picwish = picwish;
@@ -287,6 +289,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       await delivery.coalescer.closeAll();
       await http.close().catch(() => undefined);
       media?.clear();
+      limiters.closeAll(); // requests still waiting for a PicWish slot are refused, none starts from here on
       await Promise.all([imgOpen?.close(), picwish?.close()].map((p) => p?.catch(() => undefined)));
       if (started) await client.destroy();
       await relay?.close();

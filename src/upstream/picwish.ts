@@ -11,7 +11,7 @@ import type { Logger } from '../log.js';
 import { sniffImage } from '../images/sniff.js';
 import { HttpClient, type BreakerOptions, type CircuitStateName, type HttpObserver, type HttpResponse, type HttpTimeouts } from './http.js';
 import { ImageToolError, cleanVendorText, fromHttpError, parseRetryAfter, secretVariants, type ImageToolErrorKind } from './imageToolError.js';
-import { RateLimiter, RateLimiterError, sharedRateLimiter } from './rateLimiter.js';
+import { RateLimiter, RateLimiterError, type RateLimiters } from './rateLimiter.js';
 
 export const PICWISH_PATHS = {
   inpaint: '/api/tasks/visual/inpaint',
@@ -75,7 +75,9 @@ export interface PicwishClientOptions {
   qpsMarginMs?: number | undefined;
   /** waiting requests beyond this fail as rate-limited (default 256) */
   maxQueue?: number | undefined;
-  /** inject a limiter (tests); default: the process-wide limiter of this key */
+  /** the app's limiters: every client of this key takes the same one from it (default: a limiter of this client alone) */
+  limiters?: RateLimiters | undefined;
+  /** inject a limiter (tests); wins over `limiters` */
   limiter?: RateLimiter | undefined;
   /** client-side input cap (default 15 MB): bigger files fail as too-large without a call */
   maxInputBytes?: number | undefined;
@@ -162,7 +164,8 @@ export class PicwishClient {
     this.secrets = secretVariants([opts.apiKey, ...(opts.alsoScrub ?? [])]);
     this.maxInputBytes = opts.maxInputBytes ?? PICWISH_MAX_INPUT_BYTES;
     const keyId = `picwish:${createHash('sha256').update(opts.apiKey).digest('hex').slice(0, 16)}`;
-    this.limiter = opts.limiter ?? sharedRateLimiter(keyId, { ...windowFor(opts.qps ?? 2), marginMs: opts.qpsMarginMs, maxQueue: opts.maxQueue });
+    const limiterOptions = { ...windowFor(opts.qps ?? 2), marginMs: opts.qpsMarginMs, maxQueue: opts.maxQueue };
+    this.limiter = opts.limiter ?? opts.limiters?.for(keyId, limiterOptions) ?? new RateLimiter(limiterOptions);
     // No HttpClient retries: every attempt must take a limiter slot, so retries happen here.
     this.http = new HttpClient({ name: 'picwish', logger: opts.logger, timeouts: opts.timeouts, breaker: opts.breaker, retry: { retries: 0 }, secrets: this.secrets, observer: opts.observer });
   }

@@ -156,18 +156,32 @@ export class RateLimiter {
   }
 }
 
-const shared = new Map<string, RateLimiter>();
-
 /**
- * The one limiter for `id` in this process (created with `opts` on first use). Clients of the same
- * vendor key share it, so creates and polls from anywhere in the bot count against the same budget.
- * `id` must not be a raw secret (hash it).
+ * The rate limiters of one app, one per id (created with the first caller's options). Clients of the same vendor
+ * key ask the same registry, so creates and polls from anywhere in the bot count against one budget. `createApp`
+ * owns it and closes it on stop, which refuses every waiter; nothing outlives the app. `id` must not be a raw
+ * secret (hash it).
  */
-export function sharedRateLimiter(id: string, opts: RateLimiterOptions = {}): RateLimiter {
-  let l = shared.get(id);
-  if (!l) {
-    l = new RateLimiter(opts);
-    shared.set(id, l);
+export class RateLimiters {
+  private readonly byId = new Map<string, RateLimiter>();
+
+  /** The one limiter for `id` (created with `opts` on first use; later options are ignored). */
+  for(id: string, opts: RateLimiterOptions = {}): RateLimiter {
+    let l = this.byId.get(id);
+    if (!l) {
+      l = new RateLimiter(opts);
+      this.byId.set(id, l);
+    }
+    return l;
   }
-  return l;
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** Close every limiter (their waiters are refused with reason 'closed') and forget them. */
+  closeAll(): void {
+    for (const l of this.byId.values()) l.close();
+    this.byId.clear();
+  }
 }

@@ -5,7 +5,7 @@ import { createLogger } from '../../src/log.js';
 import { createDownloadAgent, downloadBytes } from '../../src/upstream/http.js';
 import { ImageToolError } from '../../src/upstream/imageToolError.js';
 import { PICWISH_PATHS, PicwishClient, type PicwishClientOptions, type PicwishCreated, type PicwishTask } from '../../src/upstream/picwish.js';
-import { RateLimiter } from '../../src/upstream/rateLimiter.js';
+import { RateLimiter, RateLimiters } from '../../src/upstream/rateLimiter.js';
 import { makeJpeg, makePng } from '../fakes/images.js';
 import { startFakePicwish, type FakePicwish, type FakePicwishOptions } from '../fakes/picwish/index.js';
 import { caughtImageToolError, newPicwishKey, picwishJob } from '../support/picwish.js';
@@ -291,10 +291,15 @@ describe('PicwishProvider', () => {
   it('clients of one key share one limiter; a query that cannot get a slot in time is not sent', async () => {
     const key = newKey();
     const f = await fake({ apiKeys: [key] });
-    const a = new PicwishClient({ baseUrl: f.url, apiKey: key, logger });
-    const b = new PicwishClient({ baseUrl: f.url, apiKey: key, logger });
-    clients.push(a, b);
+    const limiters = new RateLimiters();
+    const a = new PicwishClient({ baseUrl: f.url, apiKey: key, logger, limiters });
+    const b = new PicwishClient({ baseUrl: f.url, apiKey: key, logger, limiters });
+    const other = new PicwishClient({ baseUrl: f.url, apiKey: newKey(), logger, limiters });
+    const alone = new PicwishClient({ baseUrl: f.url, apiKey: key, logger });
+    clients.push(a, b, other, alone);
     expect(a.limiter).toBe(b.limiter);
+    expect(other.limiter).not.toBe(a.limiter);
+    expect(alone.limiter).not.toBe(a.limiter); // no registry given: a limiter of its own
     const created = await a.segmentation({ image: img(), imageName: 'a.png' });
     await b.query(created.path, created.taskId); // second slot of this second
     const n = f.requests.length;

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { RateLimiter, RateLimiterError, sharedRateLimiter } from '../../src/upstream/rateLimiter.js';
+import { RateLimiter, RateLimiterError, RateLimiters } from '../../src/upstream/rateLimiter.js';
 
 /** Most starts inside any half-open window [t, t + windowMs). */
 function maxInWindow(times: number[], windowMs: number): number {
@@ -140,10 +140,25 @@ describe('RateLimiter', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it('sharedRateLimiter gives one limiter per id', () => {
-    const a = sharedRateLimiter('test:a', { perWindow: 2 });
-    expect(sharedRateLimiter('test:a', { perWindow: 9 })).toBe(a);
-    expect(sharedRateLimiter('test:b')).not.toBe(a);
+  it('RateLimiters gives one limiter per id, made with the first options', () => {
+    const limiters = new RateLimiters();
+    const a = limiters.for('test:a', { perWindow: 2 });
+    expect(limiters.for('test:a', { perWindow: 9 })).toBe(a);
+    expect(limiters.for('test:b')).not.toBe(a);
     expect(a.perWindow).toBe(2);
+    expect(new RateLimiters().for('test:a')).not.toBe(a); // another app's registry shares nothing
+  });
+
+  it('RateLimiters.closeAll refuses every waiter and every later take, and forgets its limiters', async () => {
+    const limiters = new RateLimiters();
+    const l = limiters.for('test:a', { perWindow: 1, windowMs: 1000 });
+    await l.take();
+    const waiting = l.take();
+    limiters.closeAll();
+    await expect(waiting).rejects.toMatchObject({ name: 'RateLimiterError', reason: 'closed' });
+    await expect(l.take()).rejects.toMatchObject({ reason: 'closed' });
+    expect(vi.getTimerCount()).toBe(0);
+    expect(limiters.size).toBe(0);
+    expect(limiters.for('test:a')).not.toBe(l);
   });
 });
