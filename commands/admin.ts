@@ -1,8 +1,8 @@
 import { ApplicationCommandOptionType as T, ApplicationCommandType, ChannelType, PermissionFlagsBits, type ChatInputCommandInteraction } from 'discord.js';
 import { relativeTime } from '../src/community/community.js';
 import { parseDuration, type GuildRules, type Limits } from '../src/community/rules.js';
-import type { Command, Ctx } from '../src/discord/interactionKit.js';
-import { UserError } from '../src/discord/interactionKit.js';
+import type { Command, Ctx } from '../src/discord/interactions/interactionKit.js';
+import { UserError } from '../src/discord/interactions/interactionKit.js';
 import { escapePromptMarkdown } from '../src/mj/content.js';
 
 /**

@@ -1,10 +1,10 @@
 import { ApplicationCommandOptionType, ApplicationCommandType, type Attachment, type ChatInputCommandInteraction } from 'discord.js';
-import { admitBeforeDownload } from '../src/discord/admission.js';
-import { readImages } from '../src/discord/attachments.js';
-import { UserError, type Command } from '../src/discord/interactionKit.js';
-import { acceptedReply } from '../src/discord/jobOptions.js';
-import { jobOptionDefs } from '../src/discord/jobOptions.js';
-import { jobChoices, startMjJob } from '../src/discord/mjJobs.js';
+import { admitBeforeDownload } from '../src/discord/interactions/admission.js';
+import { readImages } from '../src/discord/flows/attachments.js';
+import { UserError, type Command } from '../src/discord/interactions/interactionKit.js';
+import { acceptedReply } from '../src/discord/flows/jobOptions.js';
+import { jobOptionDefs } from '../src/discord/flows/jobOptions.js';
+import { jobChoices, startMjJob } from '../src/discord/flows/mjJobs.js';
 
 /** Aspect ratio of each blend shape the proxy takes as `dimensions`. */
 const DIMENSIONS = { PORTRAIT: '2:3', SQUARE: '1:1', LANDSCAPE: '3:2' } as const;

@@ -1,8 +1,8 @@
 import { ApplicationCommandType, PermissionFlagsBits, type MessageContextMenuCommandInteraction } from 'discord.js';
 import type { Job } from '../src/jobs/model.js';
-import type { Command, Ctx } from '../src/discord/interactionKit.js';
-import { parse as parseCustomId } from '../src/discord/customId.js';
-import { UserError } from '../src/discord/interactionKit.js';
+import type { Command, Ctx } from '../src/discord/interactions/interactionKit.js';
+import { parse as parseCustomId } from '../src/discord/interactions/customId.js';
+import { UserError } from '../src/discord/interactions/interactionKit.js';
 
 /** Message menu "Delete result": the job's owner, or a moderator (Manage Messages), removes a result the bot posted. */
 export const deleteResult: Command<MessageContextMenuCommandInteraction> = {

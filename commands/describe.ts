@@ -1,10 +1,10 @@
 import { ApplicationCommandOptionType, ApplicationCommandType, type Attachment, type ChatInputCommandInteraction, type MessageContextMenuCommandInteraction } from 'discord.js';
-import { admitBeforeDownload } from '../src/discord/admission.js';
-import { readImages } from '../src/discord/attachments.js';
-import { UserError, type Command, type Ctx } from '../src/discord/interactionKit.js';
-import { acceptedReply } from '../src/discord/jobOptions.js';
-import { jobOptionDefs } from '../src/discord/jobOptions.js';
-import { jobChoices, startMjJob } from '../src/discord/mjJobs.js';
+import { admitBeforeDownload } from '../src/discord/interactions/admission.js';
+import { readImages } from '../src/discord/flows/attachments.js';
+import { UserError, type Command, type Ctx } from '../src/discord/interactions/interactionKit.js';
+import { acceptedReply } from '../src/discord/flows/jobOptions.js';
+import { jobOptionDefs } from '../src/discord/flows/jobOptions.js';
+import { jobChoices, startMjJob } from '../src/discord/flows/mjJobs.js';
 import { checkImageLink } from '../src/mj/links.js';
 
 /** /describe image | link [speed] [delivery] → the four prompts with buttons 1 2 3 4, 🔄 and Imagine all. */

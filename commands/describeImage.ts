@@ -1,5 +1,5 @@
 import { ApplicationCommandType, type MessageContextMenuCommandInteraction } from 'discord.js';
-import { UserError, type Command } from '../src/discord/interactionKit.js';
+import { UserError, type Command } from '../src/discord/interactions/interactionKit.js';
 import { startDescribe } from './describe.js';
 
 /** Message context menu "Describe image": /describe on the first image attached to any message. */

@@ -1,9 +1,9 @@
 import { ApplicationCommandOptionType, ApplicationCommandType, type APIApplicationCommandBasicOption, type ChatInputCommandInteraction } from 'discord.js';
-import { UserError, type Command } from '../src/discord/interactionKit.js';
-import { acceptedReply, jobOptionDefs, pickDelivery } from '../src/discord/jobOptions.js';
-import { admitBeforeDownload } from '../src/discord/admission.js';
-import { IMGOPEN_LIMITS, limitsFor, PROXY_LIMITS, readToolImages } from '../src/discord/toolInputs.js';
-import { isSwapEngine, startFaceSwap, SWAP_ENGINES, swapEngines, type SwapEngine } from '../src/discord/toolJobs.js';
+import { UserError, type Command } from '../src/discord/interactions/interactionKit.js';
+import { acceptedReply, jobOptionDefs, pickDelivery } from '../src/discord/flows/jobOptions.js';
+import { admitBeforeDownload } from '../src/discord/interactions/admission.js';
+import { IMGOPEN_LIMITS, limitsFor, PROXY_LIMITS, readToolImages } from '../src/discord/flows/toolInputs.js';
+import { isSwapEngine, startFaceSwap, SWAP_ENGINES, swapEngines, type SwapEngine } from '../src/discord/flows/toolJobs.js';
 import type { Services } from '../src/services.js';
 
 /**

@@ -1,10 +1,10 @@
 import { ApplicationCommandOptionType, ApplicationCommandType, type ChatInputCommandInteraction } from 'discord.js';
-import { admitBeforeDownload } from '../src/discord/admission.js';
-import { readImages } from '../src/discord/attachments.js';
-import { UserError, type Command } from '../src/discord/interactionKit.js';
+import { admitBeforeDownload } from '../src/discord/interactions/admission.js';
+import { readImages } from '../src/discord/flows/attachments.js';
+import { UserError, type Command } from '../src/discord/interactions/interactionKit.js';
 import { SubmitFailed } from '../src/jobs/service.js';
 import { validatePrompt } from '../src/mj/prompts.js';
-import { jobOptionDefs, jobOwner, pickDelivery, pickSpeed, pickBot, acceptedReply } from '../src/discord/jobOptions.js';
+import { jobOptionDefs, jobOwner, pickDelivery, pickSpeed, pickBot, acceptedReply } from '../src/discord/flows/jobOptions.js';
 
 const PROMPT_MAX = 6000;
 

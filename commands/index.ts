@@ -1,4 +1,4 @@
-import type { Command } from '../src/discord/interactionKit.js';
+import type { Command } from '../src/discord/interactions/interactionKit.js';
 import { admin } from './admin.js';
 import { deleteResult } from './deleteResult.js';
 import { faceswap } from './faceswap.js';

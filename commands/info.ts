@@ -1,10 +1,10 @@
 import { ApplicationCommandType, type ChatInputCommandInteraction } from 'discord.js';
 import { isFinal } from '../src/jobs/model.js';
 import { relativeTime } from '../src/community/community.js';
-import type { Command, Ctx } from '../src/discord/interactionKit.js';
-import { requesterFacts } from '../src/discord/requesterFacts.js';
-import { jobLine } from '../src/discord/jobLines.js';
-import { settingsSummary } from '../src/discord/settingsPanel.js';
+import type { Command, Ctx } from '../src/discord/interactions/interactionKit.js';
+import { requesterFacts } from '../src/discord/interactions/requesterFacts.js';
+import { jobLine } from '../src/discord/messages/jobLines.js';
+import { settingsSummary } from '../src/discord/flows/settingsPanel.js';
 
 const SHOWN = 10;
 

@@ -1,9 +1,9 @@
 import { ApplicationCommandOptionType, ApplicationCommandType, type ChatInputCommandInteraction } from 'discord.js';
-import { UserError, type Command } from '../src/discord/interactionKit.js';
-import { acceptedReply, jobOptionDefs, pickDelivery } from '../src/discord/jobOptions.js';
-import { admitBeforeDownload } from '../src/discord/admission.js';
-import { checkRectanglesText, limitsFor, PICWISH_LIMITS, readRegion, readToolImages } from '../src/discord/toolInputs.js';
-import { startInpaint } from '../src/discord/toolJobs.js';
+import { UserError, type Command } from '../src/discord/interactions/interactionKit.js';
+import { acceptedReply, jobOptionDefs, pickDelivery } from '../src/discord/flows/jobOptions.js';
+import { admitBeforeDownload } from '../src/discord/interactions/admission.js';
+import { checkRectanglesText, limitsFor, PICWISH_LIMITS, readRegion, readToolImages } from '../src/discord/flows/toolInputs.js';
+import { startInpaint } from '../src/discord/flows/toolJobs.js';
 
 /**
  * /inpaint image [mask] [rectangles] [delivery] — object removal (PicWish). The area to remove is a black/white

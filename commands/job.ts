@@ -1,9 +1,9 @@
 import { ApplicationCommandOptionType, ApplicationCommandType, type ChatInputCommandInteraction } from 'discord.js';
 import { isFinal } from '../src/jobs/model.js';
-import { findJob, mayView } from '../src/discord/jobAccess.js';
-import { jobLine, messageLink } from '../src/discord/jobLines.js';
-import { UserError, type Command } from '../src/discord/interactionKit.js';
-import { discordCode } from '../src/discord/messenger.js';
+import { findJob, mayView } from '../src/discord/interactions/jobAccess.js';
+import { jobLine, messageLink } from '../src/discord/messages/jobLines.js';
+import { UserError, type Command } from '../src/discord/interactions/interactionKit.js';
+import { discordCode } from '../src/discord/messages/messenger.js';
 
 const LIST = 10;
 

@@ -1,4 +1,4 @@
-import type { Command } from '../src/discord/interactionKit.js';
+import type { Command } from '../src/discord/interactions/interactionKit.js';
 import { blend } from './blend.js';
 import { describe } from './describe.js';
 import { describeImage } from './describeImage.js';

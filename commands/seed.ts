@@ -1,6 +1,6 @@
 import { ApplicationCommandOptionType, ApplicationCommandType, type ChatInputCommandInteraction } from 'discord.js';
-import { UserError, type Command } from '../src/discord/interactionKit.js';
-import { seedMessage } from '../src/discord/seed.js';
+import { UserError, type Command } from '../src/discord/interactions/interactionKit.js';
+import { seedMessage } from '../src/discord/flows/seed.js';
 
 /** /seed [job] → the seed of a finished job (default: your latest finished image job), via the proxy's image-seed. */
 export const seed: Command<ChatInputCommandInteraction> = {

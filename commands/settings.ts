@@ -1,6 +1,6 @@
 import { ApplicationCommandType, type ChatInputCommandInteraction } from 'discord.js';
-import type { Command } from '../src/discord/interactionKit.js';
-import { settingsPanel } from '../src/discord/settingsPanel.js';
+import type { Command } from '../src/discord/interactions/interactionKit.js';
+import { settingsPanel } from '../src/discord/flows/settingsPanel.js';
 
 /** /settings → an ephemeral panel: default delivery, bot and speed, and remix editing; saved per user. */
 export const settings: Command<ChatInputCommandInteraction> = {

@@ -1,8 +1,8 @@
 import { ApplicationCommandOptionType, ApplicationCommandType, type ChatInputCommandInteraction } from 'discord.js';
-import { UserError, type Command } from '../src/discord/interactionKit.js';
-import { acceptedReply } from '../src/discord/jobOptions.js';
-import { jobOptionDefs } from '../src/discord/jobOptions.js';
-import { jobChoices, startMjJob } from '../src/discord/mjJobs.js';
+import { UserError, type Command } from '../src/discord/interactions/interactionKit.js';
+import { acceptedReply } from '../src/discord/flows/jobOptions.js';
+import { jobOptionDefs } from '../src/discord/flows/jobOptions.js';
+import { jobChoices, startMjJob } from '../src/discord/flows/mjJobs.js';
 import { validatePrompt } from '../src/mj/prompts.js';
 
 const PROMPT_MAX = 6000;

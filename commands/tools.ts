@@ -1,10 +1,10 @@
 import { ApplicationCommandOptionType, ApplicationCommandType, type APIApplicationCommandBasicOption, type ChatInputCommandInteraction } from 'discord.js';
-import { UserError, type Command } from '../src/discord/interactionKit.js';
-import { acceptedReply, jobOptionDefs, pickDelivery } from '../src/discord/jobOptions.js';
-import type { CommandLocalizer } from '../src/discord/registry.js';
-import { admitBeforeDownload } from '../src/discord/admission.js';
-import { limitsFor, PICWISH_LIMITS, readToolImages } from '../src/discord/toolInputs.js';
-import { startTool, type ImageTool } from '../src/discord/toolJobs.js';
+import { UserError, type Command } from '../src/discord/interactions/interactionKit.js';
+import { acceptedReply, jobOptionDefs, pickDelivery } from '../src/discord/flows/jobOptions.js';
+import type { CommandLocalizer } from '../src/discord/interactions/registry.js';
+import { admitBeforeDownload } from '../src/discord/interactions/admission.js';
+import { limitsFor, PICWISH_LIMITS, readToolImages } from '../src/discord/flows/toolInputs.js';
+import { startTool, type ImageTool } from '../src/discord/flows/toolJobs.js';
 
 /**
  * /tools remove-background | upscale | restore-face — one-click image tools (PicWish), as subcommands of one

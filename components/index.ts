@@ -1,5 +1,5 @@
-import type { AnyComponent } from '../src/discord/interactionKit.js';
-import type { RouteName } from '../src/discord/customId.js';
+import type { AnyComponent } from '../src/discord/interactions/interactionKit.js';
+import type { RouteName } from '../src/discord/interactions/customId.js';
 import { mjButton } from './mjButton.js';
 import { mjButtonModal } from './mjButtonModal.js';
 import { remix } from './remix.js';
@@ -9,7 +9,7 @@ import { settings } from './settings.js';
 import { toolButton } from './toolButton.js';
 import { toolButtonModal } from './toolButtonModal.js';
 
-/** Every button, modal and select handler, one per custom_id route (the table in src/discord/customId.ts). */
+/** Every button, modal and select handler, one per custom_id route (the table in src/discord/interactions/customId.ts). */
 export const componentsByRoute = {
   mjButton,
   mjButtonModal,

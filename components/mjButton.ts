@@ -1,6 +1,6 @@
-import { component, replyEphemeral } from '../src/discord/interactionKit.js';
-import { readMjButton, startAction, type MjPressed } from '../src/discord/mjAction.js';
-import { afterPress, pressedButton } from '../src/discord/pressedButton.js';
+import { component, replyEphemeral } from '../src/discord/interactions/interactionKit.js';
+import { readMjButton, startAction, type MjPressed } from '../src/discord/flows/mjAction.js';
+import { afterPress, pressedButton } from '../src/discord/interactions/pressedButton.js';
 import { mjButtonModalFor } from './mjButtonModal.js';
 import { remixChoiceRows } from './remix.js';
 

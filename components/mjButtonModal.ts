@@ -4,13 +4,13 @@ import { IMAGE_BUDGETS } from '../src/images/budgets.js';
 import { parseRectangles } from '../src/images/mask.js';
 import { sniffImage, toDataUrl } from '../src/images/sniff.js';
 import { applyZoom, validatePrompt } from '../src/mj/prompts.js';
-import { admitBeforeDownload } from '../src/discord/admission.js';
-import { encode } from '../src/discord/customId.js';
-import { component, UserError, type Ctx } from '../src/discord/interactionKit.js';
-import { acceptedReply } from '../src/discord/jobOptions.js';
-import { readMjButton, startAction, type ActionInput, type MjPressed } from '../src/discord/mjAction.js';
-import { modal, MODAL_TEXT_MAX } from '../src/discord/modals.js';
-import { afterPress, pressedButton } from '../src/discord/pressedButton.js';
+import { admitBeforeDownload } from '../src/discord/interactions/admission.js';
+import { encode } from '../src/discord/interactions/customId.js';
+import { component, UserError, type Ctx } from '../src/discord/interactions/interactionKit.js';
+import { acceptedReply } from '../src/discord/flows/jobOptions.js';
+import { readMjButton, startAction, type ActionInput, type MjPressed } from '../src/discord/flows/mjAction.js';
+import { modal, MODAL_TEXT_MAX } from '../src/discord/interactions/modals.js';
+import { afterPress, pressedButton } from '../src/discord/interactions/pressedButton.js';
 
 /** The modal a Midjourney button opens first (Custom Zoom, Vary Region, a describe pick, remix editing): `mj:f:<key>`. */
 export const mjButtonModal = component({

@@ -1,10 +1,10 @@
 import type { Interaction } from 'discord.js';
 import type { Job } from '../src/jobs/model.js';
-import { encode } from '../src/discord/customId.js';
-import { component, UserError, type Ctx } from '../src/discord/interactionKit.js';
-import { acceptedReply } from '../src/discord/jobOptions.js';
-import { submitRemix } from '../src/discord/mjAction.js';
-import { modal, MODAL_TEXT_MAX } from '../src/discord/modals.js';
+import { encode } from '../src/discord/interactions/customId.js';
+import { component, UserError, type Ctx } from '../src/discord/interactions/interactionKit.js';
+import { acceptedReply } from '../src/discord/flows/jobOptions.js';
+import { submitRemix } from '../src/discord/flows/mjAction.js';
+import { modal, MODAL_TEXT_MAX } from '../src/discord/interactions/modals.js';
 
 /**
  * The upstream asked for a remix prompt on a press that could not open a modal (remix on for its account):

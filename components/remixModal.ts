@@ -1,9 +1,9 @@
 import type { Job } from '../src/jobs/model.js';
 import { validatePrompt } from '../src/mj/prompts.js';
-import { component, UserError } from '../src/discord/interactionKit.js';
-import { acceptedReply } from '../src/discord/jobOptions.js';
-import { submitRemix } from '../src/discord/mjAction.js';
-import { MODAL_TEXT_MAX } from '../src/discord/modals.js';
+import { component, UserError } from '../src/discord/interactions/interactionKit.js';
+import { acceptedReply } from '../src/discord/flows/jobOptions.js';
+import { submitRemix } from '../src/discord/flows/mjAction.js';
+import { MODAL_TEXT_MAX } from '../src/discord/interactions/modals.js';
 import { remixJob } from './remix.js';
 
 /** The remix prompt's modal (`mj:x:<jobId>`), opened from "Edit prompt": the edited prompt goes to the waiting job. */

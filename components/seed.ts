@@ -1,5 +1,5 @@
-import { component, UserError } from '../src/discord/interactionKit.js';
-import { seedMessage } from '../src/discord/seed.js';
+import { component, UserError } from '../src/discord/interactions/interactionKit.js';
+import { seedMessage } from '../src/discord/flows/seed.js';
 
 /** ✉️ on a result (`mj:s:<key>`): the seed of its job, told only to the presser (who must be allowed to see it). */
 export const seed = component({

@@ -1,5 +1,5 @@
-import { component, UserError } from '../src/discord/interactionKit.js';
-import { settingsChoice, settingsPanel } from '../src/discord/settingsPanel.js';
+import { component, UserError } from '../src/discord/interactions/interactionKit.js';
+import { settingsChoice, settingsPanel } from '../src/discord/flows/settingsPanel.js';
 
 /** A /settings select (`mj:set:<field>`): the choice is saved for the member, then the panel shows it. */
 export const settings = component({

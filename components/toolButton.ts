@@ -1,9 +1,9 @@
-import { admitBeforeDownload } from '../src/discord/admission.js';
-import { component } from '../src/discord/interactionKit.js';
-import { afterPress, pressedButton } from '../src/discord/pressedButton.js';
-import { imageToolOf, readToolAction, toolOrigin, type ToolPressed } from '../src/discord/toolButtons.js';
-import { limitsFor, PICWISH_LIMITS, resultImage } from '../src/discord/toolInputs.js';
-import { startTool } from '../src/discord/toolJobs.js';
+import { admitBeforeDownload } from '../src/discord/interactions/admission.js';
+import { component } from '../src/discord/interactions/interactionKit.js';
+import { afterPress, pressedButton } from '../src/discord/interactions/pressedButton.js';
+import { imageToolOf, readToolAction, toolOrigin, type ToolPressed } from '../src/discord/flows/toolButtons.js';
+import { limitsFor, PICWISH_LIMITS, resultImage } from '../src/discord/flows/toolInputs.js';
+import { startTool } from '../src/discord/flows/toolJobs.js';
 import { toolButtonModalFor } from './toolButtonModal.js';
 
 /**

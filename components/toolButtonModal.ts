@@ -1,14 +1,14 @@
 import type { ModalSubmitInteraction } from 'discord.js';
 import type { Job } from '../src/jobs/model.js';
-import { admitBeforeDownload } from '../src/discord/admission.js';
-import { encode } from '../src/discord/customId.js';
-import { component, UserError, type Ctx } from '../src/discord/interactionKit.js';
-import { acceptedReply } from '../src/discord/jobOptions.js';
-import { modal } from '../src/discord/modals.js';
-import { afterPress, pressedButton } from '../src/discord/pressedButton.js';
-import { parseFaceIndex, parseFidelity, readToolAction, toolOrigin, type ToolPressed } from '../src/discord/toolButtons.js';
-import { IMGOPEN_LIMITS, limitsFor, modalText, PICWISH_LIMITS, PROXY_LIMITS, readRegion, readToolImages, resultImage, uploadedFile } from '../src/discord/toolInputs.js';
-import { isSwapEngine, startFaceSwap, startInpaint } from '../src/discord/toolJobs.js';
+import { admitBeforeDownload } from '../src/discord/interactions/admission.js';
+import { encode } from '../src/discord/interactions/customId.js';
+import { component, UserError, type Ctx } from '../src/discord/interactions/interactionKit.js';
+import { acceptedReply } from '../src/discord/flows/jobOptions.js';
+import { modal } from '../src/discord/interactions/modals.js';
+import { afterPress, pressedButton } from '../src/discord/interactions/pressedButton.js';
+import { parseFaceIndex, parseFidelity, readToolAction, toolOrigin, type ToolPressed } from '../src/discord/flows/toolButtons.js';
+import { IMGOPEN_LIMITS, limitsFor, modalText, PICWISH_LIMITS, PROXY_LIMITS, readRegion, readToolImages, resultImage, uploadedFile } from '../src/discord/flows/toolInputs.js';
+import { isSwapEngine, startFaceSwap, startInpaint } from '../src/discord/flows/toolJobs.js';
 
 /** The modal of "Swap again" (a new face) or "Inpaint again" (a new mask or rectangles): `mj:tm:<key>`. */
 export const toolButtonModal = component({

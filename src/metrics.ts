@@ -2,7 +2,7 @@
 // explicitly (never prom-client's global default registry), so two apps in one process never mix their numbers.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { InteractionOutcome } from './discord/dispatcher.js';
+import type { InteractionOutcome } from './discord/interactions/dispatcher.js';
 import type { Job } from './jobs/model.js';
 import type { JobSink } from './jobs/tracker.js';
 import type { HttpObservation } from './upstream/http.js';

@@ -1,9 +1,9 @@
 import type { Community } from './community/community.js';
 import type { Config } from './config.js';
 import type { HealthReport } from './health.js';
-import type { Delivery } from './discord/delivery.js';
-import type { Messenger } from './discord/messenger.js';
-import type { Renderer } from './discord/renderer.js';
+import type { Delivery } from './discord/messages/delivery.js';
+import type { Messenger } from './discord/messages/messenger.js';
+import type { Renderer } from './discord/messages/renderer.js';
 import type { I18n } from './i18n/index.js';
 import type { JobService } from './jobs/service.js';
 import type { Tracker } from './jobs/tracker.js';

@@ -1,6 +1,6 @@
 /**
  * Who asks, and where: the plain facts a server's rules decide on. Built from a Discord interaction at the edge
- * (src/discord/requesterFacts.ts); the community code never sees the interaction itself.
+ * (src/discord/interactions/requesterFacts.ts); the community code never sees the interaction itself.
  */
 export interface Requester {
   userId: string;

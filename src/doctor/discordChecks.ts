@@ -4,7 +4,7 @@ import { PermissionsBitField, Routes } from 'discord.js';
 import { allCommands } from '../../commands/index.js';
 import { REQUIRED_PERMISSIONS } from '../app.js';
 import type { Config } from '../config.js';
-import { CommandLocalizer } from '../discord/registry.js';
+import { CommandLocalizer } from '../discord/interactions/registry.js';
 import { createI18n } from '../i18n/index.js';
 import type { Services } from '../services.js';
 import { ImgOpenClient } from '../upstream/imgOpen.js';

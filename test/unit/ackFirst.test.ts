@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AckFirst } from '../../src/discord/ackFirst.js';
+import { AckFirst } from '../../src/discord/interactions/ackFirst.js';
 
 describe('AckFirst: a burst is acknowledged before its work starts', () => {
   beforeEach(() => {

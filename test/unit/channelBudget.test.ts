@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ChannelBudget } from '../../src/discord/channelBudget.js';
+import { ChannelBudget } from '../../src/discord/messages/channelBudget.js';
 
 describe('ChannelBudget (≤ 5 writes per 5 s per channel)', () => {
   beforeEach(() => vi.useFakeTimers({ now: 0 }));

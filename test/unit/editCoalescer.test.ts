@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { EditCoalescer } from '../../src/discord/editCoalescer.js';
+import { EditCoalescer } from '../../src/discord/messages/editCoalescer.js';
 
 describe('EditCoalescer (latest-wins progress edits)', () => {
   beforeEach(() => vi.useFakeTimers({ now: 1_000_000 }));

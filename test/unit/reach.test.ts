@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { commandRuling, componentRuling, describeReach, type ReachSettings } from '../../src/community/reach.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { withDmContexts } from '../../src/discord/registry.js';
+import { withDmContexts } from '../../src/discord/interactions/registry.js';
 
 const HOME = '111111111111111111';
 const OTHER = '222222222222222222';

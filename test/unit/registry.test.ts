@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commandsHash, stableStringify } from '../../src/discord/registry.js';
+import { commandsHash, stableStringify } from '../../src/discord/interactions/registry.js';
 
 describe('command registration hash', () => {
   const cmds = [{ name: 'imagine', description: 'd', options: [{ name: 'prompt', type: 3, description: 'p' }] }] as never[];

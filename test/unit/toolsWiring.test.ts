@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { UserError } from '../../src/discord/interactionKit.js';
-import { isToolJob, parseFaceIndex, parseFidelity, planToolButtons } from '../../src/discord/toolButtons.js';
-import { IMGOPEN_LIMITS, limitsFor, PICWISH_LIMITS } from '../../src/discord/toolInputs.js';
+import { UserError } from '../../src/discord/interactions/interactionKit.js';
+import { isToolJob, parseFaceIndex, parseFidelity, planToolButtons } from '../../src/discord/flows/toolButtons.js';
+import { IMGOPEN_LIMITS, limitsFor, PICWISH_LIMITS } from '../../src/discord/flows/toolInputs.js';
 import { MediaStore } from '../../src/http/mediaStore.js';
 import type { Job } from '../../src/jobs/model.js';
 

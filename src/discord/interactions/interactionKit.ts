@@ -9,13 +9,13 @@ import {
   type RepliableInteraction,
   type StringSelectMenuInteraction,
 } from 'discord.js';
-import type { GuildRules } from '../community/rules.js';
-import type { Msg } from '../jobs/model.js';
-import type { Services } from '../services.js';
-import type { MessagePayload } from './messenger.js';
+import type { GuildRules } from '../../community/rules.js';
+import type { Msg } from '../../jobs/model.js';
+import type { Services } from '../../services.js';
+import type { MessagePayload } from '../messages/messenger.js';
 import type { CommandLocalizer } from './registry.js';
 import type { RouteName } from './customId.js';
-import { toApiBody } from './messenger.js';
+import { toApiBody } from '../messages/messenger.js';
 
 /** A refusal the user should read: a message key, shown ephemerally. Never a bug. */
 export class UserError extends Error {

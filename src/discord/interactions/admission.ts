@@ -1,6 +1,6 @@
 import type { Interaction } from 'discord.js';
 import { UserError, type Ctx } from './interactionKit.js';
-import { jobOwner } from './jobOptions.js';
+import { jobOwner } from '../flows/jobOptions.js';
 
 /**
  * The server's limits (concurrency, cooldown, daily quotas), asked before an attachment is downloaded or anything

@@ -1,8 +1,8 @@
 import type { Interaction } from 'discord.js';
-import type { GuildRules } from '../community/rules.js';
-import type { Config } from '../config.js';
-import type { Job } from '../jobs/model.js';
-import type { ButtonRecord } from '../store/repositories.js';
+import type { GuildRules } from '../../community/rules.js';
+import type { Config } from '../../config.js';
+import type { Job } from '../../jobs/model.js';
+import type { ButtonRecord } from '../../store/repositories.js';
 import { memberRoleIds, replyEphemeral, UserError, type Ctx } from './interactionKit.js';
 import { findButton } from './jobAccess.js';
 

@@ -1,12 +1,12 @@
 import type { ButtonInteraction, ModalSubmitInteraction } from 'discord.js';
-import type { Job } from '../jobs/model.js';
-import type { MappedButton } from '../mj/buttons.js';
-import { splitDescribePrompts, validatePrompt } from '../mj/prompts.js';
-import { imagineAllUpstream } from '../mj/resultButtons.js';
-import { UserError, type Ctx } from './interactionKit.js';
+import type { Job } from '../../jobs/model.js';
+import type { MappedButton } from '../../mj/buttons.js';
+import { splitDescribePrompts, validatePrompt } from '../../mj/prompts.js';
+import { imagineAllUpstream } from '../../mj/resultButtons.js';
+import { UserError, type Ctx } from '../interactions/interactionKit.js';
 import { jobOwner, pickDelivery } from './jobOptions.js';
 import { startMjJob } from './mjJobs.js';
-import type { Pressed } from './pressedButton.js';
+import type { Pressed } from '../interactions/pressedButton.js';
 
 /**
  * Describe and shorten buttons the bot handles itself: a pick (1–4 / 1–5) starts a fresh imagine with that

@@ -1,12 +1,12 @@
 import type { Interaction } from 'discord.js';
-import { commandRuling, componentRuling, type ReachSettings, type Ruling } from '../community/reach.js';
-import type { GuildRules } from '../community/rules.js';
-import type { Msg } from '../jobs/model.js';
-import { resolveLocale } from '../i18n/index.js';
-import type { Services } from '../services.js';
+import { commandRuling, componentRuling, type ReachSettings, type Ruling } from '../../community/reach.js';
+import type { GuildRules } from '../../community/rules.js';
+import type { Msg } from '../../jobs/model.js';
+import { resolveLocale } from '../../i18n/index.js';
+import type { Services } from '../../services.js';
 import { AckFirst } from './ackFirst.js';
 import { originGuildOf } from './componentOrigin.js';
-import { DiscordCodes, discordCode } from './messenger.js';
+import { DiscordCodes, discordCode } from '../messages/messenger.js';
 import { requesterFacts } from './requesterFacts.js';
 import { parse as parseCustomId, ROUTES, type RouteName } from './customId.js';
 import {

@@ -1,6 +1,6 @@
 import { PermissionFlagsBits, type Interaction } from 'discord.js';
-import type { Job } from '../jobs/model.js';
-import type { ButtonRecord } from '../store/repositories.js';
+import type { Job } from '../../jobs/model.js';
+import type { ButtonRecord } from '../../store/repositories.js';
 import { UserError, type Ctx } from './interactionKit.js';
 
 /** Our job ids (model.newId) and the proxy's numeric task ids. */

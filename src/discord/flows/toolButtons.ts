@@ -1,10 +1,10 @@
 import type { ButtonInteraction, ModalSubmitInteraction } from 'discord.js';
-import type { Job } from '../jobs/model.js';
-import type { MappedButton } from '../mj/buttons.js';
-import { ROUTES } from './customId.js';
-import { UserError, type Ctx } from './interactionKit.js';
+import type { Job } from '../../jobs/model.js';
+import type { MappedButton } from '../../mj/buttons.js';
+import { ROUTES } from '../interactions/customId.js';
+import { UserError, type Ctx } from '../interactions/interactionKit.js';
 import { pickDelivery } from './jobOptions.js';
-import type { Pressed } from './pressedButton.js';
+import type { Pressed } from '../interactions/pressedButton.js';
 import { isSwapEngine, type ImageTool, type JobOrigin, type SwapEngine } from './toolJobs.js';
 
 /**

@@ -1,10 +1,10 @@
-import type { Logger } from '../log.js';
-import type { I18n } from '../i18n/index.js';
-import type { Job, MessageRef } from '../jobs/model.js';
-import { newId } from '../jobs/model.js';
-import type { MappedButton } from '../mj/buttons.js';
-import { KeyedMutex, type ButtonRecord, type Repositories } from '../store/repositories.js';
-import { encode, routeOfPrefix } from './customId.js';
+import type { Logger } from '../../log.js';
+import type { I18n } from '../../i18n/index.js';
+import type { Job, MessageRef } from '../../jobs/model.js';
+import { newId } from '../../jobs/model.js';
+import type { MappedButton } from '../../mj/buttons.js';
+import { KeyedMutex, type ButtonRecord, type Repositories } from '../../store/repositories.js';
+import { encode, routeOfPrefix } from '../interactions/customId.js';
 import { EditCoalescer } from './editCoalescer.js';
 import { DiscordCodes, discordCode, type MessagePayload, type Messenger } from './messenger.js';
 import { formatBytes, type DrawnButton, type Renderer, type ResultImage } from './renderer.js';

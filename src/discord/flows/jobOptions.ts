@@ -1,9 +1,9 @@
 import { ApplicationCommandOptionType, type APIApplicationCommandBasicOption, type Interaction } from 'discord.js';
-import type { DeliveryMode, Job, SpeedMode } from '../jobs/model.js';
-import type { UserSettings } from '../store/repositories.js';
-import type { GuildRules } from '../community/rules.js';
-import { memberRoleIds, type Ctx } from './interactionKit.js';
-import type { CommandLocalizer } from './registry.js';
+import type { DeliveryMode, Job, SpeedMode } from '../../jobs/model.js';
+import type { UserSettings } from '../../store/repositories.js';
+import type { GuildRules } from '../../community/rules.js';
+import { memberRoleIds, type Ctx } from '../interactions/interactionKit.js';
+import type { CommandLocalizer } from '../interactions/registry.js';
 
 /** Options shared by every job-starting command: explicit choice, else the user's settings, else the server default. */
 

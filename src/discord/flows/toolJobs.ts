@@ -1,14 +1,14 @@
 import type { ButtonInteraction, ChatInputCommandInteraction, ModalSubmitInteraction } from 'discord.js';
-import type { Rect } from '../images/mask.js';
-import { upstreamOf, type DeliveryMode, type ImageTool, type Job, type SwapEngine } from '../jobs/model.js';
-import { SubmitFailed, type JobDraft, type SubmitResult } from '../jobs/service.js';
-import type { Services } from '../services.js';
-import { ImageToolError } from '../upstream/imageToolError.js';
-import { IMGOPEN_DEADLINE_MS, IMGOPEN_DEFAULT_DEADLINE_MS, IMGOPEN_TOOLS, newBusinessTaskId, type ImgOpenCreated } from '../upstream/imgOpen.js';
-import { MjError } from '../upstream/mjTypes.js';
-import { PICWISH_DEADLINE_MS, PICWISH_PATHS, type PicwishCreated } from '../upstream/picwish.js';
+import type { Rect } from '../../images/mask.js';
+import { upstreamOf, type DeliveryMode, type ImageTool, type Job, type SwapEngine } from '../../jobs/model.js';
+import { SubmitFailed, type JobDraft, type SubmitResult } from '../../jobs/service.js';
+import type { Services } from '../../services.js';
+import { ImageToolError } from '../../upstream/imageToolError.js';
+import { IMGOPEN_DEADLINE_MS, IMGOPEN_DEFAULT_DEADLINE_MS, IMGOPEN_TOOLS, newBusinessTaskId, type ImgOpenCreated } from '../../upstream/imgOpen.js';
+import { MjError } from '../../upstream/mjTypes.js';
+import { PICWISH_DEADLINE_MS, PICWISH_PATHS, type PicwishCreated } from '../../upstream/picwish.js';
 import type { CheckedImage } from './attachments.js';
-import { UserError, type Ctx } from './interactionKit.js';
+import { UserError, type Ctx } from '../interactions/interactionKit.js';
 import { jobOwner } from './jobOptions.js';
 import { ingressUrl } from './toolInputs.js';
 

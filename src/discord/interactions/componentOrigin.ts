@@ -1,4 +1,4 @@
-import type { Repositories } from '../store/repositories.js';
+import type { Repositories } from '../../store/repositories.js';
 import { ROUTES, type RouteName } from './customId.js';
 
 /**

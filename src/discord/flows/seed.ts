@@ -1,8 +1,8 @@
 import type { Interaction } from 'discord.js';
-import { describeMjError, sanitizeReason } from '../jobs/mjProvider.js';
-import { MjError } from '../upstream/mjTypes.js';
-import { findJob, mayView } from './jobAccess.js';
-import { UserError, type Ctx } from './interactionKit.js';
+import { describeMjError, sanitizeReason } from '../../jobs/mjProvider.js';
+import { MjError } from '../../upstream/mjTypes.js';
+import { findJob, mayView } from '../interactions/jobAccess.js';
+import { UserError, type Ctx } from '../interactions/interactionKit.js';
 
 /** The seed of a finished job, through the proxy's `image-seed` endpoint: the ✉️ button (components/seed.ts) and /seed. */
 

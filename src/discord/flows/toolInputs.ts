@@ -1,11 +1,11 @@
 import type { Attachment, ModalSubmitInteraction } from 'discord.js';
-import { parseRectangles, type Rect } from '../images/mask.js';
-import { checkImage, toDataUrl } from '../images/sniff.js';
-import type { Job } from '../jobs/model.js';
-import type { Services } from '../services.js';
-import { PICWISH_MAX_INPUT_BYTES, PICWISH_MAX_RECTANGLES } from '../upstream/picwish.js';
+import { parseRectangles, type Rect } from '../../images/mask.js';
+import { checkImage, toDataUrl } from '../../images/sniff.js';
+import type { Job } from '../../jobs/model.js';
+import type { Services } from '../../services.js';
+import { PICWISH_MAX_INPUT_BYTES, PICWISH_MAX_RECTANGLES } from '../../upstream/picwish.js';
 import { readImages, type CheckedImage } from './attachments.js';
-import { UserError, type Ctx } from './interactionKit.js';
+import { UserError, type Ctx } from '../interactions/interactionKit.js';
 
 /**
  * Input images for the image tools: checked by their bytes (type, size, pixel sides) before anything is sent

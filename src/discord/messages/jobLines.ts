@@ -1,7 +1,7 @@
-import type { Job } from '../jobs/model.js';
-import { escapePromptMarkdown } from '../mj/content.js';
-import { clampText, promptForDisplay } from '../mj/prompts.js';
-import type { Ctx } from './interactionKit.js';
+import type { Job } from '../../jobs/model.js';
+import { escapePromptMarkdown } from '../../mj/content.js';
+import { clampText, promptForDisplay } from '../../mj/prompts.js';
+import type { Ctx } from '../interactions/interactionKit.js';
 
 /** One job as a line for /job and /info: id, what, status (queue position, progress), when, prompt. */
 

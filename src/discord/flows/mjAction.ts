@@ -1,12 +1,12 @@
 import type { ButtonInteraction, ModalSubmitInteraction } from 'discord.js';
-import type { Job } from '../jobs/model.js';
-import { SubmitFailed } from '../jobs/service.js';
-import { mapButton, type MappedButton } from '../mj/buttons.js';
-import type { MjSubmitOutcome } from '../upstream/mjTypes.js';
-import { UserError, type Ctx } from './interactionKit.js';
+import type { Job } from '../../jobs/model.js';
+import { SubmitFailed } from '../../jobs/service.js';
+import { mapButton, type MappedButton } from '../../mj/buttons.js';
+import type { MjSubmitOutcome } from '../../upstream/mjTypes.js';
+import { UserError, type Ctx } from '../interactions/interactionKit.js';
 import { pickDelivery } from './jobOptions.js';
 import { startMjJob, submitResult } from './mjJobs.js';
-import type { Pressed } from './pressedButton.js';
+import type { Pressed } from '../interactions/pressedButton.js';
 import { startPromptPick } from './promptPicks.js';
 
 /** A pressed Midjourney button (an upstream one, or a describe/shorten pick the bot handles itself). */

@@ -1,7 +1,7 @@
 import { ComponentType, type APIActionRowComponent, type APIComponentInMessageActionRow, type APISelectMenuOption } from 'discord.js';
-import type { UserSettings } from '../store/repositories.js';
-import { encode } from './customId.js';
-import type { Ctx } from './interactionKit.js';
+import type { UserSettings } from '../../store/repositories.js';
+import { encode } from '../interactions/customId.js';
+import type { Ctx } from '../interactions/interactionKit.js';
 
 /**
  * The /settings panel: one select per setting (route `settings`, handled by components/settings.ts), saved per

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { REST } from '@discordjs/rest';
 import { Routes, type RESTPostAPIApplicationCommandsJSONBody } from 'discord.js';
-import type { I18n } from '../i18n/index.js';
-import type { Logger } from '../log.js';
-import type { MetaRepo } from '../store/repositories.js';
+import type { I18n } from '../../i18n/index.js';
+import type { Logger } from '../../log.js';
+import type { MetaRepo } from '../../store/repositories.js';
 
 /** Localized name/description pairs for command JSON, from the locale files (`commands.<path>.name|description`). */
 export class CommandLocalizer {

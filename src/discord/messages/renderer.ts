@@ -1,10 +1,10 @@
 import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponentWithCustomId, type APIComponentInMessageActionRow } from 'discord.js';
-import type { I18n } from '../i18n/index.js';
-import type { Job } from '../jobs/model.js';
-import type { MappedButton } from '../mj/buttons.js';
-import { defuseLinks, escapePromptMarkdown, formatResultContent, progressBar } from '../mj/content.js';
-import { promptForDisplay } from '../mj/prompts.js';
-import { describeText, shortenText } from '../mj/textResults.js';
+import type { I18n } from '../../i18n/index.js';
+import type { Job } from '../../jobs/model.js';
+import type { MappedButton } from '../../mj/buttons.js';
+import { defuseLinks, escapePromptMarkdown, formatResultContent, progressBar } from '../../mj/content.js';
+import { promptForDisplay } from '../../mj/prompts.js';
+import { describeText, shortenText } from '../../mj/textResults.js';
 import type { MessagePayload } from './messenger.js';
 
 /**

@@ -1,8 +1,8 @@
 import type { Attachment } from 'discord.js';
-import { IMAGE_BUDGETS } from '../images/budgets.js';
-import { checkImage, toDataUrl } from '../images/sniff.js';
-import type { Ctx } from './interactionKit.js';
-import { UserError } from './interactionKit.js';
+import { IMAGE_BUDGETS } from '../../images/budgets.js';
+import { checkImage, toDataUrl } from '../../images/sniff.js';
+import type { Ctx } from '../interactions/interactionKit.js';
+import { UserError } from '../interactions/interactionKit.js';
 
 export interface CheckedImage {
   name: string;

@@ -1,5 +1,5 @@
 import { PermissionFlagsBits, type Interaction } from 'discord.js';
-import type { Requester } from '../community/requester.js';
+import type { Requester } from '../../community/requester.js';
 import { memberRoleIds } from './interactionKit.js';
 
 /** The plain facts a server's rules decide on, read from an interaction (command, button, modal or menu). */

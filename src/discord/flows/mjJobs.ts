@@ -4,10 +4,10 @@ import {
   type MessageContextMenuCommandInteraction,
   type ModalSubmitInteraction,
 } from 'discord.js';
-import type { Job } from '../jobs/model.js';
-import { SubmitFailed, type JobDraft, type SubmitResult } from '../jobs/service.js';
-import type { MjSubmitOutcome } from '../upstream/mjTypes.js';
-import { UserError, type Ctx } from './interactionKit.js';
+import type { Job } from '../../jobs/model.js';
+import { SubmitFailed, type JobDraft, type SubmitResult } from '../../jobs/service.js';
+import type { MjSubmitOutcome } from '../../upstream/mjTypes.js';
+import { UserError, type Ctx } from '../interactions/interactionKit.js';
 import { jobOwner, pickBot, pickDelivery, pickSpeed } from './jobOptions.js';
 
 export type JobInteraction = ChatInputCommandInteraction | MessageContextMenuCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
