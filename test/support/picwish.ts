@@ -8,7 +8,7 @@ import { ImageToolError } from '../../src/upstream/imageToolError.js';
 import type { PicwishCreated } from '../../src/upstream/picwish.js';
 import { makeJob } from './unitKit.js';
 
-/** A fresh key per test: the default limiter is process-wide per key. */
+/** A fresh key per test, so no two tests ever meet at one limiter. */
 export const newPicwishKey = (): string => `pw-key-${randomBytes(8).toString('hex')}`;
 
 /** A stored-looking PicWish job following `created`. */
