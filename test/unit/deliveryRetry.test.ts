@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DELIVERY_RETRY, deliveryRetryFor, retryDelay } from '../../src/jobs/tracker.js';
 import { leaseMsFor, renewIntervalFor } from '../../src/store/leases.js';
-import { isTransient } from '../../src/discord/messages/delivery.js';
+import { isTransient } from '../../src/discord/messages/messenger.js';
 
 describe('delivery retry policy', () => {
   it('doubles from firstMs up to maxMs, jittered within the upper half of each step', () => {

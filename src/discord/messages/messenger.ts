@@ -22,6 +22,13 @@ export function discordCode(err: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
+/** A failure that may pass if the same request is sent later: HTTP 5xx, 408, 429, or no HTTP answer at all. */
+export function isTransient(err: unknown): boolean {
+  const status = (err as { status?: unknown } | null)?.status;
+  if (typeof status !== 'number') return discordCode(err) === undefined;
+  return status >= 500 || status === 408 || status === 429;
+}
+
 export const DiscordCodes = {
   unknownChannel: 10003,
   unknownMessage: 10008,

@@ -4,7 +4,7 @@ import { mjButtonModalFor } from '../../../components/mjButtonModal.js';
 import { remixChoiceRows, remixPromptModal } from '../../../components/remix.js';
 import { toolButtonModalFor } from '../../../components/toolButtonModal.js';
 import { CUSTOM_ID_MAX, encode, parse, ROUTES, routeOfPrefix, type RouteName } from '../../../src/discord/interactions/customId.js';
-import { buttonCustomId } from '../../../src/discord/messages/delivery.js';
+import { buttonCustomId } from '../../../src/discord/messages/drawnButtons.js';
 import type { AcceptedKind, Ctx } from '../../../src/discord/interactions/interactionKit.js';
 import { settingsPanel } from '../../../src/discord/flows/settingsPanel.js';
 import { planToolButtons } from '../../../src/discord/flows/toolButtons.js';

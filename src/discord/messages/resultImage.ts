@@ -1,0 +1,59 @@
+import type { I18n } from '../../i18n/index.js';
+import type { Job } from '../../jobs/model.js';
+import type { Logger } from '../../log.js';
+import type { Messenger } from './messenger.js';
+import type { ResultImage } from './renderer.js';
+
+/** Downloads a result image (size-capped); throws an error with `kind: 'too-large'` and `size` past the cap. */
+export type ImageFetcher = (url: string, maxBytes: number) => Promise<{ data: Buffer; contentType?: string | undefined; ext: string }>;
+
+/** What goes with a result: the image, or a link to it, or a note saying why there is neither. */
+export type LoadedImage = { image?: ResultImage; imageLink?: { url: string; bytes: number }; note?: string };
+
+export interface ResultImageDeps {
+  fetchImage: ImageFetcher;
+  messenger: Messenger;
+  i18n: I18n;
+  logger: Logger;
+}
+
+/** The job's result image, downloaded to be re-uploaded; too large → a link; on a private address → a note only. */
+export async function loadResultImage(job: Job, d: ResultImageDeps): Promise<LoadedImage> {
+  const url = job.result?.imageUrl;
+  if (!url) return {};
+  try {
+    const img = await d.fetchImage(url, job.attachmentLimit);
+    return { image: { name: `${fileSlug(job.prompt)}_${job.id}.${img.ext}`, data: img.data, ...(img.contentType ? { contentType: img.contentType } : {}) } };
+  } catch (err) {
+    const e = err as { kind?: string; size?: number };
+    if (e.kind === 'too-large') return { imageLink: { url, bytes: e.size ?? 0 } };
+    if (e.kind === 'blocked-address') {
+      // the upstream pointed (or redirected) at a private address: neither fetched nor linked, and the member is told
+      d.logger.warn({ err, jobId: job.id }, 'result image is on a private or reserved address: not fetched');
+      return { note: d.i18n.t(job.owner.locale, 'result.imageAtPrivateAddress') };
+    }
+    d.logger.warn({ err, jobId: job.id }, 'result image could not be downloaded; posting the link');
+    return { imageLink: { url, bytes: 0 } };
+  }
+}
+
+/** The image of the bot's own earlier result post, while one still exists (the upstream's URL may have expired). */
+export async function imageFromOwnPost(job: Job, d: ResultImageDeps): Promise<{ image: ResultImage } | undefined> {
+  for (const ref of job.messages.results) {
+    const att = (await d.messenger.fetch(ref.channelId, ref.messageId).catch(() => undefined))?.attachments[0];
+    const img = att ? await d.fetchImage(att.url, job.attachmentLimit).catch(() => undefined) : undefined;
+    if (att && img) return { image: { name: att.filename, data: img.data, ...(img.contentType ? { contentType: img.contentType } : {}) } };
+  }
+  return undefined;
+}
+
+function fileSlug(prompt: string): string {
+  const slug = prompt
+    .replace(/<?https?:\/\/\S+>?/g, '')
+    .toLowerCase()
+    .replace(/--\S+(\s+\S+)?/g, '')
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 40);
+  return slug || 'image';
+}
