@@ -17,9 +17,9 @@ export interface ImageLimits {
   maxSide: number;
 }
 
-/** PicWish: 15 MB, 4096×4096 (image-tools.md §2.8). */
+/** PicWish refuses inputs over 15 MB (its state -5); inpainting takes at most 4096×4096. */
 export const PICWISH_LIMITS: ImageLimits = { maxBytes: PICWISH_MAX_INPUT_BYTES, maxSide: 4096 };
-/** Img Open publishes no limits; the contract's client-side defaults (§1.8). */
+/** Img Open publishes no limits: 10 MB and 4096 px on the longest side are our defaults until the vendor names its own. */
 export const IMGOPEN_LIMITS: ImageLimits = { maxBytes: 10 * 1024 * 1024, maxSide: 4096 };
 /** The proxy takes base64 in a JSON body: keep it to Discord's default upload size. */
 export const PROXY_LIMITS: ImageLimits = { maxBytes: 10 * 1024 * 1024, maxSide: 4096 };

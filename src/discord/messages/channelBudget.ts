@@ -1,6 +1,6 @@
 /**
  * How many message writes (posts, edits, deletes) a channel can take: Discord allows about 5 per 5 s per channel
- * (observed, not documented; discord-platform.md §2). Every bot write reserves a slot here first, so the bot never
+ * (observed, not documented: Discord keeps per-route numbers unpublished). Every bot write reserves a slot here first, so the bot never
  * causes a 429 itself and results never queue behind stale progress frames inside the REST layer.
  *
  * Final writes wait for their slot; progress edits only use a spare one (see `spare`).

@@ -1,5 +1,6 @@
 /**
- * Latest-wins coalescing of progress edits (discord-platform.md §2.3).
+ * Latest-wins coalescing of progress edits: a channel takes about 5 message writes per 5 s, so a job's progress
+ * frames cannot all be drawn and only the latest one matters.
  *
  * - A new frame replaces the pending one; intermediate frames are dropped.
  * - A message is edited at most once per `minIntervalMs`, never while its previous edit is in flight,
