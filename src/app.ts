@@ -11,8 +11,9 @@ import { Dispatcher } from './discord/interactions/dispatcher.js';
 import type { Command } from './discord/interactions/interactionKit.js';
 import { ChannelBudget } from './discord/messages/channelBudget.js';
 import { Messenger } from './discord/messages/messenger.js';
-import { isToolJob, planToolButtons } from './discord/flows/toolButtons.js';
-import { swapEngines } from './discord/flows/toolJobs.js';
+import { planResultButtons } from './discord/flows/resultButtons.js';
+import { swapEngines, toolProviders } from './discord/flows/toolJobs.js';
+import { inviteUrl, REQUIRED_PERMISSIONS } from './discord/invite.js';
 import { CommandLocalizer, registerCommands } from './discord/interactions/registry.js';
 import { Renderer } from './discord/messages/renderer.js';
 import { MediaStore } from './http/mediaStore.js';
@@ -22,17 +23,17 @@ import { createI18n } from './i18n/index.js';
 import { IMAGE_BUDGETS, overPixelBudget } from './images/budgets.js';
 import { MaskWork } from './images/maskWork.js';
 import { sniffImage } from './images/sniff.js';
-import { describeImageToolError, ImgOpenProvider } from './jobs/imgOpenProvider.js';
-import { describeMjError, MjProvider } from './jobs/mjProvider.js';
+import { ImgOpenProvider } from './jobs/imgOpenProvider.js';
+import { MjProvider } from './jobs/mjProvider.js';
 import { PicwishProvider } from './jobs/picwishProvider.js';
 import type { Provider } from './jobs/model.js';
 import type { ProviderAdapter } from './jobs/provider.js';
 import { JobService } from './jobs/service.js';
-import { scrubbedProviders, scrubMsg } from './jobs/scrubbedUpdates.js';
+import { scrubbedProviders } from './jobs/scrubbedUpdates.js';
+import { describeSubmitError } from './jobs/submitErrors.js';
 import { Tracker, deliveryRetryFor } from './jobs/tracker.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics, circuitStates } from './metrics.js';
-import { planMjButtons } from './mj/resultButtons.js';
 import type { Services } from './services.js';
 import { openKvStore, type KvStore } from './store/keyvStore.js';
 import { createRepositories } from './store/repositories.js';
@@ -40,18 +41,12 @@ import { RedisJobOwnership, leaseMsFor, renewIntervalFor } from './store/leases.
 import { NudgeRelay } from './store/nudgeRelay.js';
 import { RetentionSweeper } from './store/retention.js';
 import { createOutbound, upstreamOrigins } from './net/outbound.js';
-import { ImageToolError } from './upstream/imageToolError.js';
 import { ImgOpenClient } from './upstream/imgOpen.js';
 import { MjProxyClient } from './upstream/mjProxy.js';
 import { PicwishClient } from './upstream/picwish.js';
 import { RateLimiters } from './upstream/rateLimiter.js';
 
-/** Permissions the bot needs in a channel: View Channel, Send Messages, Send Messages in Threads, Embed Links, Attach Files, Read Message History. */
-export const REQUIRED_PERMISSIONS = (1n << 10n) | (1n << 11n) | (1n << 38n) | (1n << 14n) | (1n << 15n) | (1n << 16n);
-
-export function inviteUrl(applicationId: string): string {
-  return `https://discord.com/oauth2/authorize?client_id=${applicationId}&scope=bot%20applications.commands&permissions=${REQUIRED_PERMISSIONS}`;
-}
+export { REQUIRED_PERMISSIONS, inviteUrl }; // the doctor's story checks the invite link against these
 
 export interface AppOptions {
   logger?: Logger;
@@ -147,12 +142,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     i18n,
     logger: logger.child({ part: 'delivery' }),
     fetchImage,
-    planButtons: (job) =>
-      isToolJob(job)
-        ? planToolButtons(job, toolCaps())
-        : job.provider === 'mj'
-          ? planMjButtons(job, { flavor: config.mj.flavor, disabled: config.mj.disabledButtons, seed: config.mj.flavor === 'trueai' || config.mj.flavor === 'plus' })
-          : [],
+    planButtons: (job) => planResultButtons(job, config.mj, toolCaps()),
     progressIntervalMs: config.jobs.progressEditIntervalMs,
     now,
   });
@@ -190,7 +180,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     // a result Discord or the store would not take is tried again with backoff, not left until a restart
     deliveryRetry: deliveryRetryFor(config.jobs.pollIntervalMs),
   });
-  const jobs = new JobService({ repos, tracker, delivery, logger: logger.child({ part: 'jobs' }), timeoutMs: config.jobs.timeoutMs, now, describeError: (err) => scrubMsg(err instanceof ImageToolError ? describeImageToolError(err) : describeMjError(err), config.secrets), onSubmitFailed: (job) => metrics.jobFinished(job, true), admit: (owner) => community.admissionRefusal(owner), counters: community });
+  const jobs = new JobService({ repos, tracker, delivery, logger: logger.child({ part: 'jobs' }), timeoutMs: config.jobs.timeoutMs, now, describeError: (err) => describeSubmitError(err, config.secrets), onSubmitFailed: (job) => metrics.jobFinished(job, true), admit: (owner) => community.admissionRefusal(owner), counters: community });
 
   const health = createHealthCheck({ client, store, circuits: () => circuitStates(upstreams), inFlightJobs: () => tracker.size });
   const services: Services = {
@@ -300,19 +290,6 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     },
   };
   return app;
-}
-
-/** Which upstream powers which feature, for the startup log (never a key). */
-function toolProviders(caps: { engines: string[]; picwish: boolean }, ingress: string): Record<string, string> {
-  const swap = [caps.engines.includes('v2') ? `Img Open V2/V1/multi-face (inputs by ${ingress})` : '', caps.engines.includes('proxy') ? 'proxy InsightFace' : ''].filter(Boolean);
-  const picwish = caps.picwish ? 'PicWish' : 'off (set PICWISH_API_KEY)';
-  return {
-    faceswap: swap.length > 0 ? swap.join(' + ') : 'off (set IMGOPEN_ACCESS_KEY_ID/_SECRET, or MJ_FACE_SWAP=on with a proxy that has InsightFace)',
-    inpaint: picwish,
-    removeBackground: picwish,
-    upscale: picwish,
-    restoreFace: picwish,
-  };
 }
 
 /** One secret for the callback URL, shared by every process on the store (created once, atomically on Redis). */

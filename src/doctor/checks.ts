@@ -1,7 +1,7 @@
 // `npm run doctor`: every setup check in order, one ✓/✗ line each with a fix for each ✗. The CLI
 // (scripts/doctor.ts) only loads .env, prints formatReport() and exits with the report's verdict.
 import { pino } from 'pino';
-import { inviteUrl } from '../app.js';
+import { inviteUrl } from '../discord/invite.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { scrub, type Logger } from '../log.js';
 import { discordChecks } from './discordChecks.js';

@@ -2,7 +2,7 @@
 import { DiscordAPIError, HTTPError, REST } from '@discordjs/rest';
 import { PermissionsBitField, Routes } from 'discord.js';
 import { allCommands } from '../../commands/index.js';
-import { REQUIRED_PERMISSIONS } from '../app.js';
+import { REQUIRED_PERMISSIONS } from '../discord/invite.js';
 import type { Config } from '../config.js';
 import { CommandLocalizer } from '../discord/interactions/registry.js';
 import { createI18n } from '../i18n/index.js';

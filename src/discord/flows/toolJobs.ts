@@ -221,3 +221,16 @@ async function run(origin: JobOrigin, parts: DraftParts, submit: (job: Job) => P
     throw err;
   }
 }
+
+/** Which upstream powers which feature, for the startup log (never a key). */
+export function toolProviders(caps: { engines: string[]; picwish: boolean }, ingress: string): Record<string, string> {
+  const swap = [caps.engines.includes('v2') ? `Img Open V2/V1/multi-face (inputs by ${ingress})` : '', caps.engines.includes('proxy') ? 'proxy InsightFace' : ''].filter(Boolean);
+  const picwish = caps.picwish ? 'PicWish' : 'off (set PICWISH_API_KEY)';
+  return {
+    faceswap: swap.length > 0 ? swap.join(' + ') : 'off (set IMGOPEN_ACCESS_KEY_ID/_SECRET, or MJ_FACE_SWAP=on with a proxy that has InsightFace)',
+    inpaint: picwish,
+    removeBackground: picwish,
+    upscale: picwish,
+    restoreFace: picwish,
+  };
+}
