@@ -29,7 +29,10 @@ ws.on('message', (raw) => {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ type: 5, data: { flags: 64 } }),
-    }).then((r) => r.body.dump(), () => undefined);
+    }).then(
+      (r) => r.body.dump(),
+      () => undefined,
+    );
   }
 });
 ws.on('close', () => {

@@ -33,7 +33,10 @@ const log = (s: string) => process.stdout.write(`${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quick = process.argv.includes('--quick');
 /** `--only=ack,memory`: run just these scenarios (startup, ack, channel, delivery, upstream, memory, hostile; buttons: the button bursts of `ack` alone) */
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
 const wanted = (name: string) => !only || only.includes(name);
 
 function pct(sorted: number[], p: number): number {
@@ -70,7 +73,13 @@ async function startup(): Promise<void> {
     const bot = await BotProcess.start({ ...world.env(), LOG_LEVEL: 'info', POLL_INTERVAL_MS: '3000' }, { readyTimeoutMs: 30_000, compiled: true });
     const wall = Date.now() - spawned;
     const line = JSON.parse(bot.lines.find((l) => l.includes('mj-relay is ready'))!) as { startupMs: number };
-    record({ figure: 'start → ready against the fake', goal: '≤ 1.5 s', measured: `${(line.startupMs / 1000).toFixed(2)} s (${(wall / 1000).toFixed(2)} s from spawn)`, pass: line.startupMs <= 1500, value: { startupMs: line.startupMs, spawnToReadyMs: wall } });
+    record({
+      figure: 'start → ready against the fake',
+      goal: '≤ 1.5 s',
+      measured: `${(line.startupMs / 1000).toFixed(2)} s (${(wall / 1000).toFixed(2)} s from spawn)`,
+      pass: line.startupMs <= 1500,
+      value: { startupMs: line.startupMs, spawnToReadyMs: wall },
+    });
     await bot.close();
   } finally {
     await world.close();
@@ -108,7 +117,13 @@ async function ackLatency(): Promise<void> {
     const all = await burstLatencies(world, people);
     const p50 = pct(all, 50);
     const p99 = pct(all, 99);
-    record({ figure: `initial-response latency, gateway dispatch → callback, 50 concurrent /imagine (${BURSTS} bursts, jobs held upstream)`, goal: 'p99 ≤ 25 ms', measured: `p50 ${p50} ms, p99 ${p99} ms`, pass: p99 <= 25, value: { p50, p99, samples: all.length } });
+    record({
+      figure: `initial-response latency, gateway dispatch → callback, 50 concurrent /imagine (${BURSTS} bursts, jobs held upstream)`,
+      goal: 'p99 ≤ 25 ms',
+      measured: `p50 ${p50} ms, p99 ${p99} ms`,
+      pass: p99 <= 25,
+      value: { p50, p99, samples: all.length },
+    });
   } finally {
     await bot.close();
     await world.close();
@@ -144,7 +159,13 @@ async function buttonAckLatency(): Promise<void> {
     all.sort((a, b) => a - b);
     const p50 = pct(all, 50);
     const p99 = pct(all, 99);
-    record({ figure: `initial-response latency, gateway dispatch → callback, 50 concurrent button presses (${BURSTS} bursts, jobs held upstream)`, goal: 'p99 ≤ 25 ms', measured: `p50 ${p50} ms, p99 ${p99} ms`, pass: p99 <= 25, value: { p50, p99, samples: all.length } });
+    record({
+      figure: `initial-response latency, gateway dispatch → callback, 50 concurrent button presses (${BURSTS} bursts, jobs held upstream)`,
+      goal: 'p99 ≤ 25 ms',
+      measured: `p50 ${p50} ms, p99 ${p99} ms`,
+      pass: p99 <= 25,
+      value: { p50, p99, samples: all.length },
+    });
   } finally {
     await bot.close();
     await world.close();
@@ -172,7 +193,14 @@ async function harnessFloor(): Promise<void> {
     const all = await burstLatencies(world, users(world.discord, 50));
     const p50 = pct(all, 50);
     const p99 = pct(all, 99);
-    record({ figure: 'reference: the same bursts answered by a bare gateway client (no discord.js, no bot) — the harness floor', goal: '—', measured: `p50 ${p50} ms, p99 ${p99} ms`, pass: true, reference: true, value: { p50, p99, samples: all.length } });
+    record({
+      figure: 'reference: the same bursts answered by a bare gateway client (no discord.js, no bot) — the harness floor',
+      goal: '—',
+      measured: `p50 ${p50} ms, p99 ${p99} ms`,
+      pass: true,
+      reference: true,
+      value: { p50, p99, samples: all.length },
+    });
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
@@ -183,14 +211,20 @@ async function harnessFloor(): Promise<void> {
 /** Discord 429s and progress edits with 50 jobs progressing in one channel (rate limits on) */
 async function oneBusyChannel(): Promise<void> {
   log('50 jobs progressing in one channel, Discord rate limits on');
-  const world = await World.fakesOnly({ proxy: { stepMs: 2500, maxConcurrent: 500, progressSteps: [0, 10, 20, 30, 45, 60, 75, 90] }, discord: { rateLimits: true, validateOpenApi: false } });
+  const world = await World.fakesOnly({
+    proxy: { stepMs: 2500, maxConcurrent: 500, progressSteps: [0, 10, 20, 30, 45, 60, 75, 90] },
+    discord: { rateLimits: true, validateOpenApi: false },
+  });
   const bot = await startBot(world);
   try {
     const people = users(world.discord, 50);
     await sleep(300);
     const started = world.discord.now();
     people.forEach((u, i) => world.discord.slash({ name: 'imagine', options: { prompt: `busy ${i}` }, user: u }));
-    await world.discord.waitFor(() => world.discord.messagesIn(world.discord.channel.id).filter((m) => m.attachments.length > 0).length >= 50 || undefined, { timeoutMs: 180_000, intervalMs: 250 });
+    await world.discord.waitFor(() => world.discord.messagesIn(world.discord.channel.id).filter((m) => m.attachments.length > 0).length >= 50 || undefined, {
+      timeoutMs: 180_000,
+      intervalMs: 250,
+    });
     const hits = world.discord.rateLimitHits.length;
     record({ figure: 'Discord 429s served while 50 jobs progress in one channel', goal: '0', measured: String(hits), pass: hits === 0, value: hits });
     const edits = maxEditsPer3s(world.discord.allMessages().filter((m) => m.createdAt >= started && m.author.id === world.discord.botUser.id));
@@ -227,10 +261,18 @@ async function deliveryLatency(): Promise<void> {
     await sleep(300);
     const n = quick ? 10 : 40;
     for (let i = 0; i < n; i++) {
-      world.discord.slash({ name: 'imagine', options: { prompt: `deliver ${i}` }, user: people[i % people.length]!, channelId: channels[i % channels.length]! });
+      world.discord.slash({
+        name: 'imagine',
+        options: { prompt: `deliver ${i}` },
+        user: people[i % people.length]!,
+        channelId: channels[i % channels.length]!,
+      });
       await sleep(150);
     }
-    await world.discord.waitFor(() => world.discord.allMessages().filter((m) => m.attachments.length > 0 && m.content.includes('deliver ')).length >= n || undefined, { timeoutMs: 60_000 });
+    await world.discord.waitFor(
+      () => world.discord.allMessages().filter((m) => m.attachments.length > 0 && m.content.includes('deliver ')).length >= n || undefined,
+      { timeoutMs: 60_000 },
+    );
     const lat: number[] = [];
     for (const t of world.proxy.tasks.values()) {
       const msg = world.discord.allMessages().find((m) => m.attachments.length > 0 && m.content.includes(`**${t.prompt} --v 7**`));
@@ -239,7 +281,13 @@ async function deliveryLatency(): Promise<void> {
     lat.sort((a, b) => a - b);
     const p50 = pct(lat, 50);
     const p99 = pct(lat, 99);
-    record({ figure: 'delivery latency, upstream SUCCESS → result message posted, webhook mode (small images)', goal: 'p99 ≤ 250 ms', measured: `p50 ${p50} ms, p99 ${p99} ms (${lat.length} jobs)`, pass: p99 <= 250, value: { p50, p99, samples: lat.length } });
+    record({
+      figure: 'delivery latency, upstream SUCCESS → result message posted, webhook mode (small images)',
+      goal: 'p99 ≤ 250 ms',
+      measured: `p50 ${p50} ms, p99 ${p99} ms (${lat.length} jobs)`,
+      pass: p99 <= 250,
+      value: { p50, p99, samples: lat.length },
+    });
   } finally {
     await bot.close();
     await world.close();
@@ -268,13 +316,23 @@ async function upstreamLoad(): Promise<void> {
     // the naive baseline: 200 tasks, each polled on its own every 3 s
     const ids: string[] = [];
     for (let i = 0; i < 200; i++) {
-      const res = await fetch(`${naive.proxy.url}/mj/submit/imagine`, { method: 'POST', headers: { 'content-type': 'application/json', 'mj-api-secret': PROXY_SECRET }, body: JSON.stringify({ prompt: `naive ${i}` }) });
+      const res = await fetch(`${naive.proxy.url}/mj/submit/imagine`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'mj-api-secret': PROXY_SECRET },
+        body: JSON.stringify({ prompt: `naive ${i}` }),
+      });
       ids.push(String(((await res.json()) as { result: string }).result));
     }
     const naiveLoop = (async () => {
       while (!stopNaive) {
         const round = Date.now();
-        await Promise.all(ids.map((id) => fetch(`${naive.proxy.url}/mj/task/${id}/fetch`, { headers: { 'mj-api-secret': PROXY_SECRET } }).then((r) => r.arrayBuffer()).catch(() => undefined)));
+        await Promise.all(
+          ids.map((id) =>
+            fetch(`${naive.proxy.url}/mj/task/${id}/fetch`, { headers: { 'mj-api-secret': PROXY_SECRET } })
+              .then((r) => r.arrayBuffer())
+              .catch(() => undefined),
+          ),
+        );
         await sleep(Math.max(0, 3000 - (Date.now() - round)));
       }
     })();
@@ -289,10 +347,22 @@ async function upstreamLoad(): Promise<void> {
     await naiveLoop;
     const perJobMinute = after.map((a, i) => (a - before[i]!) / 200 / (seconds / 60));
     const [p, h, n] = perJobMinute as [number, number, number];
-    record({ figure: 'upstream requests per in-flight job per minute, polling mode (200 jobs)', goal: '≤ 0.3', measured: p.toFixed(3), pass: p <= 0.3, value: p });
+    record({
+      figure: 'upstream requests per in-flight job per minute, polling mode (200 jobs)',
+      goal: '≤ 0.3',
+      measured: p.toFixed(3),
+      pass: p <= 0.3,
+      value: p,
+    });
     record({ figure: 'the same, webhook mode (callbacks + safety sweep)', goal: '≤ 0.1', measured: h.toFixed(3), pass: h <= 0.1, value: h });
     const ratio = n / p;
-    record({ figure: 'naive baseline (each job polled every 3 s) vs polling mode', goal: 'ratio ≥ 50×', measured: `${n.toFixed(2)} vs ${p.toFixed(3)} → ${ratio.toFixed(0)}×`, pass: ratio >= 50, value: { naive: n, ratio } });
+    record({
+      figure: 'naive baseline (each job polled every 3 s) vs polling mode',
+      goal: 'ratio ≥ 50×',
+      measured: `${n.toFixed(2)} vs ${p.toFixed(3)} → ${ratio.toFixed(0)}×`,
+      pass: ratio >= 50,
+      value: { naive: n, ratio },
+    });
   } finally {
     stopNaive = true;
     for (const b of bots) await b.close();
@@ -320,7 +390,11 @@ async function memory(): Promise<void> {
     for (let i = 0; i < n; i += 100) {
       const batch = await Promise.all(
         Array.from({ length: Math.min(100, n - i) }, (_, k) =>
-          fetch(`${world.proxy.url}/mj/submit/imagine`, { method: 'POST', headers: { 'content-type': 'application/json', 'mj-api-secret': PROXY_SECRET }, body: JSON.stringify({ prompt: `memory ${i + k}` }) }).then(async (r) => String(((await r.json()) as { result: string }).result)),
+          fetch(`${world.proxy.url}/mj/submit/imagine`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'mj-api-secret': PROXY_SECRET },
+            body: JSON.stringify({ prompt: `memory ${i + k}` }),
+          }).then(async (r) => String(((await r.json()) as { result: string }).result)),
         ),
       );
       ids.push(...batch);
@@ -332,9 +406,21 @@ async function memory(): Promise<void> {
       await Promise.all(
         ids.slice(i, i + 200).map((upstreamId, k) => {
           const job: Job = {
-            id: `mem${i + k}`, provider: 'mj', kind: 'imagine', upstreamId, owner: { userId: world.discord.alice.id, channelId: world.discord.channel.id, locale: 'en-US' },
-            delivery: 'channel', status: 'running', progress: 10, prompt: `memory ${i + k}`, messages: { results: [] }, attachmentLimit: 10 * 1024 * 1024,
-            createdAt: now, updatedAt: now, deadlineAt: now + 3_600_000, upstream: {},
+            id: `mem${i + k}`,
+            provider: 'mj',
+            kind: 'imagine',
+            upstreamId,
+            owner: { userId: world.discord.alice.id, channelId: world.discord.channel.id, locale: 'en-US' },
+            delivery: 'channel',
+            status: 'running',
+            progress: 10,
+            prompt: `memory ${i + k}`,
+            messages: { results: [] },
+            attachmentLimit: 10 * 1024 * 1024,
+            createdAt: now,
+            updatedAt: now,
+            deadlineAt: now + 3_600_000,
+            upstream: {},
           };
           return repos.jobs.save(job, now);
         }),
@@ -346,8 +432,20 @@ async function memory(): Promise<void> {
       await sleep(15_000); // a few poll rounds over every job
       const rss = await rssMb(bot.child.pid!);
       const resumed = Number(/"resumed":(\d+)/.exec(bot.lines.join('\n'))?.[1] ?? 0);
-      record({ figure: 'RSS idle (15 s after ready)', goal: '≤ 120 MB', measured: `${idleMb.toFixed(0)} MB (${early.toFixed(0)} MB 2 s after ready)`, pass: idleMb <= 120, value: { idle: idleMb, early } });
-      record({ figure: `RSS growth with ${n} tracked jobs`, goal: '≤ +60 MB', measured: `+${(rss - idleMb).toFixed(0)} MB (${rss.toFixed(0)} MB, ${resumed} jobs resumed)`, pass: rss - idleMb <= 60 && resumed === n, value: { rss, growth: rss - idleMb, resumed } });
+      record({
+        figure: 'RSS idle (15 s after ready)',
+        goal: '≤ 120 MB',
+        measured: `${idleMb.toFixed(0)} MB (${early.toFixed(0)} MB 2 s after ready)`,
+        pass: idleMb <= 120,
+        value: { idle: idleMb, early },
+      });
+      record({
+        figure: `RSS growth with ${n} tracked jobs`,
+        goal: '≤ +60 MB',
+        measured: `+${(rss - idleMb).toFixed(0)} MB (${rss.toFixed(0)} MB, ${resumed} jobs resumed)`,
+        pass: rss - idleMb <= 60 && resumed === n,
+        value: { rss, growth: rss - idleMb, resumed },
+      });
     } finally {
       await bot.close();
     }
@@ -403,7 +501,13 @@ async function hostileMasks(): Promise<void> {
     })();
     const modalsBefore = world.proxy.requestsTo('/submit/modal').length;
     const attacks = modals.map((customId, i) =>
-      world.discord.submitModal({ customId, fields: { rects: '' }, files: { mask: [{ name: `hostile${i}.png`, bytes: i < 3 ? huge : bomb }] }, user: attackers[i]!, messageId: upscales[i]!.id }),
+      world.discord.submitModal({
+        customId,
+        fields: { rects: '' },
+        files: { mask: [{ name: `hostile${i}.png`, bytes: i < 3 ? huge : bomb }] },
+        user: attackers[i]!,
+        messageId: upscales[i]!.id,
+      }),
     );
     const normal = [];
     for (const [i, user] of members.entries()) {
@@ -411,7 +515,10 @@ async function hostileMasks(): Promise<void> {
       await sleep(50);
     }
     const acks = (await Promise.all(normal.map((ix) => ix.firstCallback(10_000)))).map((c) => c.latencyMs).sort((a, b) => a - b);
-    const refused = await world.discord.waitFor(() => (attacks.every((ix) => ix.original()?.content) ? attacks.map((ix) => ix.original()!.content) : undefined), { timeoutMs: 60_000 });
+    const refused = await world.discord.waitFor(
+      () => (attacks.every((ix) => ix.original()?.content) ? attacks.map((ix) => ix.original()!.content) : undefined),
+      { timeoutMs: 60_000 },
+    );
     await sleep(2000); // what the bot keeps after the attack, not only its peak
     sampling = false;
     await sampler;
@@ -420,9 +527,28 @@ async function hostileMasks(): Promise<void> {
     const growth = peak - rssBefore;
     const sent = world.proxy.requestsTo('/submit/modal').length - modalsBefore;
     const max = acks.at(-1)!;
-    record({ figure: 'ack of a normal /imagine while 5 members submit hostile masks (20 commands, max)', goal: '≤ 100 ms', measured: `max ${max} ms, p50 ${pct(acks, 50)} ms; ${refused.length} masks refused, ${sent} sent upstream`, pass: max <= 100 && sent === 0, value: { max, p50: pct(acks, 50), refused: refused.length, sent } });
-    record({ figure: '— the bot’s event-loop delay meanwhile (max)', goal: '—', measured: `${loopMax.toFixed(0)} ms`, pass: true, reference: true, value: loopMax });
-    record({ figure: 'RSS growth during the hostile masks (peak)', goal: '≤ +50 MB', measured: `+${growth.toFixed(0)} MB (${rssBefore.toFixed(0)} → ${peak.toFixed(0)} MB peak)`, pass: growth <= 50, value: { before: rssBefore, peak, growth } });
+    record({
+      figure: 'ack of a normal /imagine while 5 members submit hostile masks (20 commands, max)',
+      goal: '≤ 100 ms',
+      measured: `max ${max} ms, p50 ${pct(acks, 50)} ms; ${refused.length} masks refused, ${sent} sent upstream`,
+      pass: max <= 100 && sent === 0,
+      value: { max, p50: pct(acks, 50), refused: refused.length, sent },
+    });
+    record({
+      figure: '— the bot’s event-loop delay meanwhile (max)',
+      goal: '—',
+      measured: `${loopMax.toFixed(0)} ms`,
+      pass: true,
+      reference: true,
+      value: loopMax,
+    });
+    record({
+      figure: 'RSS growth during the hostile masks (peak)',
+      goal: '≤ +50 MB',
+      measured: `+${growth.toFixed(0)} MB (${rssBefore.toFixed(0)} → ${peak.toFixed(0)} MB peak)`,
+      pass: growth <= 50,
+      value: { before: rssBefore, peak, growth },
+    });
   } finally {
     await bot.close();
     await world.close();

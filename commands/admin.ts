@@ -36,20 +36,38 @@ export const admin: Command<ChatInputCommandInteraction> = {
         type: T.Subcommand,
         ...loc.both('commands.admin.rules', 'rules'),
         options: [
-          { type: T.Channel, ...loc.both('commands.admin.rules.allowChannel', 'allow-channel'), channel_types: [ChannelType.GuildText, ChannelType.GuildAnnouncement, ChannelType.GuildForum] },
-          { type: T.Channel, ...loc.both('commands.admin.rules.disallowChannel', 'disallow-channel'), channel_types: [ChannelType.GuildText, ChannelType.GuildAnnouncement, ChannelType.GuildForum] },
+          {
+            type: T.Channel,
+            ...loc.both('commands.admin.rules.allowChannel', 'allow-channel'),
+            channel_types: [ChannelType.GuildText, ChannelType.GuildAnnouncement, ChannelType.GuildForum],
+          },
+          {
+            type: T.Channel,
+            ...loc.both('commands.admin.rules.disallowChannel', 'disallow-channel'),
+            channel_types: [ChannelType.GuildText, ChannelType.GuildAnnouncement, ChannelType.GuildForum],
+          },
           { type: T.Role, ...loc.both('commands.admin.rules.allowRole', 'allow-role') },
           { type: T.Role, ...loc.both('commands.admin.rules.disallowRole', 'disallow-role') },
           {
             type: T.String,
             ...loc.both('commands.admin.rules.buttons', 'buttons'),
-            choices: [loc.choice('commands.admin.choices.buttons.owner', 'owner'), loc.choice('commands.admin.choices.buttons.anyone', 'anyone'), loc.choice('commands.admin.choices.buttons.roles', 'roles'), loc.choice('commands.admin.choices.buttons.default', 'default')],
+            choices: [
+              loc.choice('commands.admin.choices.buttons.owner', 'owner'),
+              loc.choice('commands.admin.choices.buttons.anyone', 'anyone'),
+              loc.choice('commands.admin.choices.buttons.roles', 'roles'),
+              loc.choice('commands.admin.choices.buttons.default', 'default'),
+            ],
           },
           { type: T.Role, ...loc.both('commands.admin.rules.buttonRole', 'button-role') },
           {
             type: T.String,
             ...loc.both('commands.admin.rules.delivery', 'delivery'),
-            choices: [loc.choice('commands.choices.delivery.channel', 'channel'), loc.choice('commands.choices.delivery.dm', 'dm'), loc.choice('commands.choices.delivery.both', 'both'), loc.choice('commands.admin.choices.buttons.default', 'default')],
+            choices: [
+              loc.choice('commands.choices.delivery.channel', 'channel'),
+              loc.choice('commands.choices.delivery.dm', 'dm'),
+              loc.choice('commands.choices.delivery.both', 'both'),
+              loc.choice('commands.admin.choices.buttons.default', 'default'),
+            ],
           },
           { type: T.String, ...loc.both('commands.admin.rules.nsfwOnly', 'nsfw-only'), max_length: 32 },
           { type: T.Channel, ...loc.both('commands.admin.rules.logChannel', 'log-channel'), channel_types: [ChannelType.GuildText] },
@@ -57,7 +75,11 @@ export const admin: Command<ChatInputCommandInteraction> = {
           {
             type: T.String,
             ...loc.both('commands.admin.rules.language', 'language'),
-            choices: [loc.choice('commands.admin.choices.language.auto', 'auto'), loc.choice('commands.admin.choices.language.en', 'en-US'), loc.choice('commands.admin.choices.language.zh', 'zh-CN')],
+            choices: [
+              loc.choice('commands.admin.choices.language.auto', 'auto'),
+              loc.choice('commands.admin.choices.language.en', 'en-US'),
+              loc.choice('commands.admin.choices.language.zh', 'zh-CN'),
+            ],
           },
           { type: T.Boolean, ...loc.both('commands.admin.rules.reset', 'reset') },
         ],
@@ -71,9 +93,17 @@ export const admin: Command<ChatInputCommandInteraction> = {
           { type: T.String, ...loc.both('commands.admin.ban.duration', 'duration'), max_length: 10 },
         ],
       },
-      { type: T.Subcommand, ...loc.both('commands.admin.unban', 'unban'), options: [{ type: T.User, ...loc.both('commands.admin.unban.user', 'user'), required: true }] },
+      {
+        type: T.Subcommand,
+        ...loc.both('commands.admin.unban', 'unban'),
+        options: [{ type: T.User, ...loc.both('commands.admin.unban.user', 'user'), required: true }],
+      },
       { type: T.Subcommand, ...loc.both('commands.admin.status', 'status') },
-      { type: T.Subcommand, ...loc.both('commands.admin.job', 'job'), options: [{ type: T.String, ...loc.both('commands.admin.job.id', 'id'), required: true, max_length: 32 }] },
+      {
+        type: T.Subcommand,
+        ...loc.both('commands.admin.job', 'job'),
+        options: [{ type: T.String, ...loc.both('commands.admin.job.id', 'id'), required: true, max_length: 32 }],
+      },
     ],
   }),
 
@@ -179,7 +209,11 @@ export function rulesSummary(r: GuildRules, ctx: Ctx): string {
     `**${ctx.t('community.admin.rulesTitle')}**`,
     ctx.t('community.admin.rulesChannels', { list: r.channels.map((c) => `<#${c}>`).join(', ') || any }),
     ctx.t('community.admin.rulesRoles', { list: r.roles.map((c) => `<@&${c}>`).join(', ') || any }),
-    ctx.t('community.admin.rulesButtons', { access: r.buttons ? `${r.buttons.access}${r.buttons.roles.length ? ` (${r.buttons.roles.map((x) => `<@&${x}>`).join(', ')})` : ''}` : ctx.t('community.admin.deploymentDefault') }),
+    ctx.t('community.admin.rulesButtons', {
+      access: r.buttons
+        ? `${r.buttons.access}${r.buttons.roles.length ? ` (${r.buttons.roles.map((x) => `<@&${x}>`).join(', ')})` : ''}`
+        : ctx.t('community.admin.deploymentDefault'),
+    }),
     ctx.t('community.admin.rulesDelivery', { delivery: r.defaultDelivery ?? ctx.t('community.admin.deploymentDefault') }),
     ctx.t('community.admin.rulesNsfw', { list: r.nsfwOnly.map((c) => `/${c}`).join(', ') || '—' }),
     ctx.t('community.admin.rulesLog', { channel: r.logChannelId ? `<#${r.logChannelId}>` : '—' }),
@@ -221,7 +255,13 @@ async function status(ctx: Ctx, guildId: string): Promise<string> {
     `${ok(health.checks.store)} ${ctx.t('community.status.store')} (${s.store.kind})`,
     `${ok(reach.ok)} ${ctx.t('community.status.proxy')}: ${reach.ok ? ctx.t('community.status.reachable', { ms: reach.ms }) : ctx.t('community.status.unreachable', { reason: reach.reason })}`,
     ctx.t('community.status.circuits', { list: circuits || '—' }),
-    ctx.t('community.status.inFlight', { total: s.tracker.size, list: Object.entries(counts.byProvider).map(([p, n]) => `${p} ${n}`).join(', ') || '—' }),
+    ctx.t('community.status.inFlight', {
+      total: s.tracker.size,
+      list:
+        Object.entries(counts.byProvider)
+          .map(([p, n]) => `${p} ${n}`)
+          .join(', ') || '—',
+    }),
     ctx.t('community.status.queued', { count: counts.byStatus.queued ?? 0 }),
     ctx.t('community.status.today', { count: today }),
     ctx.t('community.status.failures', { count: s.community.failuresLastHour() }),
@@ -250,7 +290,11 @@ async function jobDetails(ctx: Ctx, id: string, guildId: string): Promise<string
     `**${ctx.t('community.job.title', { id: job.id })}**`,
     ctx.t('community.job.owner', { user: `<@${job.owner.userId}>`, channel: `<#${job.owner.channelId}>` }),
     ctx.t('community.job.kind', { kind: job.kind, provider: job.provider, upstream: job.upstreamId ?? '—' }),
-    ctx.t('community.job.status', { status: job.status, progress: Math.round(job.progress), error: job.error ? ctx.services.i18n.msg(ctx.locale, job.error) : '—' }),
+    ctx.t('community.job.status', {
+      status: job.status,
+      progress: Math.round(job.progress),
+      error: job.error ? ctx.services.i18n.msg(ctx.locale, job.error) : '—',
+    }),
     ctx.t('community.job.times', { created: relativeTime(job.createdAt), finished: job.finishedAt ? relativeTime(job.finishedAt) : '—' }),
     ctx.t('community.job.prompt', { prompt: escapePromptMarkdown(job.prompt.slice(0, 500)) }),
     results.length ? ctx.t('community.job.results', { links: results.join(' ') }) : '',

@@ -29,7 +29,11 @@ export const blend: Command<ChatInputCommandInteraction> = {
     contexts: [0, 1],
     integration_types: [0],
     options: [
-      ...IMAGE_OPTIONS.map((name, i) => ({ type: ApplicationCommandOptionType.Attachment as const, ...loc.both(`commands.blend.options.${name}`, name), required: i < BLEND_MIN })),
+      ...IMAGE_OPTIONS.map((name, i) => ({
+        type: ApplicationCommandOptionType.Attachment as const,
+        ...loc.both(`commands.blend.options.${name}`, name),
+        required: i < BLEND_MIN,
+      })),
       {
         type: ApplicationCommandOptionType.String,
         ...loc.both('commands.blend.options.dimensions', 'dimensions'),

@@ -19,8 +19,17 @@ export const deleteResult: Command<MessageContextMenuCommandInteraction> = {
     await ctx.services.messenger.delete(message.channelId, message.id).catch((err: { code?: number }) => {
       if (err.code !== 10008) throw err;
     });
-    if (job) await ctx.services.repos.jobs.update(job.id, (j) => void (j.messages.results = j.messages.results.filter((r) => r.messageId !== message.id)), ctx.services.now());
-    await ctx.services.community.log(interaction.guildId ?? undefined, 'community.log.deleted', { id: job?.id ?? '—', by: `<@${interaction.user.id}>`, owner: job ? `<@${job.owner.userId}>` : '—' });
+    if (job)
+      await ctx.services.repos.jobs.update(
+        job.id,
+        (j) => void (j.messages.results = j.messages.results.filter((r) => r.messageId !== message.id)),
+        ctx.services.now(),
+      );
+    await ctx.services.community.log(interaction.guildId ?? undefined, 'community.log.deleted', {
+      id: job?.id ?? '—',
+      by: `<@${interaction.user.id}>`,
+      owner: job ? `<@${job.owner.userId}>` : '—',
+    });
     await interaction.editReply({ content: ctx.t('community.delete.done') });
   },
 };

@@ -1,4 +1,10 @@
-import { ApplicationCommandOptionType, ApplicationCommandType, type Attachment, type ChatInputCommandInteraction, type MessageContextMenuCommandInteraction } from 'discord.js';
+import {
+  ApplicationCommandOptionType,
+  ApplicationCommandType,
+  type Attachment,
+  type ChatInputCommandInteraction,
+  type MessageContextMenuCommandInteraction,
+} from 'discord.js';
 import { admitBeforeDownload } from '../src/discord/interactions/admission.js';
 import { readImages } from '../src/discord/flows/attachments.js';
 import { UserError, type Command, type Ctx } from '../src/discord/interactions/interactionKit.js';
@@ -53,7 +59,8 @@ export async function startDescribe(
     if (!services.mj.capabilities().describeLink) throw new UserError('describe.linkUnsupported');
     // the proxy will fetch it from inside our network: its host must resolve to public addresses only
     const target = await services.outbound.checkLink(checked.url);
-    if (!target.ok) throw new UserError(target.why === 'unresolvable' ? 'describe.linkUnresolvable' : target.why === 'scheme' ? 'describe.badLink' : 'describe.privateLink');
+    if (!target.ok)
+      throw new UserError(target.why === 'unresolvable' ? 'describe.linkUnresolvable' : target.why === 'scheme' ? 'describe.badLink' : 'describe.privateLink');
     request = { link: checked.url };
     label = checked.url;
   }

@@ -75,7 +75,11 @@ export const faceswap: Command<ChatInputCommandInteraction> = {
 };
 
 /** The chosen engine, else the one the other options imply, else the best configured one. */
-function pickEngine(option: string | null, implied: { fidelity?: number | undefined; faceIdx?: number | undefined; source2: boolean }, services: Services): SwapEngine {
+function pickEngine(
+  option: string | null,
+  implied: { fidelity?: number | undefined; faceIdx?: number | undefined; source2: boolean },
+  services: Services,
+): SwapEngine {
   const available = swapEngines(services);
   if (option !== null) {
     if (!isSwapEngine(option) || !available.includes(option)) throw new UserError('tools.errors.engineUnavailable');

@@ -8,4 +8,12 @@ import { inpaint } from './inpaint.js';
 import { tools } from './tools.js';
 
 /** Every command the bot offers; each file holds one command's definition and handler. */
-export const allCommands: Command[] = [imagine as Command, faceswap as Command, inpaint as Command, tools as Command, ...mjCommands, admin as Command, deleteResult as Command];
+export const allCommands: Command[] = [
+  imagine as Command,
+  faceswap as Command,
+  inpaint as Command,
+  tools as Command,
+  ...mjCommands,
+  admin as Command,
+  deleteResult as Command,
+];

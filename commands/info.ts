@@ -47,7 +47,14 @@ export const info: Command<ChatInputCommandInteraction> = {
     if (inFlight.length === 0) lines.push(ctx.t('info.nothingInFlight'));
     lines.push(...inFlight.slice(0, SHOWN).map((j) => jobLine(j, ctx)));
     if (inFlight.length > SHOWN) lines.push(ctx.t('info.more', { count: inFlight.length - SHOWN }));
-    lines.push('', `**${ctx.t('info.today', { count: today })}**`, ...(await limitLines(interaction, ctx)), '', `**${ctx.t('info.settingsTitle')}**`, settingsSummary(settings, ctx));
+    lines.push(
+      '',
+      `**${ctx.t('info.today', { count: today })}**`,
+      ...(await limitLines(interaction, ctx)),
+      '',
+      `**${ctx.t('info.settingsTitle')}**`,
+      settingsSummary(settings, ctx),
+    );
     await interaction.editReply({ content: lines.join('\n').slice(0, 2000), allowedMentions: { parse: [] } });
   },
 };

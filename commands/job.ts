@@ -44,6 +44,9 @@ export const job: Command<ChatInputCommandInteraction> = {
       services.logger.info({ err, jobId: found.id, code: discordCode(err) }, 're-post failed');
       throw new UserError('job.cannotPost');
     });
-    await interaction.editReply({ content: ctx.t('job.reposted', { id: found.id, link: messageLink(interaction.guildId, ref.channelId, ref.messageId) }), allowedMentions: { parse: [] } });
+    await interaction.editReply({
+      content: ctx.t('job.reposted', { id: found.id, link: messageLink(interaction.guildId, ref.channelId, ref.messageId) }),
+      allowedMentions: { parse: [] },
+    });
   },
 };

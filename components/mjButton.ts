@@ -29,4 +29,3 @@ export const mjButton = component({
     if (job?.status === 'modal') await replyEphemeral(i, ctx.t('remix.prompted'), { components: remixChoiceRows(job, ctx) });
   },
 });
-

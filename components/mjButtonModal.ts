@@ -39,7 +39,13 @@ export function mjButtonModalFor(p: MjPressed, ctx: Ctx) {
       ]);
     case 'vary-region':
       return modal(id, ctx.t('modals.varyRegion.title'), [
-        { id: 'mask', label: ctx.t('modals.varyRegion.maskLabel'), description: ctx.t('modals.varyRegion.maskDescription', sizeParams(p.parent)), file: true, required: false },
+        {
+          id: 'mask',
+          label: ctx.t('modals.varyRegion.maskLabel'),
+          description: ctx.t('modals.varyRegion.maskDescription', sizeParams(p.parent)),
+          file: true,
+          required: false,
+        },
         {
           id: 'rects',
           label: ctx.t('modals.varyRegion.rectsLabel'),
@@ -57,7 +63,9 @@ export function mjButtonModalFor(p: MjPressed, ctx: Ctx) {
       return modal(id, ctx.t('modals.describePick.title', { n: p.spec.index ?? '' }), [{ id: 'prompt', label: ctx.t('modals.prompt.label'), value: picked }]);
     }
     default:
-      return modal(id, ctx.t('modals.remix.title'), [{ id: 'prompt', label: ctx.t('modals.prompt.label'), description: ctx.t('modals.remix.description'), value: prompt }]);
+      return modal(id, ctx.t('modals.remix.title'), [
+        { id: 'prompt', label: ctx.t('modals.prompt.label'), description: ctx.t('modals.remix.description'), value: prompt },
+      ]);
   }
 }
 

@@ -44,7 +44,9 @@ export function remixChoiceRows(job: Job, ctx: Ctx) {
 
 /** "Edit prompt": the prompt the upstream proposed, to edit. */
 export function remixPromptModal(job: Job, prefill: string, ctx: Ctx) {
-  return modal(encode('remixModal', job.id), ctx.t('modals.remix.title'), [{ id: 'prompt', label: ctx.t('modals.prompt.label'), value: prefill.slice(0, MODAL_TEXT_MAX) }]);
+  return modal(encode('remixModal', job.id), ctx.t('modals.remix.title'), [
+    { id: 'prompt', label: ctx.t('modals.prompt.label'), value: prefill.slice(0, MODAL_TEXT_MAX) },
+  ]);
 }
 
 /** The job waiting for its remix prompt, if it still waits and is the presser's. */

@@ -7,7 +7,17 @@ import { acceptedReply } from '../src/discord/flows/jobOptions.js';
 import { modal } from '../src/discord/interactions/modals.js';
 import { afterPress, pressedButton } from '../src/discord/interactions/pressedButton.js';
 import { parseFaceIndex, parseFidelity, readToolAction, toolOrigin, type ToolPressed } from '../src/discord/flows/toolButtons.js';
-import { IMGOPEN_LIMITS, limitsFor, modalText, PICWISH_LIMITS, PROXY_LIMITS, readRegion, readToolImages, resultImage, uploadedFile } from '../src/discord/flows/toolInputs.js';
+import {
+  IMGOPEN_LIMITS,
+  limitsFor,
+  modalText,
+  PICWISH_LIMITS,
+  PROXY_LIMITS,
+  readRegion,
+  readToolImages,
+  resultImage,
+  uploadedFile,
+} from '../src/discord/flows/toolInputs.js';
 import { isSwapEngine, startFaceSwap, startInpaint } from '../src/discord/flows/toolJobs.js';
 
 /** The modal of "Swap again" (a new face) or "Inpaint again" (a new mask or rectangles): `mj:tm:<key>`. */
@@ -36,10 +46,31 @@ function swapModal(p: ToolPressed, ctx: Ctx) {
   return modal(encode('toolButtonModal', p.key), ctx.t('tools.modals.swap.title'), [
     { id: 'face', label: ctx.t('tools.modals.swap.faceLabel'), description: ctx.t('tools.modals.swap.faceDescription'), file: true, required: true },
     ...(engine === 'v2'
-      ? [{ id: 'fidelity', label: ctx.t('tools.modals.swap.fidelityLabel'), description: ctx.t('tools.modals.swap.fidelityDescription'), value: typeof fidelity === 'number' ? String(fidelity) : '', placeholder: '0.5', required: false, paragraph: false, maxLength: 5 }]
+      ? [
+          {
+            id: 'fidelity',
+            label: ctx.t('tools.modals.swap.fidelityLabel'),
+            description: ctx.t('tools.modals.swap.fidelityDescription'),
+            value: typeof fidelity === 'number' ? String(fidelity) : '',
+            placeholder: '0.5',
+            required: false,
+            paragraph: false,
+            maxLength: 5,
+          },
+        ]
       : []),
     ...(engine === 'multi'
-      ? [{ id: 'faceIdx', label: ctx.t('tools.modals.swap.faceIndexLabel'), description: ctx.t('tools.modals.swap.faceIndexDescription'), placeholder: '1', required: false, paragraph: false, maxLength: 2 }]
+      ? [
+          {
+            id: 'faceIdx',
+            label: ctx.t('tools.modals.swap.faceIndexLabel'),
+            description: ctx.t('tools.modals.swap.faceIndexDescription'),
+            placeholder: '1',
+            required: false,
+            paragraph: false,
+            maxLength: 2,
+          },
+        ]
       : []),
   ]);
 }
@@ -47,7 +78,13 @@ function swapModal(p: ToolPressed, ctx: Ctx) {
 function inpaintModal(p: ToolPressed, ctx: Ctx) {
   const size = { width: p.parent.result?.width ?? '?', height: p.parent.result?.height ?? '?' };
   return modal(encode('toolButtonModal', p.key), ctx.t('tools.modals.inpaint.title'), [
-    { id: 'mask', label: ctx.t('tools.modals.inpaint.maskLabel'), description: ctx.t('tools.modals.inpaint.maskDescription', size), file: true, required: false },
+    {
+      id: 'mask',
+      label: ctx.t('tools.modals.inpaint.maskLabel'),
+      description: ctx.t('tools.modals.inpaint.maskDescription', size),
+      file: true,
+      required: false,
+    },
     {
       id: 'rects',
       label: ctx.t('tools.modals.inpaint.rectsLabel'),

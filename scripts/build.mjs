@@ -19,5 +19,15 @@ function tsFiles(dir) {
 
 rmSync(out, { recursive: true, force: true });
 const entryPoints = [...tsFiles(join(root, 'src')), ...tsFiles(join(root, 'commands')), ...tsFiles(join(root, 'components'))].map((p) => relative(root, p));
-await build({ absWorkingDir: root, entryPoints, outdir: out, outbase: '.', format: 'esm', platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning' });
+await build({
+  absWorkingDir: root,
+  entryPoints,
+  outdir: out,
+  outbase: '.',
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: true,
+  logLevel: 'warning',
+});
 cpSync(join(root, 'src/i18n/locales'), join(out, 'src/i18n/locales'), { recursive: true });

@@ -14,7 +14,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    const secrets = ['DISCORD_TOKEN', 'MJ_API_SECRET', 'IMGOPEN_ACCESS_KEY_ID', 'IMGOPEN_ACCESS_KEY_SECRET', 'PICWISH_API_KEY'].map((k) => process.env[k] ?? '');
+    const secrets = ['DISCORD_TOKEN', 'MJ_API_SECRET', 'IMGOPEN_ACCESS_KEY_ID', 'IMGOPEN_ACCESS_KEY_SECRET', 'PICWISH_API_KEY'].map(
+      (k) => process.env[k] ?? '',
+    );
     process.stderr.write(`doctor crashed: ${scrub(err instanceof Error ? err.message : String(err), secrets)}\n`);
     process.exit(2);
   },

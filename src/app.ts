@@ -80,7 +80,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const sweeper = new RetentionSweeper({ store, logger: logger.child({ part: 'retention' }) }); // SQLite/Postgres: expired rows
   // one registry per app; gauges read their sources when /metrics is scraped. Add every upstream client to `upstreams`.
   const upstreams: Record<string, { circuitState(): string }> = {};
-  const metrics: Metrics = new Metrics({ inFlightJobs: (): number => tracker.size, gatewayConnected: () => gatewayConnected(client), circuits: () => circuitStates(upstreams) });
+  const metrics: Metrics = new Metrics({
+    inFlightJobs: (): number => tracker.size,
+    gatewayConnected: () => gatewayConnected(client),
+    circuits: () => circuitStates(upstreams),
+  });
 
   const hookSecret = await hookSecretFrom(repos.meta);
   // config.secrets is the one list every scrubber reads (the logger at each write included): add the run-time secret
@@ -103,9 +107,19 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   upstreams['mj-proxy'] = mj;
 
   // image tools: each upstream exists only when configured (its commands and buttons follow)
-  const imgOpen = config.imgOpen ? new ImgOpenClient({ ...config.imgOpen, alsoScrub: config.secrets, observer: (o) => metrics.upstream(o), logger: logger.child({ upstream: 'imgopen' }) }) : undefined;
+  const imgOpen = config.imgOpen
+    ? new ImgOpenClient({ ...config.imgOpen, alsoScrub: config.secrets, observer: (o) => metrics.upstream(o), logger: logger.child({ upstream: 'imgopen' }) })
+    : undefined;
   const limiters = new RateLimiters(); // one per vendor key, shared by its creates and polls; closed on stop
-  const picwish = config.picwish ? new PicwishClient({ ...config.picwish, alsoScrub: config.secrets, limiters, observer: (o) => metrics.upstream(o), logger: logger.child({ upstream: 'picwish' }) }) : undefined;
+  const picwish = config.picwish
+    ? new PicwishClient({
+        ...config.picwish,
+        alsoScrub: config.secrets,
+        limiters,
+        observer: (o) => metrics.upstream(o),
+        logger: logger.child({ upstream: 'picwish' }),
+      })
+    : undefined;
   const media = imgOpen && config.imageIngress === 'rehost' && config.http.publicUrl ? new MediaStore({ publicUrl: config.http.publicUrl }) : undefined;
   if (imgOpen) upstreams.imgopen = imgOpen;
   if (picwish) upstreams.picwish = picwish;
@@ -119,7 +133,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     shards: config.discord.shardIds,
     shardCount: config.discord.shardCount,
   });
-  const messenger = new Messenger(client.rest, new ChannelBudget({ perWindow: config.discord.channelWritesPer5s, windowMs: 5250 /* 5 s plus a margin for request latency */ }));
+  const messenger = new Messenger(
+    client.rest,
+    new ChannelBudget({ perWindow: config.discord.channelWritesPer5s, windowMs: 5250 /* 5 s plus a margin for request latency */ }),
+  );
   const renderer = new Renderer(i18n);
   // every download of a URL the bot was handed goes through here: private addresses are refused at connect time
   const outbound = createOutbound(upstreamOrigins(config));
@@ -130,7 +147,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     const data = await outbound.download(url, { maxBytes: Math.min(maxBytes, budget.maxBytes), timeoutMs: budget.deadlineMs });
     const info = sniffImage(data);
     if (!info) throw Object.assign(new Error('the upstream result is not an image'), { kind: 'not-image' });
-    if (overPixelBudget(info.width, info.height, budget)) throw Object.assign(new Error(`the upstream result is ${info.width}x${info.height}, over the pixel budget`), { kind: 'too-many-pixels' });
+    if (overPixelBudget(info.width, info.height, budget))
+      throw Object.assign(new Error(`the upstream result is ${info.width}x${info.height}, over the pixel budget`), { kind: 'too-many-pixels' });
     return { data, contentType: info.mime, ext: info.ext };
   };
   const masks = new MaskWork({ logger: logger.child({ part: 'masks' }) });
@@ -155,7 +173,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     providers.set('imgopen', new ImgOpenProvider(imgOpen, { logger: logger.child({ provider: 'imgopen' }), schedule }));
   }
   if (picwish) providers.set('picwish', new PicwishProvider(picwish, { logger: logger.child({ provider: 'picwish' }) }));
-  const ownership = store.redis ? new RedisJobOwnership(store.redis, { ttlMs: leaseMsFor(config.jobs.leaseTtlMs), logger: logger.child({ part: 'leases' }) }) : undefined;
+  const ownership = store.redis
+    ? new RedisJobOwnership(store.redis, { ttlMs: leaseMsFor(config.jobs.leaseTtlMs), logger: logger.child({ part: 'leases' }) })
+    : undefined;
   const community = new Community({
     rules: new GuildRulesRepo(store, config.defaultLimits),
     defaultLimits: config.defaultLimits,
@@ -180,7 +200,18 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     // a result Discord or the store would not take is tried again with backoff, not left until a restart
     deliveryRetry: deliveryRetryFor(config.jobs.pollIntervalMs),
   });
-  const jobs = new JobService({ repos, tracker, delivery, logger: logger.child({ part: 'jobs' }), timeoutMs: config.jobs.timeoutMs, now, describeError: (err) => describeSubmitError(err, config.secrets), onSubmitFailed: (job) => metrics.jobFinished(job, true), admit: (owner) => community.admissionRefusal(owner), counters: community });
+  const jobs = new JobService({
+    repos,
+    tracker,
+    delivery,
+    logger: logger.child({ part: 'jobs' }),
+    timeoutMs: config.jobs.timeoutMs,
+    now,
+    describeError: (err) => describeSubmitError(err, config.secrets),
+    onSubmitFailed: (job) => metrics.jobFinished(job, true),
+    admit: (owner) => community.admissionRefusal(owner),
+    counters: community,
+  });
 
   const health = createHealthCheck({ client, store, circuits: () => circuitStates(upstreams), inFlightJobs: () => tracker.size });
   const services: Services = {
@@ -207,7 +238,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   };
 
   const commands = [...allCommands, ...(opts.commands ?? [])].filter((c) => c.enabled?.(services) ?? true);
-  const dispatcher = new Dispatcher(services, commands, allComponents, { handled: (name, outcome) => metrics.interaction(name, outcome), ack: (ms) => metrics.ack(ms) });
+  const dispatcher = new Dispatcher(services, commands, allComponents, {
+    handled: (name, outcome) => metrics.interaction(name, outcome),
+    ack: (ms) => metrics.ack(ms),
+  });
   client.on(Events.InteractionCreate, (interaction) => void dispatcher.handle(interaction));
   client.on(Events.Error, (err) => logger.error({ err }, 'discord client error'));
   client.rest.on('rateLimited', (info) => {
@@ -217,7 +251,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   client.rest.on('response', (_req, res) => metrics.discordResponse(res));
 
   // several processes: a callback for a job another process follows is passed on to it through Redis
-  const relay = store.redis ? await NudgeRelay.start(store.redis, (n) => void tracker.nudge(n.provider, n.upstreamId, n.final), logger.child({ part: 'nudges' })) : undefined;
+  const relay = store.redis
+    ? await NudgeRelay.start(store.redis, (n) => void tracker.nudge(n.provider, n.upstreamId, n.final), logger.child({ part: 'nudges' }))
+    : undefined;
   const http = new HttpServer({
     logger: logger.child({ part: 'http' }),
     hookSecret,
@@ -247,7 +283,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       const applicationId = client.application!.id;
       const loc = new CommandLocalizer(i18n);
       const body: RESTPostAPIApplicationCommandsJSONBody[] = commands.map((c) => c.data(loc, services));
-      await registerCommands({ rest: client.rest, applicationId, guildId: config.discord.guildId, commands: body, meta: repos.meta, logger, dmCommands: config.discord.dmCommands });
+      await registerCommands({
+        rest: client.rest,
+        applicationId,
+        guildId: config.discord.guildId,
+        commands: body,
+        meta: repos.meta,
+        logger,
+        dmCommands: config.discord.dmCommands,
+      });
       const resumed = await tracker.start();
       sweeper.start();
       app.httpPort = await http.listen(opts.httpPort ?? config.http.port, config.http.host);

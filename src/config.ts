@@ -6,13 +6,7 @@ import { z } from 'zod';
  * Variable names are part of the public contract (README, deployments, tests).
  */
 
-const SECRET_VARS = new Set([
-  'DISCORD_TOKEN',
-  'MJ_API_SECRET',
-  'IMGOPEN_ACCESS_KEY_ID',
-  'IMGOPEN_ACCESS_KEY_SECRET',
-  'PICWISH_API_KEY',
-]);
+const SECRET_VARS = new Set(['DISCORD_TOKEN', 'MJ_API_SECRET', 'IMGOPEN_ACCESS_KEY_ID', 'IMGOPEN_ACCESS_KEY_SECRET', 'PICWISH_API_KEY']);
 
 const optionalString = z
   .string()
@@ -86,7 +80,10 @@ const patternList = z
   .optional()
   .transform((v, ctx) => {
     const out: RegExp[] = [];
-    for (const part of (v ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const part of (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       try {
         out.push(new RegExp(part));
       } catch {
@@ -97,14 +94,19 @@ const patternList = z
   });
 
 const envSchema = z.object({
-  DISCORD_TOKEN: z.string({ message: 'is required: the bot token from the Discord Developer Portal (Bot → Reset Token)' }).trim().min(1, 'is required: the bot token from the Discord Developer Portal (Bot → Reset Token)'),
+  DISCORD_TOKEN: z
+    .string({ message: 'is required: the bot token from the Discord Developer Portal (Bot → Reset Token)' })
+    .trim()
+    .min(1, 'is required: the bot token from the Discord Developer Portal (Bot → Reset Token)'),
   DISCORD_GUILD_ID: snowflake,
   /** servers the bot serves: ids, or `*` for every server; unset = DISCORD_GUILD_ID (or every server without it) */
   DISCORD_ALLOWED_GUILDS: z
     .string()
     .optional()
     .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim() === '*' ? ('*' as const) : v.split(/[\s,]+/).filter(Boolean)))
-    .refine((v) => v === undefined || v === '*' || v.every((id) => /^\d{17,20}$/.test(id)), { message: 'must be a comma-separated list of Discord server ids, or * for every server' }),
+    .refine((v) => v === undefined || v === '*' || v.every((id) => /^\d{17,20}$/.test(id)), {
+      message: 'must be a comma-separated list of Discord server ids, or * for every server',
+    }),
   DISCORD_DM_COMMANDS: oneOf(['on', 'off'] as const, 'off'),
   DISCORD_API_URL: z
     .string()
@@ -112,7 +114,11 @@ const envSchema = z.object({
     .transform((v) => (v === undefined || v.trim() === '' ? 'https://discord.com/api' : v.trim()))
     .pipe(httpUrl('https://discord.com/api')),
 
-  MJ_BASE_URL: z.string({ message: 'is required: where your Midjourney Proxy listens, e.g. http://proxy:8080' }).trim().min(1, 'is required: where your Midjourney Proxy listens, e.g. http://proxy:8080').pipe(httpUrl('http://proxy:8080')),
+  MJ_BASE_URL: z
+    .string({ message: 'is required: where your Midjourney Proxy listens, e.g. http://proxy:8080' })
+    .trim()
+    .min(1, 'is required: where your Midjourney Proxy listens, e.g. http://proxy:8080')
+    .pipe(httpUrl('http://proxy:8080')),
   MJ_API_SECRET: optionalString,
   MJ_AUTH_HEADER: oneOf(['mj-api-secret', 'authorization', 'bearer'] as const, 'mj-api-secret'),
   MJ_FLAVOR: oneOf(['trueai', 'plus', 'novicezk', 'task-form'] as const, 'trueai'),
@@ -248,7 +254,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   // cross-field rules read the raw environment so they are reported together with schema problems
   const has = (k: string) => (env[k] ?? '').trim() !== '';
-  if ((has('IMGOPEN_ACCESS_KEY_ID') || has('IMGOPEN_ACCESS_KEY_SECRET') || has('IMGOPEN_BASE_URL')) && !(has('IMGOPEN_ACCESS_KEY_ID') && has('IMGOPEN_ACCESS_KEY_SECRET'))) {
+  if (
+    (has('IMGOPEN_ACCESS_KEY_ID') || has('IMGOPEN_ACCESS_KEY_SECRET') || has('IMGOPEN_BASE_URL')) &&
+    !(has('IMGOPEN_ACCESS_KEY_ID') && has('IMGOPEN_ACCESS_KEY_SECRET'))
+  ) {
     problems.push('IMGOPEN_ACCESS_KEY_ID and IMGOPEN_ACCESS_KEY_SECRET must be set together (face swap via Img Open needs both), or leave all IMGOPEN_* unset');
   }
   if (has('PICWISH_BASE_URL') && !has('PICWISH_API_KEY')) {

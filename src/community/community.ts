@@ -105,7 +105,9 @@ export class Community {
     const ban = this.activeBan(rules, who.userId);
     if (ban) {
       const reason = ban.reason || '—';
-      return ban.until ? { key: 'community.refusal.bannedUntil', params: { reason, when: relativeTime(ban.until) } } : { key: 'community.refusal.banned', params: { reason } };
+      return ban.until
+        ? { key: 'community.refusal.bannedUntil', params: { reason, when: relativeTime(ban.until) } }
+        : { key: 'community.refusal.banned', params: { reason } };
     }
     if (inGuild && rules.channels.length > 0 && !rules.channels.includes(channel.id) && !(channel.parentId && rules.channels.includes(channel.parentId))) {
       return { key: 'community.refusal.channel', params: { channels: rules.channels.map((c) => `<#${c}>`).join(', ') } };
@@ -161,7 +163,8 @@ export class Community {
     if (daily > 0 && u.today >= daily) return { key: 'community.limit.daily', params: { max: daily, when } };
     if (daily > 0 && u.today + count > daily) return { key: 'community.batch.daily', params: { action, count, left: daily - u.today, when } };
     if (u.dailyServer > 0 && u.serverToday >= u.dailyServer) return { key: 'community.limit.server', params: { max: u.dailyServer, when } };
-    if (u.dailyServer > 0 && u.serverToday + count > u.dailyServer) return { key: 'community.batch.server', params: { action, count, left: u.dailyServer - u.serverToday, when } };
+    if (u.dailyServer > 0 && u.serverToday + count > u.dailyServer)
+      return { key: 'community.batch.server', params: { action, count, left: u.dailyServer - u.serverToday, when } };
     return undefined;
   }
 

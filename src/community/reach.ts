@@ -49,6 +49,10 @@ export function componentRuling(s: ReachSettings, guildId: string | null, origin
 export function describeReach(s: ReachSettings): { servers: string; dmCommands: string } {
   return {
     servers: s.allowedGuilds ? s.allowedGuilds.join(', ') : 'every server the bot is added to (set DISCORD_ALLOWED_GUILDS to restrict)',
-    dmCommands: !s.dmCommands ? 'off' : s.homeGuildId ? `on, with the rules of server ${s.homeGuildId}` : 'on, but refused: no single home server (set DISCORD_GUILD_ID)',
+    dmCommands: !s.dmCommands
+      ? 'off'
+      : s.homeGuildId
+        ? `on, with the rules of server ${s.homeGuildId}`
+        : 'on, but refused: no single home server (set DISCORD_GUILD_ID)',
   };
 }

@@ -91,7 +91,10 @@ export class GuildRulesRepo {
   private mutex: KeyedMutex;
 
   /** `defaults`: the deployment's limits for servers whose admin set none */
-  constructor(store: KvStore, private defaults: Partial<Limits> = {}) {
+  constructor(
+    store: KvStore,
+    private defaults: Partial<Limits> = {},
+  ) {
     this.kv = store.namespace('guilds');
     this.mutex = new KeyedMutex(store.redis ? store : undefined);
   }

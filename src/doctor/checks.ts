@@ -36,7 +36,12 @@ export async function runDoctor(env: Record<string, string | undefined>, opts: D
   } catch (e) {
     const problems = e instanceof ConfigError ? e.problems : [e instanceof Error ? e.message : String(e)];
     const results = [
-      fail('config', 'Configuration valid', problems.join('\n'), 'set these in the environment or in .env next to package.json (see .env.example and the README)'),
+      fail(
+        'config',
+        'Configuration valid',
+        problems.join('\n'),
+        'set these in the environment or in .env next to package.json (see .env.example and the README)',
+      ),
       skip('rest', 'Discord, proxy, image API, store and PUBLIC_URL checks', 'not run: they need a valid configuration'),
     ];
     return { ok: false, results, secrets: secretValues(env) };
@@ -79,7 +84,11 @@ export function formatReport(report: DoctorReport): string {
 }
 
 function describeConfig(config: Config): string {
-  const parts = [`MJ_FLAVOR=${config.mj.flavor}`, `MJ_AUTH_HEADER=${config.mj.authStyle}`, `commands ${config.discord.guildId ? `in server ${config.discord.guildId}` : 'global'}`];
+  const parts = [
+    `MJ_FLAVOR=${config.mj.flavor}`,
+    `MJ_AUTH_HEADER=${config.mj.authStyle}`,
+    `commands ${config.discord.guildId ? `in server ${config.discord.guildId}` : 'global'}`,
+  ];
   parts.push(`store ${config.storeUrl.slice(0, config.storeUrl.indexOf('://'))}`);
   return parts.join(', ');
 }

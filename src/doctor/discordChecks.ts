@@ -40,14 +40,20 @@ interface ApiRole {
 export async function discordChecks(config: Config, ctx: DoctorContext): Promise<DiscordFindings> {
   const results: CheckResult[] = [];
   const notChecked = (why: string) => {
-    for (const [id, title] of [['application', T.app], ['commands', T.commands], ['permissions', T.perms]] as const) {
+    for (const [id, title] of [
+      ['application', T.app],
+      ['commands', T.commands],
+      ['permissions', T.perms],
+    ] as const) {
       if (!results.some((r) => r.id === id)) results.push(skip(id, title, why));
     }
   };
 
   const token = config.discord.token;
   if (/^(Bot|Bearer)\s/i.test(token)) {
-    results.push(fail('token', T.token, 'DISCORD_TOKEN starts with "Bot " or "Bearer "', 'put only the token itself in DISCORD_TOKEN, without the "Bot " prefix'));
+    results.push(
+      fail('token', T.token, 'DISCORD_TOKEN starts with "Bot " or "Bearer "', 'put only the token itself in DISCORD_TOKEN, without the "Bot " prefix'),
+    );
     notChecked('needs a working token');
     return { results };
   }
@@ -64,7 +70,14 @@ export async function discordChecks(config: Config, ctx: DoctorContext): Promise
       return { results };
     }
     if (me.bot === false) {
-      results.push(fail('token', T.token, `the token belongs to the user account ${me.username}, not to a bot`, 'use the token from Developer Portal → your application → Bot → Reset Token'));
+      results.push(
+        fail(
+          'token',
+          T.token,
+          `the token belongs to the user account ${me.username}, not to a bot`,
+          'use the token from Developer Portal → your application → Bot → Reset Token',
+        ),
+      );
       notChecked('needs a bot token');
       return { results };
     }
@@ -77,7 +90,14 @@ export async function discordChecks(config: Config, ctx: DoctorContext): Promise
       applicationId = app.id;
       results.push(pass('application', T.app, `${app.name} (application id ${app.id})`));
     } catch (e) {
-      results.push(fail('application', T.app, `GET /applications/@me failed: ${describe(e)}`, 'check that DISCORD_TOKEN is the bot token of the application you mean (Developer Portal → your application → Bot)'));
+      results.push(
+        fail(
+          'application',
+          T.app,
+          `GET /applications/@me failed: ${describe(e)}`,
+          'check that DISCORD_TOKEN is the bot token of the application you mean (Developer Portal → your application → Bot)',
+        ),
+      );
       notChecked('needs the application id');
       return { results };
     }
@@ -94,12 +114,27 @@ export async function discordChecks(config: Config, ctx: DoctorContext): Promise
 
 function tokenFailure(e: unknown, config: Config): CheckResult {
   if (e instanceof DiscordAPIError && e.status === 401) {
-    return fail('token', T.token, 'Discord refused DISCORD_TOKEN (401 Unauthorized)', 'copy a fresh bot token into DISCORD_TOKEN: Developer Portal → your application → Bot → Reset Token');
+    return fail(
+      'token',
+      T.token,
+      'Discord refused DISCORD_TOKEN (401 Unauthorized)',
+      'copy a fresh bot token into DISCORD_TOKEN: Developer Portal → your application → Bot → Reset Token',
+    );
   }
   if (e instanceof DiscordAPIError || e instanceof HTTPError) {
-    return fail('token', T.token, `GET /users/@me answered HTTP ${e.status}`, `check DISCORD_API_URL (${config.discord.apiUrl}); unset it to use https://discord.com/api`);
+    return fail(
+      'token',
+      T.token,
+      `GET /users/@me answered HTTP ${e.status}`,
+      `check DISCORD_API_URL (${config.discord.apiUrl}); unset it to use https://discord.com/api`,
+    );
   }
-  return fail('token', T.token, `cannot reach Discord at ${config.discord.apiUrl}: ${errorText(e)}`, 'check this machine can reach Discord (network, firewall, HTTPS proxy); if DISCORD_API_URL is set, check it or unset it');
+  return fail(
+    'token',
+    T.token,
+    `cannot reach Discord at ${config.discord.apiUrl}: ${errorText(e)}`,
+    'check this machine can reach Discord (network, firewall, HTTPS proxy); if DISCORD_API_URL is set, check it or unset it',
+  );
 }
 
 /**
@@ -108,7 +143,14 @@ function tokenFailure(e: unknown, config: Config): CheckResult {
  */
 export async function expectedCommandNames(config: Config, ctx: DoctorContext): Promise<string[]> {
   const loc = new CommandLocalizer(await createI18n());
-  const mj = new MjProxyClient({ baseUrl: config.mj.baseUrl, flavor: config.mj.flavor, authStyle: config.mj.authStyle, secret: config.mj.secret, defaultMode: config.mj.mode, logger: ctx.logger });
+  const mj = new MjProxyClient({
+    baseUrl: config.mj.baseUrl,
+    flavor: config.mj.flavor,
+    authStyle: config.mj.authStyle,
+    secret: config.mj.secret,
+    defaultMode: config.mj.mode,
+    logger: ctx.logger,
+  });
   const imgOpen = config.imgOpen ? new ImgOpenClient({ ...config.imgOpen, logger: ctx.logger }) : undefined;
   const picwish = config.picwish ? new PicwishClient({ ...config.picwish, logger: ctx.logger }) : undefined;
   // only what commands read while being defined; anything else they touch fails loudly below
@@ -132,17 +174,34 @@ async function commandsCheck(rest: REST, config: Config, applicationId: string, 
   try {
     expected = await expectedCommandNames(config, ctx);
   } catch (e) {
-    return fail('commands', T.commands, `cannot build the bot's own command list: ${errorText(e)}`, 'this is a bug in the doctor or a command definition: please report it with this line');
+    return fail(
+      'commands',
+      T.commands,
+      `cannot build the bot's own command list: ${errorText(e)}`,
+      'this is a bug in the doctor or a command definition: please report it with this line',
+    );
   }
   let registered: string[];
   try {
-    const list = (await rest.get(guildId ? Routes.applicationGuildCommands(applicationId, guildId) : Routes.applicationCommands(applicationId))) as { name: string }[];
+    const list = (await rest.get(guildId ? Routes.applicationGuildCommands(applicationId, guildId) : Routes.applicationCommands(applicationId))) as {
+      name: string;
+    }[];
     registered = list.map((c) => c.name).sort();
   } catch (e) {
     if (guildId && e instanceof DiscordAPIError && (e.status === 403 || e.status === 404)) {
-      return fail('commands', T.commands, `cannot read the commands of server ${guildId}: ${describe(e)}`, `the bot is not in that server, or was invited without the applications.commands scope, or DISCORD_GUILD_ID is wrong: ${INVITE_FIX}`);
+      return fail(
+        'commands',
+        T.commands,
+        `cannot read the commands of server ${guildId}: ${describe(e)}`,
+        `the bot is not in that server, or was invited without the applications.commands scope, or DISCORD_GUILD_ID is wrong: ${INVITE_FIX}`,
+      );
     }
-    return fail('commands', T.commands, `cannot list the registered commands: ${describe(e)}`, 'run the doctor again; if it persists, check DISCORD_TOKEN and DISCORD_API_URL');
+    return fail(
+      'commands',
+      T.commands,
+      `cannot list the registered commands: ${describe(e)}`,
+      'run the doctor again; if it persists, check DISCORD_TOKEN and DISCORD_API_URL',
+    );
   }
   const missing = expected.filter((n) => !registered.includes(n));
   const extra = registered.filter((n) => !expected.includes(n));
@@ -172,7 +231,12 @@ async function permissionsCheck(rest: REST, config: Config, botId: string): Prom
     if (e instanceof DiscordAPIError && (e.status === 403 || e.status === 404)) {
       return fail('permissions', T.perms, `the bot is not in server ${guildId} (${describe(e)})`, `${INVITE_FIX}; or correct DISCORD_GUILD_ID`);
     }
-    return fail('permissions', T.perms, `cannot read server ${guildId}: ${describe(e)}`, 'run the doctor again; if it persists, check DISCORD_TOKEN and DISCORD_API_URL');
+    return fail(
+      'permissions',
+      T.perms,
+      `cannot read server ${guildId}: ${describe(e)}`,
+      'run the doctor again; if it persists, check DISCORD_TOKEN and DISCORD_API_URL',
+    );
   }
   const perms = guildPermissions(guild, member.roles, botId);
   const missing = REQUIRED_PERMISSIONS & ~perms;
@@ -185,7 +249,11 @@ async function permissionsCheck(rest: REST, config: Config, botId: string): Prom
       `give the bot's role (Server Settings → Roles) ${names}, or re-invite it with the URL below, which asks for every permission it needs`,
     );
   }
-  return pass('permissions', T.perms, `in "${guild.name}" with ${permissionNames(REQUIRED_PERMISSIONS).join(', ')} (channel overrides can still deny them in single channels)`);
+  return pass(
+    'permissions',
+    T.perms,
+    `in "${guild.name}" with ${permissionNames(REQUIRED_PERMISSIONS).join(', ')} (channel overrides can still deny them in single channels)`,
+  );
 }
 
 /** Without DISCORD_GUILD_ID: every server the bot is in, with the permissions Discord reports for it there. */
@@ -194,13 +262,22 @@ async function guildsOverview(rest: REST): Promise<CheckResult> {
   try {
     guilds = (await rest.get(Routes.userGuilds())) as typeof guilds;
   } catch (e) {
-    return skip('permissions', T.perms, `DISCORD_GUILD_ID is not set and the server list is unavailable (${describe(e)}); set DISCORD_GUILD_ID to check one server`);
+    return skip(
+      'permissions',
+      T.perms,
+      `DISCORD_GUILD_ID is not set and the server list is unavailable (${describe(e)}); set DISCORD_GUILD_ID to check one server`,
+    );
   }
   if (guilds.length === 0) return fail('permissions', T.perms, 'the bot is in no server yet', INVITE_FIX);
   const lacking = guilds.filter((g) => g.permissions !== undefined && (REQUIRED_PERMISSIONS & ~BigInt(g.permissions)) !== 0n);
   if (lacking.length) {
     const list = lacking.slice(0, 5).map((g) => `"${g.name}" lacks ${permissionNames(REQUIRED_PERMISSIONS & ~BigInt(g.permissions ?? '0')).join(', ')}`);
-    return fail('permissions', T.perms, list.join('; '), "give the bot's role those permissions in each server (Server Settings → Roles), or re-invite it with the URL below");
+    return fail(
+      'permissions',
+      T.perms,
+      list.join('; '),
+      "give the bot's role those permissions in each server (Server Settings → Roles), or re-invite it with the URL below",
+    );
   }
   return pass('permissions', T.perms, `in ${guilds.length} server${guilds.length === 1 ? '' : 's'}, each with the permissions it needs`);
 }

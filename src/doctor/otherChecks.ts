@@ -127,7 +127,12 @@ export async function publicUrlCheck(config: Config, ctx: DoctorContext): Promis
       const bad = Object.entries(body.checks ?? {})
         .filter(([, v]) => v === false)
         .map(([k]) => k);
-      return fail('public-url', T.publicUrl, `${safeUrl(url)} reaches the bot, but it reports unhealthy (${bad.join(', ') || 'see its checks'})`, "see the bot's log: /healthz is healthy while the Discord gateway is connected and the store works");
+      return fail(
+        'public-url',
+        T.publicUrl,
+        `${safeUrl(url)} reaches the bot, but it reports unhealthy (${bad.join(', ') || 'see its checks'})`,
+        "see the bot's log: /healthz is healthy while the Discord gateway is connected and the store works",
+      );
     }
     return pass('public-url', T.publicUrl, `${safeUrl(url)} answers: the bot is healthy`);
   } catch (e) {

@@ -37,7 +37,13 @@ const FLAVORS_FOR: Record<Dialect, string> = { submit: 'trueai (or plus)', 'task
 
 export async function proxyChecks(config: Config, ctx: DoctorContext): Promise<CheckResult[]> {
   const mj = config.mj;
-  const http = new HttpClient({ name: 'mj-proxy', logger: ctx.logger, retry: { retries: 0 }, timeouts: { totalMs: ctx.timeoutMs }, secrets: mj.secret ? [mj.secret] : [] });
+  const http = new HttpClient({
+    name: 'mj-proxy',
+    logger: ctx.logger,
+    retry: { retries: 0 },
+    timeouts: { totalMs: ctx.timeoutMs },
+    secrets: mj.secret ? [mj.secret] : [],
+  });
   const root = proxyRoot(config);
   const probeId = `mjrelaydoctor${Date.now()}`;
   const send = (req: Omit<HttpRequest, 'headers'>, style: MjAuthStyle = mj.authStyle) => http.requestJson({ ...req, headers: authHeaders(style, mj.secret) });
@@ -52,7 +58,12 @@ export async function proxyChecks(config: Config, ctx: DoctorContext): Promise<C
     } catch (e) {
       const why = e instanceof UpstreamHttpError ? e.message : errorText(e);
       return [
-        fail('proxy-reachable', T.reach, `no answer from ${shown}: ${why}`, 'check MJ_BASE_URL (the proxy\'s root URL, e.g. http://proxy:8080) and that the proxy is running and reachable from this machine'),
+        fail(
+          'proxy-reachable',
+          T.reach,
+          `no answer from ${shown}: ${why}`,
+          "check MJ_BASE_URL (the proxy's root URL, e.g. http://proxy:8080) and that the proxy is running and reachable from this machine",
+        ),
         skip('proxy-auth', T.auth, 'needs a reachable proxy'),
         skip('proxy-dialect', T.dialect, 'needs a reachable proxy'),
       ];
@@ -68,7 +79,12 @@ export async function proxyChecks(config: Config, ctx: DoctorContext): Promise<C
     if (res.status === 429) {
       return [
         reach,
-        fail('proxy-auth', T.auth, 'the proxy rate-limited the probe (HTTP 429)', 'wait a minute and run the doctor again; if the proxy limits by IP, allow this machine'),
+        fail(
+          'proxy-auth',
+          T.auth,
+          'the proxy rate-limited the probe (HTTP 429)',
+          'wait a minute and run the doctor again; if the proxy limits by IP, allow this machine',
+        ),
         skip('proxy-dialect', T.dialect, 'needs an answer'),
       ];
     }
@@ -93,7 +109,10 @@ function proxyRoot(config: Config): string {
 function notAProxy(res: HttpResponse, config: Config): CheckResult | undefined {
   const base = safeUrl(config.mj.baseUrl);
   if (res.status === 404 || res.status === 405) {
-    const modeHint = config.mj.mode && (config.mj.flavor === 'trueai' || config.mj.flavor === 'plus') ? `; MJ_MODE=${config.mj.mode} adds the path prefix /mj-${config.mj.mode}, which only some proxies have: unset MJ_MODE if yours does not` : '';
+    const modeHint =
+      config.mj.mode && (config.mj.flavor === 'trueai' || config.mj.flavor === 'plus')
+        ? `; MJ_MODE=${config.mj.mode} adds the path prefix /mj-${config.mj.mode}, which only some proxies have: unset MJ_MODE if yours does not`
+        : '';
     return fail(
       'proxy-reachable',
       T.reach,
@@ -105,7 +124,12 @@ function notAProxy(res: HttpResponse, config: Config): CheckResult | undefined {
     return fail('proxy-reachable', T.reach, `${base} answers with a server error (HTTP ${res.status})`, "check the proxy's own log; it is running but failing");
   }
   if (/^\s*<(!doctype|html)/i.test(res.text)) {
-    return fail('proxy-reachable', T.reach, `${base} answers with an HTML page (HTTP ${res.status}), not the proxy API`, 'MJ_BASE_URL points at a web page (a login page or another service?): set it to the proxy API\'s root URL');
+    return fail(
+      'proxy-reachable',
+      T.reach,
+      `${base} answers with an HTML page (HTTP ${res.status}), not the proxy API`,
+      "MJ_BASE_URL points at a web page (a login page or another service?): set it to the proxy API's root URL",
+    );
   }
   return undefined;
 }
@@ -114,13 +138,23 @@ async function authFailure(status: number, config: Config, fetchProbe: (style?: 
   const mj = config.mj;
   const refused = `the proxy refused the credentials (HTTP ${status})`;
   if (!mj.secret) {
-    return fail('proxy-auth', T.auth, `${refused}: no MJ_API_SECRET is set`, "set MJ_API_SECRET to the proxy's API secret (mj.api-secret / admin token / gateway key) and MJ_AUTH_HEADER to how it expects it: mj-api-secret | authorization | bearer");
+    return fail(
+      'proxy-auth',
+      T.auth,
+      `${refused}: no MJ_API_SECRET is set`,
+      "set MJ_API_SECRET to the proxy's API secret (mj.api-secret / admin token / gateway key) and MJ_AUTH_HEADER to how it expects it: mj-api-secret | authorization | bearer",
+    );
   }
   // the same secret sent another way?
   for (const style of AUTH_STYLES.filter((s) => s !== mj.authStyle)) {
     const other = await fetchProbe(style).catch(() => undefined);
     if (other && other.status !== 401 && other.status !== 403 && other.status < 500) {
-      return fail('proxy-auth', T.auth, `${refused} with MJ_AUTH_HEADER=${mj.authStyle}, but accepted the same secret sent as ${style}`, `set MJ_AUTH_HEADER=${style} (MJ_API_SECRET is right)`);
+      return fail(
+        'proxy-auth',
+        T.auth,
+        `${refused} with MJ_AUTH_HEADER=${mj.authStyle}, but accepted the same secret sent as ${style}`,
+        `set MJ_AUTH_HEADER=${style} (MJ_API_SECRET is right)`,
+      );
     }
   }
   return fail(
@@ -158,7 +192,12 @@ async function dialectCheck(config: Config, send: Send, root: string, probeId: s
       'upscale/variation buttons will not work with this proxy; check MJ_BASE_URL points at a Midjourney Proxy (trueai, plus, novicezk or a task-form reseller)',
     );
   }
-  return fail('proxy-dialect', T.dialect, `MJ_FLAVOR=${flavor} presses buttons via ${ROUTE_OF[want]}, but this proxy answers ${routes}${listNote}`, `set MJ_FLAVOR=${FLAVORS_FOR[found]}`);
+  return fail(
+    'proxy-dialect',
+    T.dialect,
+    `MJ_FLAVOR=${flavor} presses buttons via ${ROUTE_OF[want]}, but this proxy answers ${routes}${listNote}`,
+    `set MJ_FLAVOR=${FLAVORS_FOR[found]}`,
+  );
 }
 
 /** A route is there when it answers with anything but a bare 404/405 (an envelope saying "task not found" counts). */

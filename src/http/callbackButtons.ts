@@ -9,12 +9,7 @@ import type { MjButton } from '../upstream/mjTypes.js';
  */
 export const MAX_CALLBACK_BUTTONS = 25;
 
-const text = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .optional()
-    .catch(undefined);
+const text = (max: number) => z.string().max(max).optional().catch(undefined);
 
 const buttonSchema = z.object({
   customId: z
@@ -39,7 +34,13 @@ export function callbackButtons(json: unknown): MjButton[] | undefined {
     const b = buttonSchema.safeParse(raw);
     if (!b.success) continue;
     const { customId, label, emoji, style, type } = b.data;
-    out.push({ customId, ...(label !== undefined ? { label } : {}), ...(emoji !== undefined ? { emoji } : {}), ...(style !== undefined ? { style } : {}), ...(type !== undefined ? { type } : {}) });
+    out.push({
+      customId,
+      ...(label !== undefined ? { label } : {}),
+      ...(emoji !== undefined ? { emoji } : {}),
+      ...(style !== undefined ? { style } : {}),
+      ...(type !== undefined ? { type } : {}),
+    });
   }
   return out.length > 0 ? out : undefined;
 }

@@ -27,7 +27,13 @@ export interface HttpLimits {
   maxConnections: number;
 }
 
-export const HTTP_LIMITS: HttpLimits = { headersTimeoutMs: 5_000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000, checkIntervalMs: 1_000, maxConnections: 256 };
+export const HTTP_LIMITS: HttpLimits = {
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  checkIntervalMs: 1_000,
+  maxConnections: 256,
+};
 
 export interface HttpDeps {
   logger: Logger;
@@ -79,7 +85,10 @@ export class HttpServer {
     this.stats.connectionsDropped++;
     if (Date.now() - this.lastDropWarning < 60_000) return;
     this.lastDropWarning = Date.now();
-    this.d.logger.warn({ maxConnections: max, droppedSoFar: this.stats.connectionsDropped }, 'HTTP connection cap reached: new connections are closed until some finish');
+    this.d.logger.warn(
+      { maxConnections: max, droppedSoFar: this.stats.connectionsDropped },
+      'HTTP connection cap reached: new connections are closed until some finish',
+    );
   }
 
   async listen(port: number, host = '127.0.0.1'): Promise<number> {
@@ -122,7 +131,12 @@ export class HttpServer {
     if ((req.method === 'GET' || req.method === 'HEAD') && this.d.media && url.pathname.startsWith(MEDIA_PATH)) {
       const item = this.d.media.get(url.pathname.slice(MEDIA_PATH.length));
       if (!item) return send(res, 404, { error: 'not found' });
-      res.writeHead(200, { 'content-type': item.contentType, 'content-length': item.bytes.length, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+      res.writeHead(200, {
+        'content-type': item.contentType,
+        'content-length': item.bytes.length,
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+      });
       res.end(req.method === 'HEAD' ? undefined : item.bytes);
       return;
     }

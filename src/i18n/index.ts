@@ -15,7 +15,9 @@ type Resources = Record<string, unknown>;
 export function loadLocale(locale: Locale): Resources {
   const dir = new URL(`./locales/${locale}/`, import.meta.url);
   const merged: Resources = {};
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     deepMerge(merged, JSON.parse(readFileSync(new URL(file, dir), 'utf8')) as Resources, `${locale}/${file}`);
   }
   return merged;

@@ -117,7 +117,8 @@ export type MaskResult = { ok: true; png: Buffer } | MaskRefusal;
 /** The same rectangles mask, or a refusal when the image is over the pixel budget. */
 export function drawRectanglesMask(rects: readonly Rect[], width: number, height: number, budget: ImageBudget = IMAGE_BUDGETS.rectangleMask): MaskResult {
   assertSize(width, height);
-  if (overPixelBudget(width, height, budget)) return { ok: false, key: 'errors.hostileImage.tooManyPixels', params: { width, height, maxSide: budget.maxSide } };
+  if (overPixelBudget(width, height, budget))
+    return { ok: false, key: 'errors.hostileImage.tooManyPixels', params: { width, height, maxSide: budget.maxSide } };
   return { ok: true, png: rectanglesToMaskPng(rects, width, height, budget) };
 }
 
@@ -129,15 +130,22 @@ function mib(bytes: number): string {
  * What can be known without decoding: a PNG, within the byte budget, of exactly the expected size, and that size
  * within the pixel budget. Cheap (the header only), so it runs before any decoding, wherever that happens.
  */
-export function checkMaskHeader(bytes: Uint8Array, width: number, height: number, budget: ImageBudget = IMAGE_BUDGETS.mask): { ok: true; header: PngHeader } | MaskRefusal {
+export function checkMaskHeader(
+  bytes: Uint8Array,
+  width: number,
+  height: number,
+  budget: ImageBudget = IMAGE_BUDGETS.mask,
+): { ok: true; header: PngHeader } | MaskRefusal {
   assertSize(width, height);
-  if (bytes.byteLength > budget.maxBytes) return { ok: false, key: 'errors.hostileImage.tooManyBytes', params: { size: mib(bytes.byteLength), max: mib(budget.maxBytes) } };
+  if (bytes.byteLength > budget.maxBytes)
+    return { ok: false, key: 'errors.hostileImage.tooManyBytes', params: { size: mib(bytes.byteLength), max: mib(budget.maxBytes) } };
   const header = pngHeader(bytes);
   if (!header) return { ok: false, key: 'errors.maskNotPng' };
   if (header.width !== width || header.height !== height) {
     return { ok: false, key: 'errors.maskSizeMismatch', params: { maskWidth: header.width, maskHeight: header.height, width, height } };
   }
-  if (overPixelBudget(width, height, budget)) return { ok: false, key: 'errors.hostileImage.tooManyPixels', params: { width, height, maxSide: budget.maxSide } };
+  if (overPixelBudget(width, height, budget))
+    return { ok: false, key: 'errors.hostileImage.tooManyPixels', params: { width, height, maxSide: budget.maxSide } };
   return { ok: true, header };
 }
 

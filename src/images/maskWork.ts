@@ -57,7 +57,8 @@ export class MaskWork {
   /** A mask drawn from rectangles at the size the upstream reported. */
   async rectangles(rects: Rect[], width: number, height: number): Promise<MaskResult> {
     const budget = this.budgets.rectangleMask;
-    if (overPixelBudget(width, height, budget)) return { ok: false, key: 'errors.hostileImage.tooManyPixels', params: { width, height, maxSide: budget.maxSide } };
+    if (overPixelBudget(width, height, budget))
+      return { ok: false, key: 'errors.hostileImage.tooManyPixels', params: { width, height, maxSide: budget.maxSide } };
     return this.run({ op: 'rectangles', rects, width, height, budget });
   }
 

@@ -185,7 +185,11 @@ export function checkImage(bytes: Uint8Array, opts: CheckImageOptions): ImageChe
     return { ok: false, key: 'errors.imageTypeNotAllowed', params: { type: info.ext, allowed } };
   }
   if (bytes.byteLength > opts.maxBytes) {
-    return { ok: false, key: 'errors.imageTooLarge', params: { size: mib(bytes.byteLength), max: mib(opts.maxBytes), bytes: bytes.byteLength, maxBytes: opts.maxBytes } };
+    return {
+      ok: false,
+      key: 'errors.imageTooLarge',
+      params: { size: mib(bytes.byteLength), max: mib(opts.maxBytes), bytes: bytes.byteLength, maxBytes: opts.maxBytes },
+    };
   }
   const dims = { width: info.width, height: info.height };
   if (Math.max(info.width, info.height) > maxSide) return { ok: false, key: 'errors.imageTooBig', params: { ...dims, max: maxSide } };

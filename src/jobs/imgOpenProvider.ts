@@ -82,7 +82,10 @@ export class ImgOpenProvider implements ProviderAdapter {
   private readonly now: () => number;
   private readonly sched: Required<PollSchedule>;
 
-  constructor(private readonly client: ImgOpenTaskSource, private readonly o: ImgOpenProviderOptions) {
+  constructor(
+    private readonly client: ImgOpenTaskSource,
+    private readonly o: ImgOpenProviderOptions,
+  ) {
     this.now = o.now ?? Date.now;
     const s = o.schedule ?? {};
     this.sched = { firstMs: s.firstMs ?? 3_000, intervalMs: s.intervalMs ?? 3_000, factor: s.factor ?? 1.5, maxMs: s.maxMs ?? 15_000 };

@@ -27,7 +27,8 @@ export function failReasonMessage(reason: string | null | undefined): Msg {
   if (/banned prompt|敏感词|banned word|prohibited/i.test(r)) return { key: 'errors.bannedPrompt' };
   if (/subscription required|blocked|订阅|账号.*(封|禁)|instance.*unavailable|实例不可用/i.test(r)) return { key: 'errors.upstreamAccount' };
   if (/执行超时|任务提交超时|timeout|timed out/i.test(r)) return { key: 'errors.upstreamTimeout' };
-  if (/invalid parameter|无效参数|unrecognized parameter|invalid link/i.test(r)) return { key: 'errors.invalidParameter', params: { reason: sanitizeReason(r) } };
+  if (/invalid parameter|无效参数|unrecognized parameter|invalid link/i.test(r))
+    return { key: 'errors.invalidParameter', params: { reason: sanitizeReason(r) } };
   if (!r) return { key: 'errors.upstreamFailed', params: { reason: '—' } };
   return { key: 'errors.upstreamFailed', params: { reason: sanitizeReason(r) } };
 }
@@ -46,7 +47,9 @@ export function describeMjError(err: unknown): Msg {
   if (err instanceof MjError) {
     switch (err.kind) {
       case 'banned-prompt':
-        return err.details.bannedWord ? { key: 'errors.bannedWord', params: { word: sanitizeReason(err.details.bannedWord, 50) } } : { key: 'errors.bannedPrompt' };
+        return err.details.bannedWord
+          ? { key: 'errors.bannedWord', params: { word: sanitizeReason(err.details.bannedWord, 50) } }
+          : { key: 'errors.bannedPrompt' };
       case 'queue-full':
         return { key: 'errors.queueFull' };
       case 'no-account':
@@ -84,7 +87,10 @@ export class MjProvider implements ProviderAdapter {
   readonly provider = 'mj' as const;
   private misses = new Map<string, number>();
 
-  constructor(private client: MjTaskSource, private o: MjProviderOptions) {}
+  constructor(
+    private client: MjTaskSource,
+    private o: MjProviderOptions,
+  ) {}
 
   async poll(jobs: Job[]): Promise<Map<string, JobUpdate>> {
     const out = new Map<string, JobUpdate>();

@@ -36,7 +36,10 @@ export class PicwishProvider implements ProviderAdapter {
   private readonly lastPolled = new Map<string, { at: number; seen: number }>();
   private readonly now: () => number;
 
-  constructor(private readonly client: PicwishTaskSource, private readonly o: PicwishProviderOptions) {
+  constructor(
+    private readonly client: PicwishTaskSource,
+    private readonly o: PicwishProviderOptions,
+  ) {
     this.now = o.now ?? Date.now;
   }
 

@@ -5,8 +5,7 @@ import type { Tracker } from './tracker.js';
 
 /** What a submit function reports back. Failures are thrown (typed upstream errors). */
 export type SubmitResult =
-  | { kind: 'accepted'; upstreamId: string; queuePosition?: number | undefined }
-  | { kind: 'modal'; upstreamId: string; prefill: string };
+  { kind: 'accepted'; upstreamId: string; queuePosition?: number | undefined } | { kind: 'modal'; upstreamId: string; prefill: string };
 
 export interface JobDraft {
   provider: Provider;
@@ -61,7 +60,11 @@ export class JobRefused extends Error {
 }
 
 export class SubmitFailed extends Error {
-  constructor(readonly job: Job, readonly userMessage: Msg, readonly upstreamError: unknown) {
+  constructor(
+    readonly job: Job,
+    readonly userMessage: Msg,
+    readonly upstreamError: unknown,
+  ) {
     super(userMessage.key);
     this.name = 'SubmitFailed';
   }

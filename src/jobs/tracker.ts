@@ -408,7 +408,10 @@ export class Tracker {
   private async apply(t: Tracked, u: JobUpdate): Promise<void> {
     const job = t.job;
     const statusChanged = u.status !== job.status;
-    const progressChanged = (u.progress !== undefined && u.progress !== job.progress) || (u.previewUrl !== undefined && u.previewUrl !== job.previewUrl) || u.queuePosition !== job.queuePosition;
+    const progressChanged =
+      (u.progress !== undefined && u.progress !== job.progress) ||
+      (u.previewUrl !== undefined && u.previewUrl !== job.previewUrl) ||
+      u.queuePosition !== job.queuePosition;
     if (!statusChanged && !progressChanged && !u.result) return;
     job.status = u.status;
     if (u.progress !== undefined) job.progress = u.progress;
@@ -435,7 +438,10 @@ export class Tracker {
     if (job.status === 'modal') {
       job.status = 'cancelled';
       job.error = { key: 'errors.modalAbandoned' };
-      await this.o.providers.get(job.provider)?.abandon?.(job).catch(() => undefined);
+      await this.o.providers
+        .get(job.provider)
+        ?.abandon?.(job)
+        .catch(() => undefined);
     } else {
       job.status = 'failed';
       job.error = timeoutMessage(job.deadlineAt - job.createdAt);
@@ -450,7 +456,9 @@ export class Tracker {
    * the delivery stores it too (and is retried while the store fails), so the job is not left until a restart.
    */
   private async saveBeforeDelivery(job: Job): Promise<void> {
-    await this.o.repos.jobs.save(job, this.now()).catch((err) => this.o.logger.warn({ err, jobId: job.id }, 'could not store a finished job; delivering it anyway'));
+    await this.o.repos.jobs
+      .save(job, this.now())
+      .catch((err) => this.o.logger.warn({ err, jobId: job.id }, 'could not store a finished job; delivering it anyway'));
   }
 
   /**
@@ -499,7 +507,8 @@ export class Tracker {
       const timer = setTimeout(() => {
         this.retryTimers.delete(timer);
         this.paused.delete(job.id);
-        if (!this.stopped && !this.delivering.has(job.id)) void this.adopt(job.id).catch((e) => this.o.logger.warn({ err: e, jobId: job.id }, 'could not resume an undelivered job'));
+        if (!this.stopped && !this.delivering.has(job.id))
+          void this.adopt(job.id).catch((e) => this.o.logger.warn({ err: e, jobId: job.id }, 'could not resume an undelivered job'));
       }, this.retry.pauseMs);
       this.retryTimers.add(timer);
     }
@@ -516,5 +525,7 @@ export function onGrid(now: number, interval: number, min = interval / 2): numbe
 
 /** "took longer than 30 minutes" — in seconds when the limit is under a minute. */
 export function timeoutMessage(ms: number): { key: string; params: Record<string, number> } {
-  return ms >= 60_000 ? { key: 'errors.timeout', params: { minutes: Math.round(ms / 60_000) } } : { key: 'errors.timeoutSeconds', params: { seconds: Math.max(1, Math.round(ms / 1000)) } };
+  return ms >= 60_000
+    ? { key: 'errors.timeout', params: { minutes: Math.round(ms / 60_000) } }
+    : { key: 'errors.timeoutSeconds', params: { seconds: Math.max(1, Math.round(ms / 1000)) } };
 }

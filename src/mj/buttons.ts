@@ -199,7 +199,10 @@ function recognise(customId: string, proxyLabel: string): Spec | null {
   }
   if (/^MJ::Job::PromptAnalyzer::/i.test(id)) {
     // middle segment(s) not captured: the candidate number is the last 1..5 segment
-    const n = id.split('::').reverse().find((s) => /^[1-5]$/.test(s));
+    const n = id
+      .split('::')
+      .reverse()
+      .find((s) => /^[1-5]$/.test(s));
     if (n) {
       return { kind: 'shorten-pick', index: Number(n), labelKey: null, label: n, modal: 'remix', group: GROUP.gridUpscale };
     }
@@ -250,7 +253,15 @@ function mapOne(b: MjButton): MappedButton | null {
   const spec = recognise(b.customId, proxyLabel);
   const style = styleOf(b.style);
   if (spec) {
-    const out: MappedButton = { customId: b.customId, kind: spec.kind, labelKey: spec.labelKey, label: spec.label, style, modal: spec.modal, group: spec.group };
+    const out: MappedButton = {
+      customId: b.customId,
+      kind: spec.kind,
+      labelKey: spec.labelKey,
+      label: spec.label,
+      style,
+      modal: spec.modal,
+      group: spec.group,
+    };
     if (spec.index !== undefined) out.index = spec.index;
     if (spec.emoji) out.emoji = spec.emoji;
     return out;
@@ -311,14 +322,32 @@ export function mapButtons(bs: MjButton[] | undefined | null, opts: MapButtonsOp
 
 /** order of a kind inside its group, then by index; unknown buttons keep their input order */
 const RANK: Record<ButtonKind, number> = {
-  upscale: 0, variation: 0, reroll: 1,
-  'upscale-subtle': 0, 'upscale-creative': 1, 'upscale-2x': 2, 'upscale-4x': 3,
-  'vary-subtle': 0, 'vary-strong': 1, 'vary-region': 2,
-  'zoom-out-2x': 0, 'zoom-out-1.5x': 1, 'custom-zoom': 2, 'make-square': 3,
-  'pan-left': 0, 'pan-right': 1, 'pan-up': 2, 'pan-down': 3, bookmark: 4,
-  'animate-high': 0, 'animate-low': 1,
-  'describe-pick': 0, 'describe-retry': 1, 'describe-all': 0,
-  'shorten-pick': 0, 'shorten-details': 0,
+  upscale: 0,
+  variation: 0,
+  reroll: 1,
+  'upscale-subtle': 0,
+  'upscale-creative': 1,
+  'upscale-2x': 2,
+  'upscale-4x': 3,
+  'vary-subtle': 0,
+  'vary-strong': 1,
+  'vary-region': 2,
+  'zoom-out-2x': 0,
+  'zoom-out-1.5x': 1,
+  'custom-zoom': 2,
+  'make-square': 3,
+  'pan-left': 0,
+  'pan-right': 1,
+  'pan-up': 2,
+  'pan-down': 3,
+  bookmark: 4,
+  'animate-high': 0,
+  'animate-low': 1,
+  'describe-pick': 0,
+  'describe-retry': 1,
+  'describe-all': 0,
+  'shorten-pick': 0,
+  'shorten-details': 0,
   unknown: 0,
 };
 

@@ -26,9 +26,7 @@ export function defuseLinks(text: string): string {
 }
 
 function defuseLineStarts(text: string): string {
-  return text
-    .replace(/^([ \t]*)(>|#{1,3}(?=\s)|-#(?=\s)|[-+](?=\s))/gm, '$1\\$2')
-    .replace(/^([ \t]*\d+)\.(?=\s)/gm, '$1\\.');
+  return text.replace(/^([ \t]*)(>|#{1,3}(?=\s)|-#(?=\s)|[-+](?=\s))/gm, '$1\\$2').replace(/^([ \t]*\d+)\.(?=\s)/gm, '$1\\.');
 }
 
 export interface ResultContentInput {

@@ -39,7 +39,10 @@ function numberedParts(text: string): { before: string; parts: Numbered[] } {
 }
 
 function cleanPrompt(s: string): string {
-  return stripMarkdownLinks(s).replace(/\s*\n\s*/g, ' ').replace(/[ \t]{2,}/g, ' ').trim();
+  return stripMarkdownLinks(s)
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/[ \t]{2,}/g, ' ')
+    .trim();
 }
 
 /**
@@ -111,8 +114,7 @@ export function stripParams(prompt: string, names?: readonly string[]): string {
 }
 
 export type ZoomResult =
-  | { ok: true; prompt: string; zoom: number }
-  | { ok: false; key: 'errors.zoomOutOfRange' | 'errors.zoomTwice' | 'errors.zoomInvalid'; params?: Params };
+  { ok: true; prompt: string; zoom: number } | { ok: false; key: 'errors.zoomOutOfRange' | 'errors.zoomTwice' | 'errors.zoomInvalid'; params?: Params };
 
 export const ZOOM_MIN = 1;
 export const ZOOM_MAX = 2;
@@ -169,9 +171,7 @@ export function clampText(text: string, max: number): string {
   return `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
 }
 
-export type PromptCheck =
-  | { ok: true; prompt: string }
-  | { ok: false; key: 'errors.promptEmpty' | 'errors.promptTooLong'; params?: Params };
+export type PromptCheck = { ok: true; prompt: string } | { ok: false; key: 'errors.promptEmpty' | 'errors.promptTooLong'; params?: Params };
 
 /** Trim and check a user prompt: whitespace-only is empty; longer than `maxLength` (UTF-16 units) is refused. */
 export function validatePrompt(text: string | null | undefined, opts: { maxLength?: number } = {}): PromptCheck {

@@ -57,7 +57,17 @@ export function shortenButtons(text: string, upstream: MappedButton[]): MappedBu
 
 /** ✉️: the seed of this job (the bot's own route, no upstream customId). */
 export function seedButton(): MappedButton {
-  return { customId: SEED_CUSTOM_ID, kind: 'unknown', labelKey: null, label: '', emoji: '✉️', style: 2, modal: 'never', group: GROUP.unknown, route: SEED_ROUTE };
+  return {
+    customId: SEED_CUSTOM_ID,
+    kind: 'unknown',
+    labelKey: null,
+    label: '',
+    emoji: '✉️',
+    style: 2,
+    modal: 'never',
+    group: GROUP.unknown,
+    route: SEED_ROUTE,
+  };
 }
 
 /** Whether "Imagine all" can be pressed upstream (trueai answers with four task ids), rather than done as four imagines. */

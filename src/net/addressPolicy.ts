@@ -6,17 +6,7 @@
 import { BlockList, isIP, isIPv4, isIPv6 } from 'node:net';
 
 export type BlockedReason =
-  | 'unspecified'
-  | 'loopback'
-  | 'private'
-  | 'link-local'
-  | 'metadata'
-  | 'cgnat'
-  | 'benchmarking'
-  | 'multicast'
-  | 'documentation'
-  | 'reserved'
-  | 'not-an-address';
+  'unspecified' | 'loopback' | 'private' | 'link-local' | 'metadata' | 'cgnat' | 'benchmarking' | 'multicast' | 'documentation' | 'reserved' | 'not-an-address';
 
 /** How a blocked IPv4 address was carried inside an IPv6 one. */
 export type Embedding = 'ipv4-mapped' | 'ipv4-compatible' | 'nat64' | '6to4' | 'teredo';
@@ -27,16 +17,43 @@ type Range = readonly [network: string, prefix: number];
 
 // First match wins: the more specific (metadata) before the range that contains it.
 const IPV4_RANGES: readonly (readonly [BlockedReason, readonly Range[]])[] = [
-  ['metadata', [['169.254.169.254', 32], ['100.100.100.200', 32] /* Alibaba Cloud */]],
+  [
+    'metadata',
+    [
+      ['169.254.169.254', 32],
+      ['100.100.100.200', 32] /* Alibaba Cloud */,
+    ],
+  ],
   ['unspecified', [['0.0.0.0', 8]]],
   ['loopback', [['127.0.0.0', 8]]],
-  ['private', [['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16]]],
+  [
+    'private',
+    [
+      ['10.0.0.0', 8],
+      ['172.16.0.0', 12],
+      ['192.168.0.0', 16],
+    ],
+  ],
   ['link-local', [['169.254.0.0', 16]]],
   ['cgnat', [['100.64.0.0', 10]]],
   ['benchmarking', [['198.18.0.0', 15]]],
-  ['documentation', [['192.0.2.0', 24], ['198.51.100.0', 24], ['203.0.113.0', 24]]],
+  [
+    'documentation',
+    [
+      ['192.0.2.0', 24],
+      ['198.51.100.0', 24],
+      ['203.0.113.0', 24],
+    ],
+  ],
   // IETF protocol assignments (192.0.0.192 is Oracle Cloud's metadata), the retired 6to4 relay anycast
-  ['reserved', [['192.0.0.0', 24], ['192.88.99.0', 24], ['240.0.0.0', 4] /* includes 255.255.255.255 */]],
+  [
+    'reserved',
+    [
+      ['192.0.0.0', 24],
+      ['192.88.99.0', 24],
+      ['240.0.0.0', 4] /* includes 255.255.255.255 */,
+    ],
+  ],
   ['multicast', [['224.0.0.0', 4]]],
 ];
 
@@ -44,12 +61,33 @@ const IPV6_RANGES: readonly (readonly [BlockedReason, readonly Range[]])[] = [
   ['metadata', [['fd00:ec2::254', 128] /* AWS IMDS over IPv6 */]],
   ['unspecified', [['::', 128]]],
   ['loopback', [['::1', 128]]],
-  ['private', [['fc00::', 7], ['fec0::', 10] /* deprecated site-local */, ['64:ff9b:1::', 48] /* local-use NAT64 (RFC 8215) */]],
+  [
+    'private',
+    [
+      ['fc00::', 7],
+      ['fec0::', 10] /* deprecated site-local */,
+      ['64:ff9b:1::', 48] /* local-use NAT64 (RFC 8215) */,
+    ],
+  ],
   ['link-local', [['fe80::', 10]]],
   ['multicast', [['ff00::', 8]]],
   ['benchmarking', [['2001:2::', 48]]],
-  ['documentation', [['2001:db8::', 32], ['3fff::', 20]]],
-  ['reserved', [['100::', 64] /* discard */, ['2001:10::', 28], ['2001:20::', 28] /* ORCHID */, ['5f00::', 16] /* SRv6 SIDs */]],
+  [
+    'documentation',
+    [
+      ['2001:db8::', 32],
+      ['3fff::', 20],
+    ],
+  ],
+  [
+    'reserved',
+    [
+      ['100::', 64] /* discard */,
+      ['2001:10::', 28],
+      ['2001:20::', 28] /* ORCHID */,
+      ['5f00::', 16] /* SRv6 SIDs */,
+    ],
+  ],
 ];
 
 function table(ranges: readonly (readonly [BlockedReason, readonly Range[]])[], family: 'ipv4' | 'ipv6'): [BlockedReason, BlockList][] {

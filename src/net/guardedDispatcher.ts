@@ -18,7 +18,9 @@ export class BlockedAddressError extends Error {
     readonly address: string,
     readonly reason: BlockedReason,
   ) {
-    super(host === address ? `refused to connect to ${host}: a ${reason} address` : `refused to connect to ${host}: it resolves to ${address}, a ${reason} address`);
+    super(
+      host === address ? `refused to connect to ${host}: a ${reason} address` : `refused to connect to ${host}: it resolves to ${address}, a ${reason} address`,
+    );
     this.name = 'BlockedAddressError';
   }
 }
@@ -58,7 +60,11 @@ export function guardedLookup(resolve: Resolver): LookupFunction {
         if (blocked) return callback(blocked, '', 0);
         const usable = options.family === 4 || options.family === 6 ? found.filter((a) => a.family === options.family) : found;
         if (usable.length === 0) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '', 0);
-        if (options.all) return callback(null, usable.map((a) => ({ address: a.address, family: a.family })));
+        if (options.all)
+          return callback(
+            null,
+            usable.map((a) => ({ address: a.address, family: a.family })),
+          );
         return callback(null, usable[0]!.address, usable[0]!.family);
       },
       (err: unknown) => callback(err as NodeJS.ErrnoException, '', 0),
@@ -85,7 +91,10 @@ export function originOfUrl(url: string): string | undefined {
 }
 
 function originKey(protocol: string, hostname: string, port: string | number | undefined): string {
-  const host = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  const host = hostname
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
   const p = port === undefined || port === '' ? (protocol === 'https:' ? 443 : 80) : Number(port);
   return `${protocol}//${host}:${p}`;
 }

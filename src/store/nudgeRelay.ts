@@ -40,7 +40,9 @@ export class NudgeRelay {
 
   /** Tell the other processes (fire and forget: the safety poll covers a lost message). */
   publish(n: Nudge): void {
-    this.publisher.publish(CHANNEL, JSON.stringify({ from: this.sender, ...n })).catch((err: unknown) => this.logger.debug({ err }, 'could not relay a callback'));
+    this.publisher
+      .publish(CHANNEL, JSON.stringify({ from: this.sender, ...n }))
+      .catch((err: unknown) => this.logger.debug({ err }, 'could not relay a callback'));
   }
 
   async close(): Promise<void> {

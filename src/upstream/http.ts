@@ -43,7 +43,14 @@ export class UpstreamHttpError extends Error {
   constructor(
     kind: UpstreamHttpErrorKind,
     message: string,
-    extra: { status?: number | undefined; circuitOpen?: boolean; timedOut?: boolean; aborted?: boolean; code?: string | undefined; size?: number | undefined } = {},
+    extra: {
+      status?: number | undefined;
+      circuitOpen?: boolean;
+      timedOut?: boolean;
+      aborted?: boolean;
+      code?: string | undefined;
+      size?: number | undefined;
+    } = {},
   ) {
     super(message);
     this.name = 'UpstreamHttpError';
@@ -105,7 +112,8 @@ export interface HttpObservation {
   /** the HTTP status, when an answer came */
   status?: number | undefined;
   /** why no usable answer came */
-  error?: 'unreachable' | 'timeout' | 'aborted' | 'circuit_open' | 'too_large' | 'bad_response' | 'invalid_request' | 'http_status' | 'blocked_address' | undefined;
+  error?:
+    'unreachable' | 'timeout' | 'aborted' | 'circuit_open' | 'too_large' | 'bad_response' | 'invalid_request' | 'http_status' | 'blocked_address' | undefined;
   ms: number;
 }
 
@@ -191,7 +199,15 @@ export class HttpClient {
       backoff: new ExponentialBackoff({ initialDelay: opts.retry?.initialDelayMs ?? 200, maxDelay: opts.retry?.maxDelayMs ?? 3_000 }),
     });
     this.retryPolicy.onRetry((r) =>
-      this.log.debug({ upstream: this.name, attempt: r.attempt, delayMs: Math.round(r.delay), reason: 'error' in r ? r.error.message : `HTTP ${(r.value as HttpResponse).status}` }, 'retrying upstream call'),
+      this.log.debug(
+        {
+          upstream: this.name,
+          attempt: r.attempt,
+          delayMs: Math.round(r.delay),
+          reason: 'error' in r ? r.error.message : `HTTP ${(r.value as HttpResponse).status}`,
+        },
+        'retrying upstream call',
+      ),
     );
   }
 
@@ -255,7 +271,10 @@ export class HttpClient {
       return { status: res.statusCode, headers: res.headers, text, json: parseJson(text) };
     } catch (e) {
       const err = toHttpError(e, deadline, this.secrets);
-      this.log.debug({ upstream: this.name, method: req.method, path: stripQuery(path), kind: err.kind, code: err.code, ms: Date.now() - started }, 'upstream call failed');
+      this.log.debug(
+        { upstream: this.name, method: req.method, path: stripQuery(path), kind: err.kind, code: err.code, ms: Date.now() - started },
+        'upstream call failed',
+      );
       this.observe({ upstream: this.name, method: req.method, error: observedError(err), ms: Date.now() - started });
       throw err;
     } finally {
@@ -383,7 +402,10 @@ function withDeadline(ms: number, caller: AbortSignal | undefined): Deadline {
 }
 
 class TooLarge extends Error {
-  constructor(message: string, readonly size: number | undefined) {
+  constructor(
+    message: string,
+    readonly size: number | undefined,
+  ) {
     super(message);
   }
 }
@@ -438,14 +460,16 @@ function toHttpError(e: unknown, deadline: Deadline, secrets: readonly string[])
   // an aborted signal rejects with its reason, which we set to an UpstreamHttpError; be defensive anyway
   if (deadline.callerAborted()) return new UpstreamHttpError('unreachable', 'request aborted by the caller', { aborted: true });
   if (deadline.timedOut()) return new UpstreamHttpError('unreachable', 'request timed out', { timedOut: true });
-  const code = typeof (e as { code?: unknown })?.code === 'string' ? ((e as { code: string }).code) : undefined;
+  const code = typeof (e as { code?: unknown })?.code === 'string' ? (e as { code: string }).code : undefined;
   const msg = scrub(e instanceof Error ? e.message : String(e), secrets);
   if (code === BLOCKED_ADDRESS_CODE) return new UpstreamHttpError('blocked-address', msg, { code });
   if (code && TIMEOUT_CODES.has(code)) return new UpstreamHttpError('unreachable', `timed out (${code})`, { timedOut: true, code });
   if (code && NETWORK_CODES.has(code)) return new UpstreamHttpError('unreachable', `connection failed (${code})`, { code });
   if (code === 'UND_ERR_INVALID_ARG' || code === 'ERR_INVALID_URL') return new UpstreamHttpError('invalid-request', `invalid request: ${msg}`, { code });
-  if (code?.startsWith('HPE_') || code === 'UND_ERR_HEADERS_OVERFLOW' || code === 'UND_ERR_INFO') return new UpstreamHttpError('bad-response', `malformed HTTP response (${code})`, { code });
-  if (e instanceof Error && (e.name === 'AbortError' || e.name === 'TimeoutError')) return new UpstreamHttpError('unreachable', 'request aborted', { timedOut: e.name === 'TimeoutError', code });
+  if (code?.startsWith('HPE_') || code === 'UND_ERR_HEADERS_OVERFLOW' || code === 'UND_ERR_INFO')
+    return new UpstreamHttpError('bad-response', `malformed HTTP response (${code})`, { code });
+  if (e instanceof Error && (e.name === 'AbortError' || e.name === 'TimeoutError'))
+    return new UpstreamHttpError('unreachable', 'request aborted', { timedOut: e.name === 'TimeoutError', code });
   // unknown transport error: treat as unreachable (the request may not have reached the upstream)
   return new UpstreamHttpError('unreachable', `request failed: ${msg.slice(0, 200)}`, { code });
 }

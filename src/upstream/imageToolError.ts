@@ -74,7 +74,10 @@ export function fromHttpError(vendor: ImageToolVendor, e: unknown, secrets: read
   if (e instanceof ImageToolError) return e;
   if (e instanceof UpstreamHttpError) {
     const kind: ImageToolErrorKind = e.kind === 'unreachable' ? 'unreachable' : e.kind === 'invalid-request' ? 'rejected' : 'bad-response';
-    return new ImageToolError(vendor, kind, `${vendor}: ${scrub(e.message, secrets)}`, { status: e.status, notSent: e.circuitOpen || e.kind === 'invalid-request' });
+    return new ImageToolError(vendor, kind, `${vendor}: ${scrub(e.message, secrets)}`, {
+      status: e.status,
+      notSent: e.circuitOpen || e.kind === 'invalid-request',
+    });
   }
   const msg = e instanceof Error ? e.message : String(e);
   return new ImageToolError(vendor, 'unreachable', `${vendor}: ${cleanVendorText(msg, secrets) ?? 'request failed'}`);

@@ -163,7 +163,15 @@ export class ImgOpenClient {
     this.statusMap = opts.statusMap ?? TOOL_STATUS_MAP;
     this.codeKinds = { ...DEFAULT_CODE_KINDS, ...opts.codeKinds };
     this.failurePatterns = opts.failurePatterns ?? DEFAULT_FAILURE_PATTERNS;
-    this.http = new HttpClient({ name: 'imgopen', logger: opts.logger, timeouts: opts.timeouts, retry: opts.retry, breaker: opts.breaker, secrets: this.secrets, observer: opts.observer });
+    this.http = new HttpClient({
+      name: 'imgopen',
+      logger: opts.logger,
+      timeouts: opts.timeouts,
+      retry: opts.retry,
+      breaker: opts.breaker,
+      secrets: this.secrets,
+      observer: opts.observer,
+    });
   }
 
   circuitState(): CircuitStateName {
@@ -282,7 +290,11 @@ export class ImgOpenClient {
 
     if (res.status === 401 || res.status === 403) throw fail('auth', `HTTP ${res.status} (check IMGOPEN_ACCESS_KEY_ID / _SECRET)`);
     if (res.status === 429) {
-      throw new ImageToolError('imgopen', 'rate-limited', `imgopen: HTTP 429`, { status: 429, retryAfterMs: parseRetryAfter(headerOf(res, 'retry-after')), reason });
+      throw new ImageToolError('imgopen', 'rate-limited', `imgopen: HTTP 429`, {
+        status: 429,
+        retryAfterMs: parseRetryAfter(headerOf(res, 'retry-after')),
+        reason,
+      });
     }
     if (res.status >= 500) throw fail('unreachable', `HTTP ${res.status}`);
     if (res.status === 404 && env?.code === undefined) throw fail('not-found', 'HTTP 404 (wrong base URL or path?)');
@@ -303,7 +315,10 @@ export class ImgOpenClient {
     const key = `${toolCode}:${kind}:${isRecord(data) ? Object.keys(data).sort().join(',') : typeof data}`;
     if (this.seenShapes.has(key) || this.seenShapes.size > 200) return;
     this.seenShapes.add(key);
-    this.log.warn({ upstream: 'imgopen', toolCode, kind, body: cleanVendorText(data, this.secrets, 2000) }, 'imgopen: unseen task answer shape; treating it as still running');
+    this.log.warn(
+      { upstream: 'imgopen', toolCode, kind, body: cleanVendorText(data, this.secrets, 2000) },
+      'imgopen: unseen task answer shape; treating it as still running',
+    );
   }
 
   private url(field: string, value: unknown): string {

@@ -5,7 +5,16 @@
 // second job); task queries are retried with backoff. One circuit breaker guards the whole upstream.
 
 import { scrub, type Logger } from '../log.js';
-import { HttpClient, UpstreamHttpError, headerValue, type BreakerOptions, type CircuitStateName, type HttpObserver, type HttpResponse, type RetryOptions } from './http.js';
+import {
+  HttpClient,
+  UpstreamHttpError,
+  headerValue,
+  type BreakerOptions,
+  type CircuitStateName,
+  type HttpObserver,
+  type HttpResponse,
+  type RetryOptions,
+} from './http.js';
 import {
   MjError,
   type MjActionRequest,
@@ -92,7 +101,15 @@ export class MjProxyClient {
     }
     const s = opts.secret;
     this.secrets = [s, s && encodeURIComponent(s), opts.notifyHookUrl, ...(opts.alsoScrub ?? [])].filter((x): x is string => !!x && x.length >= 4);
-    this.http = new HttpClient({ name: 'mj-proxy', logger: opts.logger, timeouts: opts.timeouts, retry: opts.retry, breaker: opts.breaker, secrets: this.secrets, observer: opts.observer });
+    this.http = new HttpClient({
+      name: 'mj-proxy',
+      logger: opts.logger,
+      timeouts: opts.timeouts,
+      retry: opts.retry,
+      breaker: opts.breaker,
+      secrets: this.secrets,
+      observer: opts.observer,
+    });
   }
 
   capabilities(): MjCapabilities {
@@ -174,7 +191,12 @@ export class MjProxyClient {
       case 'task-form':
         return this.submit('action', 'task/action', form({ taskId: req.taskId, customId: req.customId, state, notifyHook }), undefined);
       default:
-        return this.submit('action', 'submit/action', { taskId: req.taskId, customId: req.customId, enableRemix: req.enableRemix, botType, state, notifyHook }, req.mode);
+        return this.submit(
+          'action',
+          'submit/action',
+          { taskId: req.taskId, customId: req.customId, enableRemix: req.enableRemix, botType, state, notifyHook },
+          req.mode,
+        );
     }
   }
 
@@ -387,13 +409,17 @@ export class MjProxyClient {
         case 23:
           return new MjError('queue-full', msg('rejected: queue full'), details);
         case 9:
-          return QUEUE_FULL.test(env.description ?? '') ? new MjError('queue-full', msg('rejected: queue full'), details) : new MjError('failure', msg('failed'), details);
+          return QUEUE_FULL.test(env.description ?? '')
+            ? new MjError('queue-full', msg('rejected: queue full'), details)
+            : new MjError('failure', msg('failed'), details);
         case 24: {
           const bannedWord = str(env.properties?.bannedWord);
           return new MjError('banned-prompt', msg('rejected: banned prompt'), { ...details, bannedWord: bannedWord ? this.clean(bannedWord) : undefined });
         }
         case 3:
-          return FRESH_SUBMITS.has(op) ? new MjError('no-account', msg('rejected: no account available'), details) : new MjError('not-found', msg('rejected: task not found'), details);
+          return FRESH_SUBMITS.has(op)
+            ? new MjError('no-account', msg('rejected: no account available'), details)
+            : new MjError('not-found', msg('rejected: task not found'), details);
         case 4:
           return new MjError('validation', msg('rejected'), details);
         default:
@@ -406,18 +432,24 @@ export class MjProxyClient {
       return new MjError(kind, `${what} rejected${description ? `: ${description}` : ''}`, { code: -1, httpStatus, description });
     }
     if (httpStatus === 401 || httpStatus === 403) return new MjError('auth', `${what}: credentials rejected (HTTP ${httpStatus})`, { httpStatus });
-    if (httpStatus === 429) return new MjError('rate-limited', `${what}: rate limited (HTTP 429)`, { httpStatus, retryAfterMs: retryAfterMs(headerValue(res.headers['retry-after'])) });
+    if (httpStatus === 429)
+      return new MjError('rate-limited', `${what}: rate limited (HTTP 429)`, {
+        httpStatus,
+        retryAfterMs: retryAfterMs(headerValue(res.headers['retry-after'])),
+      });
     if (env) {
       const description = this.clean(env.description);
       return new MjError('failure', `${what} failed (code ${env.code})${description ? `: ${description}` : ''}`, { code: env.code, httpStatus, description });
     }
-    if (httpStatus === 404 || httpStatus === 405) return new MjError('unsupported', `${what}: the proxy has no such route (HTTP ${httpStatus})`, { httpStatus });
+    if (httpStatus === 404 || httpStatus === 405)
+      return new MjError('unsupported', `${what}: the proxy has no such route (HTTP ${httpStatus})`, { httpStatus });
     if (httpStatus >= 500) return new MjError('bad-response', `${what}: server error (HTTP ${httpStatus})`, { httpStatus });
     if (httpStatus >= 400) {
       const description = res.json === undefined && !looksLikeHtml(res.text) ? this.clean(res.text) : undefined;
       return new MjError('failure', `${what}: HTTP ${httpStatus}${description ? `: ${description}` : ''}`, { httpStatus, description });
     }
-    const shape = res.text.trim() === '' ? 'an empty body' : res.json === undefined ? (looksLikeHtml(res.text) ? 'HTML' : 'invalid JSON') : 'an unexpected JSON shape';
+    const shape =
+      res.text.trim() === '' ? 'an empty body' : res.json === undefined ? (looksLikeHtml(res.text) ? 'HTML' : 'invalid JSON') : 'an unexpected JSON shape';
     return new MjError('bad-response', `${what}: the proxy answered HTTP ${httpStatus} with ${shape}`, { httpStatus });
   }
 

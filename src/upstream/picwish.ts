@@ -167,7 +167,15 @@ export class PicwishClient {
     const limiterOptions = { ...windowFor(opts.qps ?? 2), marginMs: opts.qpsMarginMs, maxQueue: opts.maxQueue };
     this.limiter = opts.limiter ?? opts.limiters?.for(keyId, limiterOptions) ?? new RateLimiter(limiterOptions);
     // No HttpClient retries: every attempt must take a limiter slot, so retries happen here.
-    this.http = new HttpClient({ name: 'picwish', logger: opts.logger, timeouts: opts.timeouts, breaker: opts.breaker, retry: { retries: 0 }, secrets: this.secrets, observer: opts.observer });
+    this.http = new HttpClient({
+      name: 'picwish',
+      logger: opts.logger,
+      timeouts: opts.timeouts,
+      breaker: opts.breaker,
+      retry: { retries: 0 },
+      secrets: this.secrets,
+      observer: opts.observer,
+    });
   }
 
   circuitState(): CircuitStateName {
@@ -304,12 +312,18 @@ export class PicwishClient {
   private unwrap(res: HttpResponse): Record<string, unknown> {
     const body = isRecord(res.json) ? res.json : undefined;
     const reason = cleanVendorText(body?.message ?? body?.msg ?? (body ? undefined : res.text.slice(0, 300)), this.secrets);
-    const bodyStatus = typeof body?.status === 'number' ? body.status : typeof body?.status === 'string' && /^\d+$/.test(body.status) ? Number(body.status) : undefined;
+    const bodyStatus =
+      typeof body?.status === 'number' ? body.status : typeof body?.status === 'string' && /^\d+$/.test(body.status) ? Number(body.status) : undefined;
     const status = res.status >= 200 && res.status < 300 ? (bodyStatus ?? 200) : res.status;
     if (status !== 200) {
       const kind = picwishHttpKind(status);
       const retryAfterMs = kind === 'rate-limited' ? parseRetryAfter(headerOf(res, 'retry-after')) : undefined;
-      throw new ImageToolError('picwish', kind, `picwish: HTTP ${status}${reason ? `: ${reason}` : ''}`, { status, code: String(status), reason, retryAfterMs });
+      throw new ImageToolError('picwish', kind, `picwish: HTTP ${status}${reason ? `: ${reason}` : ''}`, {
+        status,
+        code: String(status),
+        reason,
+        retryAfterMs,
+      });
     }
     if (!body || !isRecord(body.data)) throw new ImageToolError('picwish', 'bad-response', 'picwish: answer without a data object', { status: res.status });
     return body.data;

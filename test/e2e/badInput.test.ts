@@ -44,7 +44,9 @@ describe('bad input', () => {
   it('a non-image renamed .png', async () => {
     const before = submits();
     const fake = Buffer.from('this is a text file, not a picture\n'.repeat(20));
-    const text = await refusal(world.discord.slash({ name: 'imagine', options: { prompt: 'a cat', image: { attachment: { name: 'cat.png', bytes: fake, contentType: 'image/png' } } } }));
+    const text = await refusal(
+      world.discord.slash({ name: 'imagine', options: { prompt: 'a cat', image: { attachment: { name: 'cat.png', bytes: fake, contentType: 'image/png' } } } }),
+    );
     expect(text).toBe('“cat.png” is not an image I can read. Please attach a PNG, JPEG, WebP or GIF.');
     expect(submits()).toBe(before);
   });
@@ -77,17 +79,29 @@ describe('bad input', () => {
     world.discord.slash({ name: 'imagine', options: { prompt: 'a field of tulips' }, user: world.discord.alice });
     const grid = await waitForResult(world.discord, world.discord.channel.id, { match: (m) => m.content.includes('field of tulips') });
     world.discord.clickButton({ messageId: grid.id, customId: button(grid, 'U1').customId, user: world.discord.alice });
-    const up = await waitForResult(world.discord, world.discord.channel.id, { match: (m) => m.content.includes('field of tulips') && m.content.includes('Image #1') });
+    const up = await waitForResult(world.discord, world.discord.channel.id, {
+      match: (m) => m.content.includes('field of tulips') && m.content.includes('Image #1'),
+    });
     const open = world.discord.clickButton({ messageId: up.id, customId: button(up, 'Vary (Region)').customId, user: world.discord.alice });
     await open.firstCallback();
     const actions = world.proxy.requestsTo('/submit/action').length;
-    const sub = world.discord.submitModal({ customId: (open.modal() as { custom_id: string }).custom_id, fields: { rects: '10,10,abc,20' }, user: world.discord.alice, messageId: up.id });
+    const sub = world.discord.submitModal({
+      customId: (open.modal() as { custom_id: string }).custom_id,
+      fields: { rects: '10,10,abc,20' },
+      user: world.discord.alice,
+      messageId: up.id,
+    });
     const text = await refusal(sub);
-    expect(text).toBe('Area 1 (“10,10,abc,20”) isn\'t x,y,w,h with whole numbers, e.g. 100,120,200,150.');
+    expect(text).toBe("Area 1 (“10,10,abc,20”) isn't x,y,w,h with whole numbers, e.g. 100,120,200,150.");
     const tooMany = Array.from({ length: 51 }, (_, i) => `${i},${i},5,5`).join(';');
     const open2 = world.discord.clickButton({ messageId: up.id, customId: button(up, 'Vary (Region)').customId, user: world.discord.alice });
     await open2.firstCallback();
-    const sub2 = world.discord.submitModal({ customId: (open2.modal() as { custom_id: string }).custom_id, fields: { rects: tooMany }, user: world.discord.alice, messageId: up.id });
+    const sub2 = world.discord.submitModal({
+      customId: (open2.modal() as { custom_id: string }).custom_id,
+      fields: { rects: tooMany },
+      user: world.discord.alice,
+      messageId: up.id,
+    });
     expect(await refusal(sub2)).toBe("That's 51 areas; the limit is 50.");
     expect(world.proxy.requestsTo('/submit/action').length).toBe(actions);
   });

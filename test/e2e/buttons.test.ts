@@ -20,7 +20,10 @@ describe('result buttons', () => {
     const started = world.discord.now();
     const tag = `p${++seq}`;
     world.discord.slash({ name: 'imagine', options: { prompt: `${prompt} ${tag}` }, user });
-    const result = await waitForResult(world.discord, world.discord.channel.id, { after: started - 1, match: (m) => m.content.includes(tag) && !m.content.includes(' by <@') && !m.content.includes('Image #') });
+    const result = await waitForResult(world.discord, world.discord.channel.id, {
+      after: started - 1,
+      match: (m) => m.content.includes(tag) && !m.content.includes(' by <@') && !m.content.includes('Image #'),
+    });
     const submit = world.proxy.requestsTo('/submit/imagine').find((r) => String((r.body as { prompt: string }).prompt).endsWith(tag));
     const task = [...world.proxy.tasks.values()].find((t) => t.prompt?.endsWith(tag) && t.action === 'IMAGINE');
     expect(submit).toBeDefined();
@@ -55,19 +58,56 @@ describe('result buttons', () => {
   it('each upscale-panel button sends exactly its customId and the upscale task id', async () => {
     const { result, taskId } = await imagine('a lighthouse --ar 16:9');
     await click(result, 'U1');
-    const upscale = await waitForResult(world.discord, world.discord.channel.id, { match: (m) => m.content.includes('Image #1') && m.content.includes('lighthouse') });
+    const upscale = await waitForResult(world.discord, world.discord.channel.id, {
+      match: (m) => m.content.includes('Image #1') && m.content.includes('lighthouse'),
+    });
     const upTask = [...world.proxy.tasks.values()].find((t) => t.action === 'UPSCALE' && t.parentId === taskId);
     expect(upTask).toBeDefined();
     const labels = buttons(upscale).map((b) => b.label ?? b.emoji);
-    expect(labels).toEqual(expect.arrayContaining(['Upscale (Subtle)', 'Upscale (Creative)', 'Vary (Subtle)', 'Vary (Strong)', 'Vary (Region)', 'Zoom Out 2x', 'Zoom Out 1.5x', 'Custom Zoom', 'Make Square', '⬅️', '➡️', '⬆️', '⬇️']));
+    expect(labels).toEqual(
+      expect.arrayContaining([
+        'Upscale (Subtle)',
+        'Upscale (Creative)',
+        'Vary (Subtle)',
+        'Vary (Strong)',
+        'Vary (Region)',
+        'Zoom Out 2x',
+        'Zoom Out 1.5x',
+        'Custom Zoom',
+        'Make Square',
+        '⬅️',
+        '➡️',
+        '⬆️',
+        '⬇️',
+      ]),
+    );
     for (const b of buttons(upscale)) expect(b.emoji === undefined || !/^[a-z_0-9]+$/.test(b.emoji)).toBe(true); // never a custom emoji name
-    const direct = ['Upscale (Subtle)', 'Upscale (Creative)', 'Vary (Subtle)', 'Vary (Strong)', 'Zoom Out 2x', 'Zoom Out 1.5x', 'Make Square', '⬅️', '➡️', '⬆️', '⬇️'];
+    const direct = [
+      'Upscale (Subtle)',
+      'Upscale (Creative)',
+      'Vary (Subtle)',
+      'Vary (Strong)',
+      'Zoom Out 2x',
+      'Zoom Out 1.5x',
+      'Make Square',
+      '⬅️',
+      '➡️',
+      '⬆️',
+      '⬇️',
+    ];
     for (const label of direct) {
       const { ix } = await click(upscale, label);
       const expected = upTask!.buttons!.find((b) => b.label === label || (!b.label && b.emoji === label))!.customId;
-      await world.discord.waitFor(() => actionsFor(upTask!.id).some((r) => (r.body as { customId: string }).customId === expected)).catch((e) => {
-        throw new Error(`${label}: ${expected} not sent; bot said ${ix.followups().map((m) => m.content).join(' | ')}; ${e}`);
-      });
+      await world.discord
+        .waitFor(() => actionsFor(upTask!.id).some((r) => (r.body as { customId: string }).customId === expected))
+        .catch((e) => {
+          throw new Error(
+            `${label}: ${expected} not sent; bot said ${ix
+              .followups()
+              .map((m) => m.content)
+              .join(' | ')}; ${e}`,
+          );
+        });
     }
     expect(actionsFor(upTask!.id)).toHaveLength(direct.length);
   });
@@ -75,7 +115,9 @@ describe('result buttons', () => {
   it('Custom Zoom opens a modal prefilled with the prompt and --zoom 2, validates the value, and completes through the modal route', async () => {
     const { result } = await imagine('a castle');
     await click(result, 'U2');
-    const upscale = await waitForResult(world.discord, world.discord.channel.id, { match: (m) => m.content.includes('Image #2') && m.content.includes('castle') });
+    const upscale = await waitForResult(world.discord, world.discord.channel.id, {
+      match: (m) => m.content.includes('Image #2') && m.content.includes('castle'),
+    });
     const upTask = [...world.proxy.tasks.values()].find((t) => t.action === 'UPSCALE' && t.prompt?.includes('castle'))!;
 
     const { ix, cb } = await click(upscale, 'Custom Zoom');
@@ -91,7 +133,12 @@ describe('result buttons', () => {
     await world.discord.waitFor(() => bad.original()?.content.includes('between 1 and 2'));
     expect(actionsFor(upTask.id)).toHaveLength(0);
 
-    const ok = world.discord.submitModal({ customId: modalId, fields: { prompt: 'a castle at night --zoom 1.5' }, user: world.discord.alice, messageId: upscale.id });
+    const ok = world.discord.submitModal({
+      customId: modalId,
+      fields: { prompt: 'a castle at night --zoom 1.5' },
+      user: world.discord.alice,
+      messageId: upscale.id,
+    });
     await world.discord.waitFor(() => ok.original()?.content.includes('accepted'));
     const action = actionsFor(upTask.id)[0]!;
     expect((action.body as { customId: string }).customId).toMatch(/^MJ::CustomZoom::/);
@@ -105,13 +152,20 @@ describe('result buttons', () => {
   it('Vary (Region) turns typed rectangles into a mask of the image size and an uploaded mask passes through', async () => {
     const { result } = await imagine('a garden');
     await click(result, 'U3');
-    const upscale = await waitForResult(world.discord, world.discord.channel.id, { match: (m) => m.content.includes('Image #3') && m.content.includes('garden') });
+    const upscale = await waitForResult(world.discord, world.discord.channel.id, {
+      match: (m) => m.content.includes('Image #3') && m.content.includes('garden'),
+    });
     const upTask = [...world.proxy.tasks.values()].find((t) => t.action === 'UPSCALE' && t.prompt?.includes('garden'))!;
 
     const { ix, cb } = await click(upscale, 'Vary (Region)');
     expect(cb.type).toBe(9);
     const modalId = (ix.modal() as { custom_id: string }).custom_id;
-    const sub = world.discord.submitModal({ customId: modalId, fields: { rects: '10,10,40,30; 100,100,20,20', prompt: '' }, user: world.discord.alice, messageId: upscale.id });
+    const sub = world.discord.submitModal({
+      customId: modalId,
+      fields: { rects: '10,10,40,30; 100,100,20,20', prompt: '' },
+      user: world.discord.alice,
+      messageId: upscale.id,
+    });
     await world.discord.waitFor(() => sub.original()?.content.includes('accepted'));
     const modalReq = world.proxy.requestsTo('/submit/modal').at(-1)!;
     const mask = String((modalReq.body as { maskBase64: string }).maskBase64);
@@ -162,9 +216,16 @@ describe('result buttons', () => {
       const editIx = world.discord.clickButton({ messageId: followup.id, customId: edit.customId, user: world.discord.alice });
       expect((await editIx.firstCallback()).type).toBe(9);
       expect(JSON.stringify(editIx.modal())).toContain('a meadow');
-      const sub = world.discord.submitModal({ customId: (editIx.modal() as { custom_id: string }).custom_id, fields: { prompt: 'a meadow in winter' }, user: world.discord.alice, messageId: followup.id });
+      const sub = world.discord.submitModal({
+        customId: (editIx.modal() as { custom_id: string }).custom_id,
+        fields: { prompt: 'a meadow in winter' },
+        user: world.discord.alice,
+        messageId: followup.id,
+      });
       await sub.firstCallback();
-      const modalReq = await world.discord.waitFor(() => world.proxy.requestsTo('/submit/modal').find((r) => (r.body as { prompt?: string }).prompt === 'a meadow in winter'));
+      const modalReq = await world.discord.waitFor(() =>
+        world.proxy.requestsTo('/submit/modal').find((r) => (r.body as { prompt?: string }).prompt === 'a meadow in winter'),
+      );
       const remixTask = world.proxy.task((modalReq.body as { taskId: string }).taskId)!;
       expect(remixTask.parentId).toBe(taskId);
       await waitForResult(world.discord, world.discord.channel.id, { match: (m) => m.content.includes('a meadow in winter') });
@@ -204,6 +265,8 @@ describe('result buttons', () => {
       expect(ix.original()!.ephemeral).toBe(true);
       expect(ix.original()!.content).toMatch(/expired|recognise/);
     }
-    expect(world.proxy.requests.filter((r) => r.route.includes('/submit/'))).toHaveLength(world.proxy.requests.slice(0, before).filter((r) => r.route.includes('/submit/')).length);
+    expect(world.proxy.requests.filter((r) => r.route.includes('/submit/'))).toHaveLength(
+      world.proxy.requests.slice(0, before).filter((r) => r.route.includes('/submit/')).length,
+    );
   });
 });

@@ -71,7 +71,9 @@ describe('webhook mode (notifyHook)', () => {
   });
 
   it('caps callback bodies', async () => {
-    const res = await fetch(hookUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(512 * 1024) }).catch((e: unknown) => e);
+    const res = await fetch(hookUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(512 * 1024) }).catch(
+      (e: unknown) => e,
+    );
     // the server refuses (413) or drops the connection; either way nothing is parsed
     if (res instanceof Response) expect(res.status).toBe(413);
     else expect(res).toBeInstanceOf(Error);

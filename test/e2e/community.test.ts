@@ -55,7 +55,9 @@ describe('community rules and /admin', () => {
     try {
       expect(await answer(imagine(world.discord.alice))).toContain('accepted');
       const before = imagineSubmits();
-      expect(await answer(imagine(world.discord.alice))).toBe('You already have 1 job(s) running, the most this server allows at once. Please wait until one finishes.');
+      expect(await answer(imagine(world.discord.alice))).toBe(
+        'You already have 1 job(s) running, the most this server allows at once. Please wait until one finishes.',
+      );
       expect(imagineSubmits()).toBe(before);
     } finally {
       world.proxy.resume();
@@ -183,7 +185,7 @@ describe('community rules and /admin', () => {
     }
   });
 
-  it('/admin job shows a prompt as text: a masked link or a heading in it does not render in the admin\'s view', async () => {
+  it("/admin job shows a prompt as text: a masked link or a heading in it does not render in the admin's view", async () => {
     const prompt = `[official results](https://evil.example/login)\n# ADMIN NOTICE community ${++n}`;
     world.discord.slash({ name: 'imagine', options: { prompt }, user: world.discord.alice });
     await waitForResult(world.discord, world.discord.channel.id, { match: (m) => m.content.includes(`community ${n}`) });
@@ -204,7 +206,7 @@ describe('community rules and /admin', () => {
     expect(details).toContain(job.upstreamId!);
 
     const byBob = world.discord.messageCommand({ name: 'Delete result', targetMessageId: result.id, user: world.discord.bob });
-    expect(await answer(byBob)).toBe('Only the job\'s owner or a moderator can delete this result.');
+    expect(await answer(byBob)).toBe("Only the job's owner or a moderator can delete this result.");
     expect(world.discord.message(result.id)!.deleted).toBe(false);
     const byAlice = world.discord.messageCommand({ name: 'Delete result', targetMessageId: result.id, user: world.discord.alice });
     expect(await answer(byAlice)).toBe('Deleted.');

@@ -38,7 +38,14 @@ describe('crash safety and shutdown (the bot as its own process)', () => {
 
     // 19 more, over two channels and two users
     const tags = Array.from({ length: 19 }, (_, i) => `crash job ${i}`);
-    tags.forEach((tag, i) => discord.slash({ name: 'imagine', options: { prompt: tag }, user: i % 2 ? discord.bob : discord.alice, channelId: i % 3 ? discord.channel.id : discord.channel2.id }));
+    tags.forEach((tag, i) =>
+      discord.slash({
+        name: 'imagine',
+        options: { prompt: tag },
+        user: i % 2 ? discord.bob : discord.alice,
+        channelId: i % 3 ? discord.channel.id : discord.channel2.id,
+      }),
+    );
     await discord.waitFor(() => tags.every((t) => [...proxy.tasks.values()].some((k) => k.prompt === t)), { timeoutMs: 20_000 });
     await discord.waitFor(() => [...proxy.tasks.values()].some((k) => k.status === 'IN_PROGRESS'), { timeoutMs: 10_000 });
     const queued = [...proxy.tasks.values()].filter((k) => tags.includes(String(k.prompt)) && k.status === 'NOT_START').length;
@@ -56,7 +63,21 @@ describe('crash safety and shutdown (the bot as its own process)', () => {
     const delivered = (tag: string) => discord.allMessages().filter((m) => !m.deleted && m.attachments.length > 0 && m.content.includes(`**${tag} --v 7**`));
     await discord.waitFor(() => tags.every((t) => delivered(t).length >= 1), { timeoutMs: 60_000 });
     const variation = await waitForResult(discord, discord.channel.id, { match: (m) => m.content.includes('Variations by'), timeoutMs: 20_000 }).catch((e) => {
-      throw new Error(`modal job not delivered: ${JSON.stringify(discord.allMessages().filter((m) => m.content.includes('before the crash')).map((m) => [m.content, m.attachments.length, m.deleted]))} edit said ${JSON.stringify(edit.callbacks.map((c) => [c.type, c.status]))} ${edit.original()?.content ?? ''} ${edit.followups().map((m) => m.content).join('|')}; ${bots.at(-1)!.lines.filter((l) => /warn|error|modal/i.test(l)).slice(-5).join('\n')}; ${e}`);
+      throw new Error(
+        `modal job not delivered: ${JSON.stringify(
+          discord
+            .allMessages()
+            .filter((m) => m.content.includes('before the crash'))
+            .map((m) => [m.content, m.attachments.length, m.deleted]),
+        )} edit said ${JSON.stringify(edit.callbacks.map((c) => [c.type, c.status]))} ${edit.original()?.content ?? ''} ${edit
+          .followups()
+          .map((m) => m.content)
+          .join('|')}; ${bots
+          .at(-1)!
+          .lines.filter((l) => /warn|error|modal/i.test(l))
+          .slice(-5)
+          .join('\n')}; ${e}`,
+      );
     });
     expect(variation.attachments).toHaveLength(1);
     await new Promise((r) => setTimeout(r, 1000));
@@ -65,7 +86,10 @@ describe('crash safety and shutdown (the bot as its own process)', () => {
     // a button of a result from before the crash
     const u2 = discord.clickButton({ messageId: old.id, customId: button(old, 'U2').customId, user: discord.alice });
     expect((await u2.firstCallback()).type).toBe(6);
-    await waitForResult(discord, discord.channel.id, { match: (m: FakeMessage) => m.content.includes('before the crash') && m.content.includes('Image #2'), timeoutMs: 20_000 });
+    await waitForResult(discord, discord.channel.id, {
+      match: (m: FakeMessage) => m.content.includes('before the crash') && m.content.includes('Image #2'),
+      timeoutMs: 20_000,
+    });
   }, 120_000);
 
   it('SIGTERM: stops taking work, persists, closes the gateway, exits 0 within a few seconds; the next start resumes', async () => {

@@ -79,7 +79,9 @@ describe('delivery', () => {
     const { discord } = world;
     const started = discord.now();
     discord.slash({ name: 'imagine', options: { prompt: 'a paper boat' }, user: discord.alice });
-    const progress = await discord.waitFor(() => botMessages(discord, discord.channel.id).find((m) => m.createdAt >= started && m.content.includes('paper boat')));
+    const progress = await discord.waitFor(() =>
+      botMessages(discord, discord.channel.id).find((m) => m.createdAt >= started && m.content.includes('paper boat')),
+    );
     discord.userDeletesMessage(progress.id);
     const result = await waitForResult(discord, discord.channel.id, { match: (m) => m.content.includes('paper boat'), timeoutMs: 15_000 });
     expect(result.id).not.toBe(progress.id);
@@ -91,7 +93,9 @@ describe('delivery', () => {
     world = await World.start({ proxy: { stepMs: 50 } });
     const { discord } = world;
     discord.slash({ name: 'imagine', options: { prompt: 'a huge mural' }, user: discord.alice, attachmentSizeLimit: 1000 });
-    const result = await discord.waitFor(() => botMessages(discord, discord.channel.id).find((m) => m.content.includes('huge mural') && m.content.includes('a link instead')));
+    const result = await discord.waitFor(() =>
+      botMessages(discord, discord.channel.id).find((m) => m.content.includes('huge mural') && m.content.includes('a link instead')),
+    );
     expect(result.attachments).toHaveLength(0);
     expect(result.content).toMatch(/is larger than Discord allows here \(\d+ KB\)/);
     expect(result.content).toMatch(/http:\/\/127\.0\.0\.1:\d+\/images\//);

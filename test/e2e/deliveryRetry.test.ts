@@ -76,7 +76,9 @@ describe('delivery retries', () => {
     const progress = discord.messagesIn(discord.channel.id).find((m) => m.content.includes(tag))!;
     proxy.resume();
 
-    await discord.waitFor(() => failures === 0 && discord.messagesIn(discord.channel.id, { includeDeleted: true }).find((m) => m.id === progress.id)?.deleted, { timeoutMs: 20_000 });
+    await discord.waitFor(() => failures === 0 && discord.messagesIn(discord.channel.id, { includeDeleted: true }).find((m) => m.id === progress.id)?.deleted, {
+      timeoutMs: 20_000,
+    });
     const job = (await jobs.recentForUser(discord.alice.id, 1))[0]!;
     await discord.waitFor(async () => (await jobs.get(job.id))?.deliveredAt !== undefined, { timeoutMs: 10_000 });
     expect(resultPosts(discord, tag).filter((c) => c.status === 200)).toHaveLength(1); // posted once, not again on retry

@@ -24,7 +24,10 @@ for (const flavor of ['novicezk', 'task-form'] as const) {
     it('the speed option reaches Midjourney as --relax / --turbo in the prompt (there are no mode paths)', async () => {
       const { discord, proxy } = world;
       discord.slash({ name: 'imagine', options: { prompt: 'a quiet harbor', speed: 'relax' }, user: discord.alice });
-      const result = await waitForResult(discord, discord.channel.id, { match: (m) => m.content.includes('quiet harbor') && m.attachments.length > 0, timeoutMs: 10_000 });
+      const result = await waitForResult(discord, discord.channel.id, {
+        match: (m) => m.content.includes('quiet harbor') && m.attachments.length > 0,
+        timeoutMs: 10_000,
+      });
       const req = imagineBodies(world).at(-1)!;
       expect((req.body as { prompt: string }).prompt).toBe('a quiet harbor --relax');
       expect(req.path).toBe('/mj/submit/imagine'); // no /mj-relax prefix: these proxies answer 404 to it
@@ -53,7 +56,11 @@ for (const flavor of ['novicezk', 'task-form'] as const) {
       discord.slash({ name: 'imagine', options: { prompt: 'a slow tide' }, user: discord.bob });
       await waitForResult(discord, discord.channel.id, { match: (m) => m.content.includes('slow tide') && m.attachments.length > 0, timeoutMs: 10_000 });
       expect((imagineBodies(world).at(-1)!.body as { prompt: string }).prompt).toBe('a slow tide --relax');
-      const warning = world.logs.lines.flatMap((l) => l.split('\n')).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: number; msg: string }).find((l) => l.msg.startsWith('MJ_MODE=relax'));
+      const warning = world.logs.lines
+        .flatMap((l) => l.split('\n'))
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { level: number; msg: string })
+        .find((l) => l.msg.startsWith('MJ_MODE=relax'));
       expect(warning?.level).toBe(40);
       expect(warning?.msg).toContain(`the ${flavor} proxy has no mode paths`);
       expect(warning?.msg).toContain('/blend, /describe and button presses');
@@ -79,9 +86,15 @@ describe('task-form proxy in webhook mode: upscale panels from the callbacks', (
   it('an upscale gets the panel its callback named, and a press sends that exact customId', async () => {
     const { discord, proxy } = world;
     discord.slash({ name: 'imagine', options: { prompt: 'a paper lantern' }, user: discord.alice });
-    const grid = await waitForResult(discord, discord.channel.id, { match: (m) => m.content.includes('paper lantern') && m.attachments.length > 0, timeoutMs: 10_000 });
+    const grid = await waitForResult(discord, discord.channel.id, {
+      match: (m) => m.content.includes('paper lantern') && m.attachments.length > 0,
+      timeoutMs: 10_000,
+    });
     discord.clickButton({ messageId: grid.id, customId: button(grid, 'U1').customId, user: discord.alice });
-    const upscale = await waitForResult(discord, discord.channel.id, { match: (m) => m.content.includes('paper lantern') && m.content.includes('Image #1'), timeoutMs: 10_000 });
+    const upscale = await waitForResult(discord, discord.channel.id, {
+      match: (m) => m.content.includes('paper lantern') && m.content.includes('Image #1'),
+      timeoutMs: 10_000,
+    });
 
     const task = [...proxy.tasks.values()].find((t) => t.action === 'UPSCALE')!;
     expect(proxy.taskJson(task.id)!.buttons).toBeUndefined(); // the fetch names none
@@ -102,18 +115,35 @@ describe('task-form proxy in webhook mode: upscale panels from the callbacks', (
     await discord.waitFor(() => [...proxy.tasks.values()].find((t) => t.prompt === 'a forged lantern'), { timeoutMs: 10_000 });
     const task = [...proxy.tasks.values()].find((t) => t.prompt === 'a forged lantern')!;
     // callbacks for a task the bot has not recorded yet only wait for the safety sweep: send them once it has
-    await discord.waitFor(async () => ((await world.app.services.repos.jobs.recentForUser(discord.alice.id, 1))[0]?.upstreamId === task.id ? true : undefined), { timeoutMs: 10_000 });
+    await discord.waitFor(
+      async () => ((await world.app.services.repos.jobs.recentForUser(discord.alice.id, 1))[0]?.upstreamId === task.id ? true : undefined),
+      { timeoutMs: 10_000 },
+    );
     proxy.complete(task.id);
     const hook = String((proxy.requestsTo('/submit/imagine').at(-1)!.body as { notifyHook: string }).notifyHook);
     const other = '0b7c6f4e-1111-4a2b-9c3d-123456789abc';
     const post = (url: string, body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const foreign = [{ customId: `MJ::JOB::upsample::1::${other}`, label: 'U1' }, { customId: `MJ::JOB::variation::2::${other}`, label: 'V2' }];
-    expect((await post(`http://127.0.0.1:${port}/hooks/mj/wrong-secret`, { id: task.id, status: 'IN_PROGRESS', buttons: [{ customId: `MJ::JOB::reroll::0::${other}::SOLO` }] })).status).toBe(403);
+    const foreign = [
+      { customId: `MJ::JOB::upsample::1::${other}`, label: 'U1' },
+      { customId: `MJ::JOB::variation::2::${other}`, label: 'V2' },
+    ];
+    expect(
+      (
+        await post(`http://127.0.0.1:${port}/hooks/mj/wrong-secret`, {
+          id: task.id,
+          status: 'IN_PROGRESS',
+          buttons: [{ customId: `MJ::JOB::reroll::0::${other}::SOLO` }],
+        })
+      ).status,
+    ).toBe(403);
     const many = Array.from({ length: 40 }, (_, i) => ({ customId: `MJ::JOB::upsample::${(i % 4) + 1}::${task.fake.hash}`, label: 'X' }));
     expect((await post(hook, { id: task.id, status: 'IN_PROGRESS', buttons: many })).status).toBe(200);
     expect((await post(hook, { id: task.id, status: 'SUCCESS', buttons: foreign })).status).toBe(200);
 
-    const result = await waitForResult(discord, discord.channel.id, { match: (m) => m.content.includes('forged lantern') && m.attachments.length > 0, timeoutMs: 10_000 });
+    const result = await waitForResult(discord, discord.channel.id, {
+      match: (m) => m.content.includes('forged lantern') && m.attachments.length > 0,
+      timeoutMs: 10_000,
+    });
     const ids = (await world.app.services.repos.jobs.recentForUser(discord.alice.id, 1))[0]!.result!.buttons.map((b) => b.customId);
     expect(ids.some((id) => id.includes(other))).toBe(false);
     expect(ids).toHaveLength(9); // the grid drawn from the task's own hash, not the 40 nor the foreign ones

@@ -88,11 +88,16 @@ describe('npm run doctor against the fakes', () => {
       'Store writable',
       'PUBLIC_URL reachable',
     ]) {
-      expect(lines.some((l) => l.startsWith(`✓ ${title}`)), title).toBe(true);
+      expect(
+        lines.some((l) => l.startsWith(`✓ ${title}`)),
+        title,
+      ).toBe(true);
     }
     expect(out).toContain('imagine');
     expect(out).toContain(`as MJ_FLAVOR=trueai expects`);
-    expect(out).toContain(`Invite URL: https://discord.com/oauth2/authorize?client_id=${world.discord.applicationId}&scope=bot%20applications.commands&permissions=${REQUIRED_PERMISSIONS}`);
+    expect(out).toContain(
+      `Invite URL: https://discord.com/oauth2/authorize?client_id=${world.discord.applicationId}&scope=bot%20applications.commands&permissions=${REQUIRED_PERMISSIONS}`,
+    );
     expect(out).toContain('All checks passed.');
     expect(code).toBe(0);
     for (const secret of [BOT_TOKEN, PROXY_SECRET, IMGOPEN_ID, IMGOPEN_SECRET, PICWISH_KEY]) expect(out).not.toContain(secret);

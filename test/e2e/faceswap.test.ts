@@ -26,7 +26,11 @@ describe('/faceswap', () => {
     // a channel per job: Discord's ~5 writes per 5 s per channel would otherwise pace the tests
     const channel = discord.addChannel(discord.guild.id, { name: `swap-${++seq}` });
     const started = discord.now();
-    const ix = discord.slash({ name: 'faceswap', channelId: channel.id, options: { source: { attachment: face() }, target: { attachment: photo() }, ...options } as never });
+    const ix = discord.slash({
+      name: 'faceswap',
+      channelId: channel.id,
+      options: { source: { attachment: face() }, target: { attachment: photo() }, ...options } as never,
+    });
     await discord.waitFor(() => ix.original()?.content.includes('accepted'), { timeoutMs: 5000 });
     const result = await waitForResult(discord, channel.id, { after: started, timeoutMs: 15_000 });
     return { result, reply: ix.original()!.content };
@@ -120,8 +124,12 @@ describe('/faceswap', () => {
     expect(await refused({ engine: 'v1', fidelity: 0.5 })).toContain('Fidelity only applies to the Img Open V2 engine');
     expect(await refused({ engine: 'proxy', face: 2 })).toContain('only works with the multi-face engine');
     const same = makePng(64, 64, { seed: 4242 });
-    expect(await refused({ engine: 'proxy', source: { attachment: { name: 'a.png', bytes: same } }, target: { attachment: { name: 'b.png', bytes: same } } })).toContain('are the same picture');
-    expect(await refused({ engine: 'v1', source: { attachment: { name: 'notes.png', bytes: Buffer.from('not an image at all') } } })).toContain('is not an image');
+    expect(
+      await refused({ engine: 'proxy', source: { attachment: { name: 'a.png', bytes: same } }, target: { attachment: { name: 'b.png', bytes: same } } }),
+    ).toContain('are the same picture');
+    expect(await refused({ engine: 'v1', source: { attachment: { name: 'notes.png', bytes: Buffer.from('not an image at all') } } })).toContain(
+      'is not an image',
+    );
     expect(world.imgOpen!.requests.length).toBe(imgOpenBefore);
     expect(world.proxy.requestsTo('/insight-face/swap').length).toBe(proxyBefore);
   });
@@ -131,7 +139,10 @@ describe('/faceswap', () => {
     const { result } = await swap({ engine: 'v1' });
     expect(result.content).toContain("❌ I couldn't find a face in that picture");
     expect(result.attachments).toHaveLength(0);
-    await world.discord.waitFor(() => !botMessages(world.discord, result.channel_id).some((m) => m.content.includes('⏳') || m.content.includes('▰') || m.content.includes('▱')), { timeoutMs: 5000 });
+    await world.discord.waitFor(
+      () => !botMessages(world.discord, result.channel_id).some((m) => m.content.includes('⏳') || m.content.includes('▰') || m.content.includes('▱')),
+      { timeoutMs: 5000 },
+    );
   });
 
   it('vendor refusals at submit time are told clearly, and a 5xx is retried once with a new businessTaskId', async () => {
@@ -188,7 +199,8 @@ describe('/faceswap', () => {
       const before = creates('roop').length;
 
       await world.restart();
-      const polls = () => fake.requestsTo('/roop/queryTask').filter((r) => (r.body as { businessTaskId?: string } | undefined)?.businessTaskId === task.businessTaskId).length;
+      const polls = () =>
+        fake.requestsTo('/roop/queryTask').filter((r) => (r.body as { businessTaskId?: string } | undefined)?.businessTaskId === task.businessTaskId).length;
       const seen = polls();
       await discord.waitFor(() => polls() > seen, { timeoutMs: 5000 }); // the new process polls the same vendor task
       expect(task.phase).not.toBe('done');
@@ -211,7 +223,12 @@ describe('/faceswap with rehosted inputs', () => {
   beforeAll(async () => {
     const port = await freePort();
     publicUrl = `http://127.0.0.1:${port}`;
-    world = await World.start({ imgOpen: { stepMs: 50 }, proxy: { stepMs: 50 }, env: { IMAGE_INGRESS_MODE: 'rehost', PUBLIC_URL: publicUrl }, app: { httpPort: port } });
+    world = await World.start({
+      imgOpen: { stepMs: 50 },
+      proxy: { stepMs: 50 },
+      env: { IMAGE_INGRESS_MODE: 'rehost', PUBLIC_URL: publicUrl },
+      app: { httpPort: port },
+    });
   });
   afterAll(async () => {
     await world?.close();
@@ -221,7 +238,14 @@ describe('/faceswap with rehosted inputs', () => {
     const { discord } = world;
     const source = makePng(64, 64, { seed: 77 });
     const started = discord.now();
-    discord.slash({ name: 'faceswap', options: { source: { attachment: { name: 'face.png', bytes: source } }, target: { attachment: { name: 'photo.png', bytes: makePng(80, 80, { seed: 78 }) } }, engine: 'v1' } });
+    discord.slash({
+      name: 'faceswap',
+      options: {
+        source: { attachment: { name: 'face.png', bytes: source } },
+        target: { attachment: { name: 'photo.png', bytes: makePng(80, 80, { seed: 78 }) } },
+        engine: 'v1',
+      },
+    });
     // PUBLIC_URL also turns on proxy callbacks; Img Open jobs are still polled at the normal pace
     const result = await waitForResult(discord, discord.channel.id, { after: started, timeoutMs: 10_000 });
     expect(result.attachments).toHaveLength(1); // the fake vendor fetched both inputs from the bot

@@ -56,9 +56,20 @@ describe('hostile images', () => {
   }
 
   /** Press a button that opens a modal, then submit the modal with a file. */
-  async function modalWithFile(msg: FakeMessage, label: string, field: string, file: { name: string; bytes: Buffer }, opts: { user?: FakeUser; locale?: string; fields?: Record<string, string> } = {}): Promise<FakeInteraction> {
+  async function modalWithFile(
+    msg: FakeMessage,
+    label: string,
+    field: string,
+    file: { name: string; bytes: Buffer },
+    opts: { user?: FakeUser; locale?: string; fields?: Record<string, string> } = {},
+  ): Promise<FakeInteraction> {
     const user = opts.user ?? world.discord.alice;
-    const press = world.discord.clickButton({ messageId: msg.id, customId: button(msg, label).customId, user, ...(opts.locale ? { locale: opts.locale } : {}) });
+    const press = world.discord.clickButton({
+      messageId: msg.id,
+      customId: button(msg, label).customId,
+      user,
+      ...(opts.locale ? { locale: opts.locale } : {}),
+    });
     expect((await press.firstCallback(3000)).type).toBe(9);
     return world.discord.submitModal({
       customId: String(press.modal()!['custom_id']),
@@ -111,14 +122,21 @@ describe('hostile images', () => {
     const bomb = (w: number, h: number, interlaced: boolean) => bilevelPng(w, h, { white: true, interlaced, extraInflatedBytes: 64 * MiB });
     const mjBefore = submits();
     const pwBefore = picwishCreates();
-    const refusal = 'This PNG holds far more data than a mask of its size needs (it may be damaged, or built to overload the bot). Please export the mask again as a plain PNG.';
+    const refusal =
+      'This PNG holds far more data than a mask of its size needs (it may be damaged, or built to overload the bot). Please export the mask again as a plain PNG.';
 
     const vary = await modalWithFile(upscale, 'Vary (Region)', 'mask', { name: 'bomb.png', bytes: bomb(512, 512, true) });
     expect(await reply(vary)).toBe(refusal);
 
-    const slash = world.discord.slash({ name: 'inpaint', options: { image: { attachment: png() }, mask: { attachment: { name: 'bomb2.png', bytes: bomb(64, 48, true) } } } as never });
+    const slash = world.discord.slash({
+      name: 'inpaint',
+      options: { image: { attachment: png() }, mask: { attachment: { name: 'bomb2.png', bytes: bomb(64, 48, true) } } } as never,
+    });
     expect(await reply(slash)).toBe(refusal);
-    const flat = world.discord.slash({ name: 'inpaint', options: { image: { attachment: png() }, mask: { attachment: { name: 'bomb3.png', bytes: bomb(64, 48, false) } } } as never });
+    const flat = world.discord.slash({
+      name: 'inpaint',
+      options: { image: { attachment: png() }, mask: { attachment: { name: 'bomb3.png', bytes: bomb(64, 48, false) } } } as never,
+    });
     expect(await reply(flat)).toBe(refusal);
 
     const again = await modalWithFile(inpaint, 'Inpaint again', 'mask', { name: 'bomb4.png', bytes: bomb(64, 48, true) }, { locale: 'zh-CN' });
@@ -132,7 +150,11 @@ describe('hostile images', () => {
     const before = picwishCreates();
     const ch = channel();
     const upload = bilevelPng(64, 48, { white: true, interlaced: true });
-    const ix = world.discord.slash({ name: 'inpaint', channelId: ch, options: { image: { attachment: png() }, mask: { attachment: { name: 'interlaced.png', bytes: upload } } } as never });
+    const ix = world.discord.slash({
+      name: 'inpaint',
+      channelId: ch,
+      options: { image: { attachment: png() }, mask: { attachment: { name: 'interlaced.png', bytes: upload } } } as never,
+    });
     expect(await reply(ix)).toContain('accepted');
     await world.discord.waitFor(() => picwishCreates() > before);
     const sent = world.picwish!.requests.filter((r) => r.method === 'POST' && r.path === '/api/tasks/visual/inpaint').at(-1)!;
@@ -152,7 +174,11 @@ describe('hostile images', () => {
     const before = submits();
     const press = world.discord.clickButton({ messageId: upscale.id, customId: button(upscale, 'Vary (Region)').customId });
     expect((await press.firstCallback(3000)).type).toBe(9);
-    const sub = world.discord.submitModal({ customId: String(press.modal()!['custom_id']), fields: { rects: '10,10,40,30', prompt: '' }, messageId: upscale.id });
+    const sub = world.discord.submitModal({
+      customId: String(press.modal()!['custom_id']),
+      fields: { rects: '10,10,40,30', prompt: '' },
+      messageId: upscale.id,
+    });
     expect(await reply(sub)).toBe('The image is 100000×100000 pixels, more than I can work with (at most 4096×4096). Please use a smaller image.');
     expect(submits()).toBe(before);
   });
@@ -167,10 +193,15 @@ describe('hostile images', () => {
       await world.discord.waitFor(() => ix.original()?.content.includes('accepted'), { timeoutMs: 10_000 });
       return waitForResult(world.discord, ch, { after: started, timeoutMs: 20_000 });
     })();
-    const admin = (options: Record<string, unknown>) => reply(world.discord.slash({ name: 'admin', subcommand: 'limits', options: options as never, user: world.discord.owner, permissions: ALL_PERMISSIONS }));
+    const admin = (options: Record<string, unknown>) =>
+      reply(world.discord.slash({ name: 'admin', subcommand: 'limits', options: options as never, user: world.discord.owner, permissions: ALL_PERMISSIONS }));
     await admin({ cooldown: 3600 }); // alice's jobs above were moments ago
     try {
-      const mjBefore = submits() + world.proxy.requestsTo('/submit/imagine').length + world.proxy.requestsTo('/submit/blend').length + world.proxy.requestsTo('/submit/describe').length;
+      const mjBefore =
+        submits() +
+        world.proxy.requestsTo('/submit/imagine').length +
+        world.proxy.requestsTo('/submit/blend').length +
+        world.proxy.requestsTo('/submit/describe').length;
       const pwBefore = picwishCreates();
       const ioBefore = world.imgOpen!.requests.filter((r) => r.method === 'POST').length;
       const file = (tag: string) => ({ name: `refused-${tag}.png`, bytes: makePng(64, 48, { seed: ++seq }) });
@@ -179,7 +210,8 @@ describe('hostile images', () => {
         names.push(...tags.map((t) => `refused-${t}.png`));
         expect(await reply(ix)).toMatch(/^Please wait a moment between jobs: you can start the next one <t:\d+:R>\.$/);
       };
-      const s = (name: string, options: Record<string, unknown>, extra: { subcommand?: string } = {}) => world.discord.slash({ name, options: options as never, ...extra });
+      const s = (name: string, options: Record<string, unknown>, extra: { subcommand?: string } = {}) =>
+        world.discord.slash({ name, options: options as never, ...extra });
 
       await attempt(s('imagine', { prompt: 'a refused fox', image: { attachment: file('imagine') } }), 'imagine');
       await attempt(s('blend', { image1: { attachment: file('blend1') }, image2: { attachment: file('blend2') } }), 'blend1', 'blend2');
@@ -198,7 +230,12 @@ describe('hostile images', () => {
       expect(world.discord.attachmentDownloads.length).toBe(resultDownloads); // not even the bot's own result was fetched again
 
       expect(names.filter(downloaded)).toEqual([]);
-      expect(submits() + world.proxy.requestsTo('/submit/imagine').length + world.proxy.requestsTo('/submit/blend').length + world.proxy.requestsTo('/submit/describe').length).toBe(mjBefore);
+      expect(
+        submits() +
+          world.proxy.requestsTo('/submit/imagine').length +
+          world.proxy.requestsTo('/submit/blend').length +
+          world.proxy.requestsTo('/submit/describe').length,
+      ).toBe(mjBefore);
       expect(picwishCreates()).toBe(pwBefore);
       expect(world.imgOpen!.requests.filter((r) => r.method === 'POST').length).toBe(ioBefore);
     } finally {

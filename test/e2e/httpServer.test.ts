@@ -78,7 +78,12 @@ describe('the HTTP server under hostile clients', () => {
     };
     meta.hooks.addHandler(KeyvHooks.PRE_SET, count);
     try {
-      const burst = async (n: number) => Promise.all(Array.from({ length: n }, () => fetch(`http://127.0.0.1:${port}/healthz`).then(async (r) => ({ status: r.status, body: (await r.json()) as { checks: { store: boolean } } }))));
+      const burst = async (n: number) =>
+        Promise.all(
+          Array.from({ length: n }, () =>
+            fetch(`http://127.0.0.1:${port}/healthz`).then(async (r) => ({ status: r.status, body: (await r.json()) as { checks: { store: boolean } } })),
+          ),
+        );
       const first = await burst(30);
       for (const r of first) expect(r).toMatchObject({ status: 200, body: { checks: { store: true } } });
       const second = await burst(30);

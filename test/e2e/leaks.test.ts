@@ -20,13 +20,18 @@ describe('leaks', () => {
     await world?.close();
   });
 
-  const sentToDiscord = () => JSON.stringify(world.discord.calls.map((c) => c.body)) + JSON.stringify(world.discord.allMessages().map((m) => [m.content, m.edits]));
+  const sentToDiscord = () =>
+    JSON.stringify(world.discord.calls.map((c) => c.body)) + JSON.stringify(world.discord.allMessages().map((m) => [m.content, m.edits]));
 
   /** Which secret leaked where (empty when none did). */
   function leaks(): string[] {
     const places = { discord: sentToDiscord(), logs: world.logs.text() };
     const secrets = { picwishKey: PICWISH_KEY, discordToken: BOT_TOKEN, proxySecret: PROXY_SECRET, hookSecret };
-    return Object.entries(places).flatMap(([place, text]) => Object.entries(secrets).filter(([, s]) => text.includes(s)).map(([name]) => `${name} in ${place}`));
+    return Object.entries(places).flatMap(([place, text]) =>
+      Object.entries(secrets)
+        .filter(([, s]) => text.includes(s))
+        .map(([name]) => `${name} in ${place}`),
+    );
   }
 
   it("keeps other providers' secrets out of a proxy FAILURE reason, in Discord and in the logs", async () => {
@@ -43,17 +48,25 @@ describe('leaks', () => {
 
   it("keeps other providers' secrets out of a proxy error body", async () => {
     const { discord, proxy } = world;
-    proxy.failNextRequests(1, { status: 400, body: `bad request: picwish ${PICWISH_KEY} discord ${BOT_TOKEN} hook ${hookSecret}`, contentType: 'text/plain' }, '/submit/imagine');
+    proxy.failNextRequests(
+      1,
+      { status: 400, body: `bad request: picwish ${PICWISH_KEY} discord ${BOT_TOKEN} hook ${hookSecret}`, contentType: 'text/plain' },
+      '/submit/imagine',
+    );
     const ix = discord.slash({ name: 'imagine', options: { prompt: 'leaky body' }, user: discord.alice });
     const reply = await discord.waitFor(() => ix.original()?.content || undefined);
     expect(reply).toContain('bad request');
     expect(leaks()).toEqual([]);
   });
 
-  it("keeps the proxy secret and the Discord token out of a PicWish error", async () => {
+  it('keeps the proxy secret and the Discord token out of a PicWish error', async () => {
     const { discord } = world;
     world.picwish!.failNext(1, { status: 400, message: `bad input; proxy ${PROXY_SECRET} token ${BOT_TOKEN} hook ${hookSecret}`, on: 'create' });
-    const ix = discord.slash({ name: 'tools', subcommand: 'remove-background', options: { image: { attachment: { name: 'in.png', bytes: makePng(64, 48, { seed: 7 }) } } } as never });
+    const ix = discord.slash({
+      name: 'tools',
+      subcommand: 'remove-background',
+      options: { image: { attachment: { name: 'in.png', bytes: makePng(64, 48, { seed: 7 }) } } } as never,
+    });
     const reply = await discord.waitFor(() => ix.original()?.content || undefined);
     expect(reply).toContain('bad input');
     expect(leaks()).toEqual([]);
@@ -76,7 +89,8 @@ describe('leaks', () => {
     const progress = discord.allMessages().filter((m) => m.content.includes('a harbour') && m.attachments.length === 0);
     expect(progress.length).toBeGreaterThan(0);
     for (const m of [result, ...progress]) {
-      for (const text of [m.content, ...m.edits.map((e) => String((e.body as { content?: string }).content ?? ''))]) expect(renderable(text, { lineLevel: true })).toEqual([]);
+      for (const text of [m.content, ...m.edits.map((e) => String((e.body as { content?: string }).content ?? ''))])
+        expect(renderable(text, { lineLevel: true })).toEqual([]);
     }
     // still readable: the words and the address are all there
     expect(result.content).toContain('click here');
@@ -87,7 +101,9 @@ describe('leaks', () => {
   it('shows /shorten candidates that echo a masked link without rendering it', async () => {
     const { discord } = world;
     discord.slash({ name: 'shorten', options: { prompt: '[click here](https://evil.example) red boat' }, user: discord.alice });
-    const result = await discord.waitFor(() => discord.allMessages().find((m) => m.content.includes('1️⃣') && m.content.includes('evil.example')), { timeoutMs: 15_000 });
+    const result = await discord.waitFor(() => discord.allMessages().find((m) => m.content.includes('1️⃣') && m.content.includes('evil.example')), {
+      timeoutMs: 15_000,
+    });
     expect(renderable(result.content, { lineLevel: false })).toEqual([]);
     expect(result.content).toContain('click here');
   });

@@ -33,7 +33,10 @@ describe('load', () => {
     const lat = acks.map((a) => a.latencyMs).sort((x, y) => x - y);
     expect(acks.filter((a) => !a.accepted || a.latencyMs >= 3000)).toEqual([]); // 0 missed 3 s windows
 
-    const delivered = () => discord.allMessages().filter((m) => !m.deleted && m.source === 'channel' && /load job \d+/.test(m.content) && (m.attachments.length > 0 || m.content.includes('❌')));
+    const delivered = () =>
+      discord
+        .allMessages()
+        .filter((m) => !m.deleted && m.source === 'channel' && /load job \d+/.test(m.content) && (m.attachments.length > 0 || m.content.includes('❌')));
     await discord.waitFor(() => delivered().length >= 200, { timeoutMs: 240_000, intervalMs: 250 });
     const results = delivered();
     expect(results.filter((m) => m.content.includes('❌'))).toEqual([]); // 0 failed results

@@ -35,7 +35,14 @@ describe('/metrics and /healthz on the bot’s HTTP server', () => {
   it('after an /imagine run, /metrics exposes interactions, ack latency, jobs, upstream requests, Discord 429s and in-flight jobs', async () => {
     const { discord } = world;
     // one real 429 from Discord on the first channel post (progress or result); discord.js waits and retries
-    discord.failNext({ method: 'POST', pathPattern: /^\/channels\/\d+\/messages$/, status: 429, code: 0, message: 'You are being rate limited.', retryAfterSec: 1 });
+    discord.failNext({
+      method: 'POST',
+      pathPattern: /^\/channels\/\d+\/messages$/,
+      status: 429,
+      code: 0,
+      message: 'You are being rate limited.',
+      retryAfterSec: 1,
+    });
 
     const started = Date.now();
     const ok = discord.slash({ name: 'imagine', options: { prompt: 'a lighthouse at dusk' }, user: discord.alice });

@@ -44,7 +44,11 @@ describe('blend, describe, shorten', () => {
   it('blends two images: both sent as data URLs with the default square shape; the grid comes back with its buttons', async () => {
     const ch = newChannel();
     const before = submits('/submit/blend').length;
-    const ix = world.discord.slash({ name: 'blend', channelId: ch.id, options: { image1: png('cat.png'), image2: { attachment: { name: 'dog.jpg', bytes: makeJpeg(32, 32) } } } });
+    const ix = world.discord.slash({
+      name: 'blend',
+      channelId: ch.id,
+      options: { image1: png('cat.png'), image2: { attachment: { name: 'dog.jpg', bytes: makeJpeg(32, 32) } } },
+    });
     expect((await ix.firstCallback(3000)).type).toBe(5);
     const accepted = await reply(ix, 'accepted');
     expect(accepted.ephemeral).toBe(true);
@@ -94,7 +98,10 @@ describe('blend, describe, shorten', () => {
 
     const fake = world.discord.slash({
       name: 'blend',
-      options: { image1: png('real.png'), image2: { attachment: { name: 'notes.png', bytes: Buffer.from('just some text, not a picture'), contentType: 'image/png' } } },
+      options: {
+        image1: png('real.png'),
+        image2: { attachment: { name: 'notes.png', bytes: Buffer.from('just some text, not a picture'), contentType: 'image/png' } },
+      },
     });
     const refused = await reply(fake, 'not an image');
     expect(refused.content).toContain('notes.png');
@@ -128,7 +135,9 @@ describe('blend, describe, shorten', () => {
     const sent = submits('/submit/imagine').slice(before);
     expect(sent.map((r) => (r.body as { prompt: string }).prompt)).toEqual([prompts[2]]);
     expect(submits('/submit/action').filter((r) => /PicReader/.test(String((r.body as { customId: string }).customId)))).toHaveLength(0);
-    const grid = await waitForResult(world.discord, ch.id, { match: (m) => m.content.startsWith(`**${prompts[2]!.split(' --')[0]}`) && m.attachments.length > 0 });
+    const grid = await waitForResult(world.discord, ch.id, {
+      match: (m) => m.content.startsWith(`**${prompts[2]!.split(' --')[0]}`) && m.attachments.length > 0,
+    });
     expect(buttons(grid).map((b) => b.label ?? b.emoji)).toContain('U1');
   });
 
@@ -139,7 +148,10 @@ describe('blend, describe, shorten', () => {
     const press = await world.discord.waitFor(() => submits('/submit/action').find((r) => (r.body as { taskId: string }).taskId === taskId));
     expect((press.body as { customId: string }).customId).toBe('MJ::Job::PicReader::all');
     for (const p of prompts) {
-      await waitForResult(world.discord, ch.id, { timeoutMs: 25_000, match: (m) => m.content.startsWith(`**${p.split(' --')[0]}`) && m.attachments.length > 0 });
+      await waitForResult(world.discord, ch.id, {
+        timeoutMs: 25_000,
+        match: (m) => m.content.startsWith(`**${p.split(' --')[0]}`) && m.attachments.length > 0,
+      });
     }
     const jobs = await world.app.services.repos.jobs.recentForUser(world.discord.alice.id, 4);
     expect(jobs.map((j) => j.prompt).sort()).toEqual([...prompts].sort());
@@ -166,7 +178,12 @@ describe('blend, describe, shorten', () => {
 
   it('"Describe image" describes the image of any message; a message without one is refused', async () => {
     const ch = newChannel();
-    const posted = world.discord.userSendsMessage({ channelId: ch.id, user: world.discord.bob, content: 'look', attachments: [{ name: 'holiday.png', bytes: makePng(40, 30, { seed: 77 }) }] });
+    const posted = world.discord.userSendsMessage({
+      channelId: ch.id,
+      user: world.discord.bob,
+      content: 'look',
+      attachments: [{ name: 'holiday.png', bytes: makePng(40, 30, { seed: 77 }) }],
+    });
     const ix = world.discord.messageCommand({ name: 'Describe image', targetMessageId: posted.id, user: world.discord.alice });
     await reply(ix, 'accepted');
     const result = await botMessage(ch, (m) => m.content.includes('holiday.png') && m.content.includes('4️⃣'));
@@ -175,7 +192,10 @@ describe('blend, describe, shorten', () => {
     const before = submits('/submit/describe').length;
     const plain = world.discord.userSendsMessage({ channelId: ch.id, content: 'no picture here' });
     await reply(world.discord.messageCommand({ name: 'Describe image', targetMessageId: plain.id }), 'no image');
-    const text = world.discord.userSendsMessage({ channelId: ch.id, attachments: [{ name: 'fake.jpg', bytes: Buffer.from('%PDF-1.4 not an image'), contentType: 'image/jpeg' }] });
+    const text = world.discord.userSendsMessage({
+      channelId: ch.id,
+      attachments: [{ name: 'fake.jpg', bytes: Buffer.from('%PDF-1.4 not an image'), contentType: 'image/jpeg' }],
+    });
     await reply(world.discord.messageCommand({ name: 'Describe image', targetMessageId: text.id }), 'not an image');
     expect(submits('/submit/describe')).toHaveLength(before);
   });

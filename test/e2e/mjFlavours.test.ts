@@ -37,7 +37,8 @@ describe('plus proxy (no "Imagine all" upstream)', () => {
     await world.discord.waitFor(() => imaginePrompts(world).length === 4);
     expect(imaginePrompts(world)).toEqual(task.fake.prompts);
     expect(world.proxy.requestsTo('/submit/action')).toHaveLength(0);
-    for (const p of task.fake.prompts!) await waitForResult(world.discord, world.discord.channel.id, { match: (m) => m.content.startsWith(`**${p.split(' --')[0]}`) });
+    for (const p of task.fake.prompts!)
+      await waitForResult(world.discord, world.discord.channel.id, { match: (m) => m.content.startsWith(`**${p.split(' --')[0]}`) });
   });
 });
 
@@ -85,7 +86,8 @@ describe('novicezk proxy (no buttons, no shorten, no seed)', () => {
     expect(buttons(result).map((b) => b.label ?? b.emoji)).toEqual(['1', '2', '3', '4', 'Imagine all']);
 
     const pick = world.discord.clickButton({ messageId: result.id, customId: button(result, '1').customId, user: world.discord.alice });
-    const modal = (await pick.firstCallback()).type === 9 ? (pick.modal() as { custom_id: string; components: { component: { value?: string } }[] }) : undefined;
+    const modal =
+      (await pick.firstCallback()).type === 9 ? (pick.modal() as { custom_id: string; components: { component: { value?: string } }[] }) : undefined;
     expect(modal?.components[0]?.component.value).toBe(task.fake.prompts![0]);
     const edited = `${task.fake.prompts![0]} --stylize 50`;
     const sub = world.discord.submitModal({ customId: modal!.custom_id, fields: { prompt: edited }, user: world.discord.alice, messageId: result.id });

@@ -52,7 +52,10 @@ describe('job, settings, info, seed', () => {
     const press = await world.discord.waitFor(() => world.proxy.requestsTo('/submit/action').find((r) => (r.body as { taskId: string }).taskId === taskId));
     expect((press.body as { customId: string }).customId).toMatch(/^MJ::JOB::variation::3::/);
     // pressed on the re-post: drawn as used on both copies
-    await world.discord.waitFor(() => button(world.discord.message(original.id)!, 'V3').style === 1 && button(world.discord.message(repost.id)!, 'V3').style === 1, { timeoutMs: 10_000 });
+    await world.discord.waitFor(
+      () => button(world.discord.message(original.id)!, 'V3').style === 1 && button(world.discord.message(repost.id)!, 'V3').style === 1,
+      { timeoutMs: 10_000 },
+    );
 
     const listed = await ephemeral(world.discord.slash({ name: 'job', options: {} }), 'recent jobs');
     expect(listed.content).toContain(`\`${jobId}\``);
@@ -64,7 +67,10 @@ describe('job, settings, info, seed', () => {
     await waitForResult(world.discord, ch.id, { match: (m) => m.content.includes(tag) });
     await ephemeral(world.discord.slash({ name: 'job', channelId: ch.id, options: { id: jobId }, user: world.discord.bob }), "isn't yours");
     const moderator = Permissions.ManageMessages | Permissions.ViewChannel | Permissions.SendMessages | Permissions.UseApplicationCommands;
-    await ephemeral(world.discord.slash({ name: 'job', channelId: ch.id, options: { id: jobId }, user: world.discord.bob, permissions: moderator }), 'posted again');
+    await ephemeral(
+      world.discord.slash({ name: 'job', channelId: ch.id, options: { id: jobId }, user: world.discord.bob, permissions: moderator }),
+      'posted again',
+    );
     await ephemeral(world.discord.slash({ name: 'job', options: { id: 'zzzzzzzzzz' } }), "don't know a job");
   });
 

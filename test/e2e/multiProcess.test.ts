@@ -28,7 +28,15 @@ describe('two processes on one Redis store (one shard each)', () => {
 
   let portB = 0;
   async function bot(shard: number, extra: Record<string, string> = {}): Promise<BotProcess> {
-    const env = { LOG_LEVEL: 'info', SHARD_ID: String(shard), SHARD_COUNT: '2', LEASE_TTL_MS: '3000', PUBLIC_URL: `http://127.0.0.1:${portB}`, WEBHOOK_SAFETY_POLL_MS: '60000', DISCORD_ALLOWED_GUILDS: [world.discord.guild.id, guildA.id, guildB.id].join(',') };
+    const env = {
+      LOG_LEVEL: 'info',
+      SHARD_ID: String(shard),
+      SHARD_COUNT: '2',
+      LEASE_TTL_MS: '3000',
+      PUBLIC_URL: `http://127.0.0.1:${portB}`,
+      WEBHOOK_SAFETY_POLL_MS: '60000',
+      DISCORD_ALLOWED_GUILDS: [world.discord.guild.id, guildA.id, guildB.id].join(','),
+    };
     const p = await BotProcess.start({ ...world.env(), ...env, HTTP_PORT: shard === 1 ? String(portB) : '0', ...extra });
     bots.push(p);
     return p;
@@ -53,10 +61,14 @@ describe('two processes on one Redis store (one shard each)', () => {
     await redis?.stop();
   });
 
-  const resultsFor = (tag: string) => world.discord.allMessages().filter((m) => !m.deleted && m.attachments.length > 0 && m.content.includes(`**${tag} --v 7**`));
+  const resultsFor = (tag: string) =>
+    world.discord.allMessages().filter((m) => !m.deleted && m.attachments.length > 0 && m.content.includes(`**${tag} --v 7**`));
   /** result posts Discord received for a job's messages (a re-sent post would show here even though its nonce de-duplicates it) */
   const postsFor = (tag: string) =>
-    world.discord.calls.filter((c) => c.method === 'POST' && c.route === 'POST /channels/:id/messages' && JSON.stringify(c.body ?? '').includes(`**${tag} --v 7**`) && c.files.length > 0);
+    world.discord.calls.filter(
+      (c) =>
+        c.method === 'POST' && c.route === 'POST /channels/:id/messages' && JSON.stringify(c.body ?? '').includes(`**${tag} --v 7**`) && c.files.length > 0,
+    );
 
   async function metric(p: BotProcess, name: string): Promise<number> {
     const port = Number(/"httpPort":(\d+)/.exec(p.lines.find((l) => l.includes('mj-relay is ready')) ?? '')?.[1]);
@@ -80,15 +92,31 @@ describe('two processes on one Redis store (one shard each)', () => {
     const tagsB = Array.from({ length: 6 }, (_, i) => `shard one job ${i}`);
     const before = { a: await metric(a, 'mjrelay_interactions_total'), b: await metric(b, 'mjrelay_interactions_total') };
     const slashes = [
-      ...tagsA.map((tag, i) => discord.slash({ name: 'imagine', options: { prompt: tag }, guildId: guildA.id, channelId: chanA.id, user: i % 2 ? discord.bob : discord.alice })),
-      ...tagsB.map((tag, i) => discord.slash({ name: 'imagine', options: { prompt: tag }, guildId: guildB.id, channelId: chanB.id, user: i % 2 ? discord.bob : discord.alice })),
+      ...tagsA.map((tag, i) =>
+        discord.slash({ name: 'imagine', options: { prompt: tag }, guildId: guildA.id, channelId: chanA.id, user: i % 2 ? discord.bob : discord.alice }),
+      ),
+      ...tagsB.map((tag, i) =>
+        discord.slash({ name: 'imagine', options: { prompt: tag }, guildId: guildB.id, channelId: chanB.id, user: i % 2 ? discord.bob : discord.alice }),
+      ),
     ];
     await discord.waitFor(() => [...tagsA, ...tagsB].every((t) => resultsFor(t).length >= 1), { timeoutMs: 30_000 });
     await new Promise((r) => setTimeout(r, 1500)); // a second delivery, if any, would land by now
-    for (const t of tagsA) expect(resultsFor(t).map((m) => m.channel_id), t).toEqual([chanA.id]);
-    for (const t of tagsB) expect(resultsFor(t).map((m) => m.channel_id), t).toEqual([chanB.id]);
+    for (const t of tagsA)
+      expect(
+        resultsFor(t).map((m) => m.channel_id),
+        t,
+      ).toEqual([chanA.id]);
+    for (const t of tagsB)
+      expect(
+        resultsFor(t).map((m) => m.channel_id),
+        t,
+      ).toEqual([chanB.id]);
     for (const t of [...tagsA, ...tagsB]) expect(postsFor(t), t).toHaveLength(1); // posted once, not de-duplicated by the nonce
-    for (const ix of slashes) expect(ix.callbacks.filter((c) => c.accepted), `interaction ${ix.id}`).toHaveLength(1);
+    for (const ix of slashes)
+      expect(
+        ix.callbacks.filter((c) => c.accepted),
+        `interaction ${ix.id}`,
+      ).toHaveLength(1);
     // every callback went to B; A's jobs were finished by callbacks B relayed (A's own polls are 60 s apart)
     const hooked = world.proxy.notifications.filter((n) => tagsA.some((t) => String((n.body as { prompt?: string }).prompt ?? '').includes(t)));
     expect(hooked.length).toBeGreaterThan(0);
@@ -101,16 +129,28 @@ describe('two processes on one Redis store (one shard each)', () => {
   it('a button on a result one process posted works when the press reaches the other', async () => {
     const { discord, proxy } = world;
     // a guild on shard 1 → process B runs the job and posts the result by DM; a press in a DM reaches shard 0 → process A
-    discord.slash({ name: 'imagine', options: { prompt: 'a lighthouse at dusk', delivery: 'dm' }, guildId: guildB.id, channelId: chanB.id, user: discord.alice });
+    discord.slash({
+      name: 'imagine',
+      options: { prompt: 'a lighthouse at dusk', delivery: 'dm' },
+      guildId: guildB.id,
+      channelId: chanB.id,
+      user: discord.alice,
+    });
     const dm = discord.dmChannelOf(discord.alice.id);
     const result = await waitForResult(discord, dm.id, { match: (m) => m.content.includes('lighthouse at dusk'), timeoutMs: 20_000 });
-    const buttonsBefore = { a: await metric(a, 'mjrelay_interactions_total{command="component'), b: await metric(b, 'mjrelay_interactions_total{command="component') };
+    const buttonsBefore = {
+      a: await metric(a, 'mjrelay_interactions_total{command="component'),
+      b: await metric(b, 'mjrelay_interactions_total{command="component'),
+    };
     const task = [...proxy.tasks.values()].find((t) => t.prompt === 'a lighthouse at dusk')!;
     const u2 = task.buttons!.find((x) => x.label === 'U2')!;
 
     const click = discord.clickButton({ messageId: result.id, customId: button(result, 'U2').customId, user: discord.alice });
     expect((await click.firstCallback()).accepted).toBe(true);
-    const upscale = await waitForResult(discord, dm.id, { match: (m: FakeMessage) => m.content.includes('lighthouse at dusk') && m.content.includes('Image #2'), timeoutMs: 20_000 });
+    const upscale = await waitForResult(discord, dm.id, {
+      match: (m: FakeMessage) => m.content.includes('lighthouse at dusk') && m.content.includes('Image #2'),
+      timeoutMs: 20_000,
+    });
     expect(upscale.attachments).toHaveLength(1);
     const actions = proxy.requestsTo('/submit/action').filter((r) => (r.body as { taskId: string }).taskId === task.id);
     expect(actions.map((r) => (r.body as { customId: string }).customId)).toEqual([u2.customId]);
@@ -138,7 +178,7 @@ describe('two processes on one Redis store (one shard each)', () => {
     expect(adopted.length).toBe(tags.length);
   }, 60_000);
 
-  it('SIGTERM hands a process\'s jobs over at once (its leases are released, not left to expire)', async () => {
+  it("SIGTERM hands a process's jobs over at once (its leases are released, not left to expire)", async () => {
     const { discord, proxy } = world;
     const a2 = await bot(0, { LEASE_TTL_MS: '30000' }); // shard 0 again, with leases that would outlive the test
     const tags = Array.from({ length: 3 }, (_, i) => `handed over job ${i}`);
@@ -155,7 +195,7 @@ describe('two processes on one Redis store (one shard each)', () => {
     expect(b.lines.filter((l) => l.includes('adopted a job whose owner went away')).length).toBe(6 + tags.length);
   }, 45_000);
 
-  it('a killed process\'s jobs are adopted within LEASE_TTL_MS, even when it renewed its leases just before dying', async () => {
+  it("a killed process's jobs are adopted within LEASE_TTL_MS, even when it renewed its leases just before dying", async () => {
     const { discord, proxy } = world;
     const ttl = 3000;
     const a3 = await bot(0, { LEASE_TTL_MS: String(ttl) });
@@ -166,7 +206,9 @@ describe('two processes on one Redis store (one shard each)', () => {
       const tags = Array.from({ length: 3 }, (_, i) => `timed adoption job ${i}`);
       tags.forEach((tag) => discord.slash({ name: 'imagine', options: { prompt: tag }, guildId: guildA.id, channelId: chanA.id, user: discord.alice }));
       discord.slash({ name: 'imagine', options: { prompt: 'timed adoption survivor' }, guildId: guildB.id, channelId: chanB.id, user: discord.bob });
-      await discord.waitFor(() => [...tags, 'timed adoption survivor'].every((t) => [...proxy.tasks.values()].some((k) => k.prompt === t)), { timeoutMs: 15_000 });
+      await discord.waitFor(() => [...tags, 'timed adoption survivor'].every((t) => [...proxy.tasks.values()].some((k) => k.prompt === t)), {
+        timeoutMs: 15_000,
+      });
 
       const leaseOf = async (owner: string) => {
         for (const key of await client.keys('mj-relay:lease:job:*')) if ((await client.get(key)) === owner) return key;
@@ -179,7 +221,7 @@ describe('two processes on one Redis store (one shard each)', () => {
       let longestLease = 0;
       let lastA = Infinity;
       let lastB = Infinity;
-      for (const until = Date.now() + 2.5 * 1000; Date.now() < until; ) {
+      for (const until = Date.now() + 2.5 * 1000; Date.now() < until;) {
         const [pa, pb] = [await client.pTTL(keyA), await client.pTTL(keyB)];
         longestLease = Math.max(longestLease, pa, pb);
         if (pb > lastB + 20) renewalsOfB.push(Date.now());
@@ -203,7 +245,11 @@ describe('two processes on one Redis store (one shard each)', () => {
       const killedAt = Date.now();
       a3.kill('SIGKILL');
       await a3.exit();
-      const adoptedAt = () => b.lines.filter((l) => l.includes('adopted a job whose owner went away')).map((l) => (JSON.parse(l) as { time: number }).time).filter((t) => t >= killedAt);
+      const adoptedAt = () =>
+        b.lines
+          .filter((l) => l.includes('adopted a job whose owner went away'))
+          .map((l) => (JSON.parse(l) as { time: number }).time)
+          .filter((t) => t >= killedAt);
       await discord.waitFor(() => adoptedAt().length >= tags.length, { timeoutMs: 3 * ttl });
       expect(Math.max(...adoptedAt()) - killedAt).toBeLessThanOrEqual(ttl + 300); // 300 ms for a busy machine's timers
 

@@ -27,7 +27,14 @@ async function fake(opts: FakePicwishOptions = {}): Promise<FakePicwish> {
 async function fastPair(opts: FakePicwishOptions = {}, copts: Partial<PicwishClientOptions> = {}): Promise<{ f: FakePicwish; c: PicwishClient; key: string }> {
   const key = newKey();
   const f = await fake({ apiKeys: [key], qps: 1000, ...opts });
-  const c = new PicwishClient({ baseUrl: f.url, apiKey: key, logger, limiter: new RateLimiter({ perWindow: 1000, marginMs: 0 }), retryAfterDefaultMs: 50, ...copts });
+  const c = new PicwishClient({
+    baseUrl: f.url,
+    apiKey: key,
+    logger,
+    limiter: new RateLimiter({ perWindow: 1000, marginMs: 0 }),
+    retryAfterDefaultMs: 50,
+    ...copts,
+  });
   clients.push(c);
   return { f, c, key };
 }
@@ -63,46 +70,42 @@ describe('PicWish Retry-After, in real seconds', () => {
 });
 
 describe('PicWish QPS per key, in real seconds', () => {
-  it(
-    '20 concurrent jobs (creates and polls through the adapter) stay within 2 requests/s per key: the fake never answers 429',
-    async () => {
-      const key = newKey();
-      const f = await fake({ apiKeys: [key], qps: 2, stepMs: 100 });
-      const c = new PicwishClient({ baseUrl: f.url, apiKey: key, logger }); // defaults: qps 2, shared limiter of this key
-      clients.push(c);
-      const p = new PicwishProvider(c, { logger, pollBudgetMs: 1000 });
-      const active = new Map<string, Job>();
-      const finals = new Map<string, JobUpdate>();
-      const creates = Array.from({ length: 20 }, (_, i) =>
-        c.inpaint({ image: makePng(24, 24, { seed: i + 1 }), imageName: `i${i}.png`, rectangles: [{ x: 0, y: 0, width: 4, height: 4 }] }).then((created) => {
-          const j = job(created, { deadlineAt: Date.now() + 55_000 });
-          active.set(j.id, j);
-        }),
-      );
-      let createsDone = false;
-      const allCreated = Promise.all(creates).then(() => void (createsDone = true));
-      // a tracker-like loop: poll whatever is active every 200 ms
-      const until = Date.now() + 55_000;
-      while (Date.now() < until && (!createsDone || active.size > 0)) {
-        const updates = await p.poll([...active.values()]);
-        for (const [id, u] of updates) {
-          if (u.status === 'succeeded' || u.status === 'failed') {
-            finals.set(id, u);
-            active.delete(id);
-          }
+  it('20 concurrent jobs (creates and polls through the adapter) stay within 2 requests/s per key: the fake never answers 429', async () => {
+    const key = newKey();
+    const f = await fake({ apiKeys: [key], qps: 2, stepMs: 100 });
+    const c = new PicwishClient({ baseUrl: f.url, apiKey: key, logger }); // defaults: qps 2, shared limiter of this key
+    clients.push(c);
+    const p = new PicwishProvider(c, { logger, pollBudgetMs: 1000 });
+    const active = new Map<string, Job>();
+    const finals = new Map<string, JobUpdate>();
+    const creates = Array.from({ length: 20 }, (_, i) =>
+      c.inpaint({ image: makePng(24, 24, { seed: i + 1 }), imageName: `i${i}.png`, rectangles: [{ x: 0, y: 0, width: 4, height: 4 }] }).then((created) => {
+        const j = job(created, { deadlineAt: Date.now() + 55_000 });
+        active.set(j.id, j);
+      }),
+    );
+    let createsDone = false;
+    const allCreated = Promise.all(creates).then(() => void (createsDone = true));
+    // a tracker-like loop: poll whatever is active every 200 ms
+    const until = Date.now() + 55_000;
+    while (Date.now() < until && (!createsDone || active.size > 0)) {
+      const updates = await p.poll([...active.values()]);
+      for (const [id, u] of updates) {
+        if (u.status === 'succeeded' || u.status === 'failed') {
+          finals.set(id, u);
+          active.delete(id);
         }
-        await new Promise((r) => setTimeout(r, 200));
       }
-      await allCreated;
-      expect(finals.size).toBe(20);
-      expect([...finals.values()].every((u) => u.status === 'succeeded')).toBe(true);
-      const api = f.requests.filter((r) => r.path.startsWith('/api/'));
-      expect(api.length).toBeGreaterThanOrEqual(40);
-      expect(api.every((r) => r.status === 200)).toBe(true);
-      expect(f.qps429(key)).toBe(0);
-      expect(f.maxRequestsPerSecond(key)).toBeLessThanOrEqual(2);
-      expect(f.maxRequestsPerSecond(key)).toBe(2); // and the budget is used
-    },
-    60_000,
-  );
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await allCreated;
+    expect(finals.size).toBe(20);
+    expect([...finals.values()].every((u) => u.status === 'succeeded')).toBe(true);
+    const api = f.requests.filter((r) => r.path.startsWith('/api/'));
+    expect(api.length).toBeGreaterThanOrEqual(40);
+    expect(api.every((r) => r.status === 200)).toBe(true);
+    expect(f.qps429(key)).toBe(0);
+    expect(f.maxRequestsPerSecond(key)).toBeLessThanOrEqual(2);
+    expect(f.maxRequestsPerSecond(key)).toBe(2); // and the budget is used
+  }, 60_000);
 });

@@ -34,7 +34,14 @@ describe('rules everywhere', () => {
   }
 
   async function admin(sub: string, options: Record<string, unknown> = {}, guildId?: string): Promise<string> {
-    const ix = world.discord.slash({ name: 'admin', subcommand: sub, options: options as never, user: world.discord.owner, permissions: ALL_PERMISSIONS, ...(guildId ? { guildId } : {}) });
+    const ix = world.discord.slash({
+      name: 'admin',
+      subcommand: sub,
+      options: options as never,
+      user: world.discord.owner,
+      permissions: ALL_PERMISSIONS,
+      ...(guildId ? { guildId } : {}),
+    });
     return (await answer(ix)).content;
   }
 
@@ -44,7 +51,9 @@ describe('rules everywhere', () => {
   }
 
   it('a ban follows the member into DMs: a press on a DM-delivered result gets the ban message and nothing reaches the upstream', async () => {
-    const accepted = await answer(world.discord.slash({ name: 'imagine', options: { prompt: 'a paper boat on a pond', delivery: 'dm' }, user: world.discord.alice }));
+    const accepted = await answer(
+      world.discord.slash({ name: 'imagine', options: { prompt: 'a paper boat on a pond', delivery: 'dm' }, user: world.discord.alice }),
+    );
     expect(accepted.content).toContain('accepted');
     const dm = world.discord.dmChannelOf(world.discord.alice.id);
     const result = await waitForResult(world.discord, dm.id, { match: (m) => m.content.includes('paper boat') });
@@ -69,7 +78,8 @@ describe('rules everywhere', () => {
 
   it('slash commands are not registered for DMs, and one sent from a DM anyway is refused with nothing sent upstream', async () => {
     const put = world.discord.commandPuts().at(-1)!;
-    for (const cmd of put.body as { name: string; contexts?: number[] }[]) expect({ name: cmd.name, contexts: cmd.contexts }).toEqual({ name: cmd.name, contexts: [0] });
+    for (const cmd of put.body as { name: string; contexts?: number[] }[])
+      expect({ name: cmd.name, contexts: cmd.contexts }).toEqual({ name: cmd.name, contexts: [0] });
 
     const before = upstreamSubmits();
     const ix = world.discord.slash({ name: 'imagine', options: { prompt: 'a secret lighthouse' }, guildId: null, user: world.discord.bob });
@@ -83,11 +93,24 @@ describe('rules everywhere', () => {
 
   it('an interaction from a server outside the allow-list is refused politely, with nothing sent upstream', async () => {
     const before = upstreamSubmits();
-    const ix = world.discord.slash({ name: 'imagine', options: { prompt: 'free images for everyone' }, guildId: other.id, channelId: otherChannel.id, user: world.discord.bob });
+    const ix = world.discord.slash({
+      name: 'imagine',
+      options: { prompt: 'free images for everyone' },
+      guildId: other.id,
+      channelId: otherChannel.id,
+      user: world.discord.bob,
+    });
     const refused = await answer(ix);
     expect(refused.content).toBe("This bot isn't available in this server. Its operator runs it for another community.");
     expect(refused.ephemeral).toBe(true);
-    const zh = world.discord.slash({ name: 'imagine', options: { prompt: 'x' }, guildId: other.id, channelId: otherChannel.id, user: world.discord.bob, locale: 'zh-CN' });
+    const zh = world.discord.slash({
+      name: 'imagine',
+      options: { prompt: 'x' },
+      guildId: other.id,
+      channelId: otherChannel.id,
+      user: world.discord.bob,
+      locale: 'zh-CN',
+    });
     expect((await answer(zh)).content).toBe('此服务器无法使用这个机器人：它的运营者只为另一个社区提供服务。');
     // its admins cannot lift their own limits either
     expect(await admin('limits', { concurrent: 0 }, other.id)).toBe("This bot isn't available in this server. Its operator runs it for another community.");
@@ -96,9 +119,17 @@ describe('rules everywhere', () => {
 
   async function describeResult(user: FakeUser, name: string): Promise<FakeMessage> {
     const ch = world.discord.addChannel(world.discord.guild.id, { name });
-    const ix = world.discord.slash({ name: 'describe', channelId: ch.id, options: { image: { attachment: { name: `${name}.png`, bytes: makePng(64, 48, { seed: name.length }) } } }, user });
+    const ix = world.discord.slash({
+      name: 'describe',
+      channelId: ch.id,
+      options: { image: { attachment: { name: `${name}.png`, bytes: makePng(64, 48, { seed: name.length }) } } },
+      user,
+    });
     expect((await answer(ix)).content).toContain('accepted');
-    const result = await world.discord.waitFor(() => botMessages(world.discord, ch.id).find((m) => m.content.includes(`${name}.png`) && m.content.includes('4️⃣')), { timeoutMs: 15_000 });
+    const result = await world.discord.waitFor(
+      () => botMessages(world.discord, ch.id).find((m) => m.content.includes(`${name}.png`) && m.content.includes('4️⃣')),
+      { timeoutMs: 15_000 },
+    );
     await settle();
     return result;
   }
@@ -116,10 +147,13 @@ describe('rules everywhere', () => {
 
     await admin('limits', { concurrent: 4 });
     world.discord.clickButton({ messageId: result.id, customId: button(result, 'Imagine all').customId, user: carol });
-    await world.discord.waitFor(async () => {
-      const jobs = (await world.app.services.repos.jobs.recentForUser(carol.id, 10)).filter((j) => j.kind === 'imagine');
-      return jobs.length === 4 && jobs.every((j) => j.deliveredAt !== undefined) ? jobs : undefined;
-    }, { timeoutMs: 30_000 });
+    await world.discord.waitFor(
+      async () => {
+        const jobs = (await world.app.services.repos.jobs.recentForUser(carol.id, 10)).filter((j) => j.kind === 'imagine');
+        return jobs.length === 4 && jobs.every((j) => j.deliveredAt !== undefined) ? jobs : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     const jobs = (await world.app.services.repos.jobs.recentForUser(carol.id, 10)).filter((j) => j.kind === 'imagine');
     expect(jobs.map((j) => j.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
     await settle();
@@ -128,7 +162,15 @@ describe('rules everywhere', () => {
 
   it('/admin job shows only jobs of the server where it is run: another server\'s job is "not found" like an unknown id', async () => {
     await world.restart({ DISCORD_ALLOWED_GUILDS: `${world.discord.guild.id},${other.id}` });
-    const accepted = await answer(world.discord.slash({ name: 'imagine', options: { prompt: 'a job of the other server' }, guildId: other.id, channelId: otherChannel.id, user: world.discord.bob }));
+    const accepted = await answer(
+      world.discord.slash({
+        name: 'imagine',
+        options: { prompt: 'a job of the other server' },
+        guildId: other.id,
+        channelId: otherChannel.id,
+        user: world.discord.bob,
+      }),
+    );
     expect(accepted.content).toContain('accepted');
     const job = (await world.app.services.repos.jobs.recentForUser(world.discord.bob.id, 1))[0]!;
     expect(job.owner.guildId).toBe(other.id);
@@ -139,7 +181,7 @@ describe('rules everywhere', () => {
     expect(await admin('job', { id: job.id }, other.id)).toContain(`Job ${job.id}`);
   });
 
-  it('with DISCORD_DM_COMMANDS=on, commands are offered in DMs and follow the home server\'s rules', async () => {
+  it("with DISCORD_DM_COMMANDS=on, commands are offered in DMs and follow the home server's rules", async () => {
     await world.restart({ DISCORD_DM_COMMANDS: 'on' });
     const put = world.discord.commandPuts().at(-1)!;
     const imagine = (put.body as { name: string; contexts?: number[] }[]).find((c) => c.name === 'imagine')!;

@@ -18,7 +18,11 @@ describe('secrets', () => {
     proxy.nextSubmitCode(4, `invalid header mj-api-secret: ${PROXY_SECRET}`);
     const a = discord.slash({ name: 'imagine', options: { prompt: 'echo one' }, user: discord.alice });
     await discord.waitFor(() => a.original()?.content);
-    proxy.failNextRequests(1, { status: 500, body: `{"success":false,"code":-1,"message":"secret ${PROXY_SECRET} rejected"}`, contentType: 'application/json' }, '/submit/imagine');
+    proxy.failNextRequests(
+      1,
+      { status: 500, body: `{"success":false,"code":-1,"message":"secret ${PROXY_SECRET} rejected"}`, contentType: 'application/json' },
+      '/submit/imagine',
+    );
     const b = discord.slash({ name: 'imagine', options: { prompt: 'echo two' }, user: discord.alice });
     await discord.waitFor(() => b.original()?.content);
     proxy.failNextTasks(1, `account token ${PROXY_SECRET} ${BOT_TOKEN} blocked`);

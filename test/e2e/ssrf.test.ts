@@ -88,8 +88,12 @@ describe('outbound fetches (SSRF)', () => {
       const ftp = await ephemeralReply(world.discord.slash({ name: 'describe', options: { link: 'ftp://example.com/x.png' } }));
       expect(ftp.content).toBe("That link isn't a valid http(s) link to an image.");
       const nowhere = await ephemeralReply(world.discord.slash({ name: 'describe', options: { link: 'https://images.nothing-here.invalid/x.png' } }));
-      expect(nowhere.content).toBe("I couldn't find the site in that link: its name doesn't resolve to any address. Please check the link, or attach the image instead.");
-      const zhNowhere = await ephemeralReply(world.discord.slash({ name: 'describe', options: { link: 'https://images.nothing-here.invalid/x.png' }, locale: 'zh-CN' }));
+      expect(nowhere.content).toBe(
+        "I couldn't find the site in that link: its name doesn't resolve to any address. Please check the link, or attach the image instead.",
+      );
+      const zhNowhere = await ephemeralReply(
+        world.discord.slash({ name: 'describe', options: { link: 'https://images.nothing-here.invalid/x.png' }, locale: 'zh-CN' }),
+      );
       expect(zhNowhere.content).toBe('找不到该链接中的网站：它的域名无法解析到任何地址。请检查链接，或改为附加图片。');
       const zhPrivate = await ephemeralReply(world.discord.slash({ name: 'describe', options: { link: 'http://[::7f00:1]/x.png' }, locale: 'zh-CN' }));
       expect(zhPrivate.content).toBe('该链接指向私有或本地地址，无法使用。请直接附上图片。');
@@ -112,7 +116,10 @@ describe('outbound fetches (SSRF)', () => {
       world.proxy.redirectNext(1, `http://127.0.0.1:${internal.port}/secret.png`, '/images/');
       await ephemeralReply(world.discord.slash({ name: 'imagine', channelId: ch.id, options: { prompt: 'a lighthouse at night' } }));
       const result = await world.discord.waitFor(
-        () => botMessages(world.discord, ch.id).find((m) => m.content.includes('a lighthouse at night') && (m.attachments.length > 0 || m.content.includes('network address'))),
+        () =>
+          botMessages(world.discord, ch.id).find(
+            (m) => m.content.includes('a lighthouse at night') && (m.attachments.length > 0 || m.content.includes('network address')),
+          ),
         { timeoutMs: 15_000 },
       );
       expect(world.proxy.requests.some((r) => r.fault === 'redirect')).toBe(true); // the redirect was served…

@@ -17,7 +17,8 @@ describe('tool result buttons and the PicWish rate limit', () => {
 
   let seq = 0;
   const png = (w = 64, h = 48) => ({ name: `pic${++seq}.png`, bytes: makePng(w, h, { seed: seq }) });
-  const creates = (kind: string): PicwishRecordedRequest[] => world.picwish!.requests.filter((r) => r.method === 'POST' && r.path === `/api/tasks/visual/${kind}`);
+  const creates = (kind: string): PicwishRecordedRequest[] =>
+    world.picwish!.requests.filter((r) => r.method === 'POST' && r.path === `/api/tasks/visual/${kind}`);
 
   /** Start a command and wait for its result message (image or ❌). */
   async function result(name: string, options: Record<string, unknown>): Promise<FakeMessage> {
@@ -85,7 +86,9 @@ describe('tool result buttons and the PicWish rate limit', () => {
     const channels = tags.map((_, i) => world.discord.addChannel(world.discord.guild.id, { name: `load-${i}` }).id);
     tags.forEach((img, i) => world.discord.slash({ name: 'tools', subcommand: 'upscale', channelId: channels[i], options: { image: { attachment: img } } }));
     await world.discord.waitFor(
-      () => channels.filter((c) => botMessages(world.discord, c).some((m) => m.createdAt > started && m.content.includes('Upscale') && m.attachments.length > 0)).length === 5 || undefined,
+      () =>
+        channels.filter((c) => botMessages(world.discord, c).some((m) => m.createdAt > started && m.content.includes('Upscale') && m.attachments.length > 0))
+          .length === 5 || undefined,
       { timeoutMs: 40_000 },
     );
     // over the whole file: every create and every poll of every job
@@ -112,7 +115,9 @@ describe('commands of unconfigured providers', () => {
   it('a proxy-only deployment offers /faceswap with the InsightFace engine alone', async () => {
     const world = await World.start();
     try {
-      const fs = world.discord.registeredCommands(world.discord.guild.id).find((c) => c.name === 'faceswap') as unknown as { options: { name: string; choices?: { value: string }[] }[] };
+      const fs = world.discord.registeredCommands(world.discord.guild.id).find((c) => c.name === 'faceswap') as unknown as {
+        options: { name: string; choices?: { value: string }[] }[];
+      };
       expect(fs.options.map((o) => o.name)).toEqual(['source', 'target', 'engine', 'delivery']);
       expect(fs.options.find((o) => o.name === 'engine')!.choices!.map((c) => c.value)).toEqual(['proxy']);
     } finally {

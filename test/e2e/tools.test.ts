@@ -19,9 +19,14 @@ describe('/inpaint and /tools (PicWish)', () => {
 
   let seq = 0;
   const png = (w = 64, h = 48) => ({ name: `pic${++seq}.png`, bytes: makePng(w, h, { seed: seq }) });
-  const creates = (kind: string): PicwishRecordedRequest[] => world.picwish!.requests.filter((r) => r.method === 'POST' && r.path === `/api/tasks/visual/${kind}`);
+  const creates = (kind: string): PicwishRecordedRequest[] =>
+    world.picwish!.requests.filter((r) => r.method === 'POST' && r.path === `/api/tasks/visual/${kind}`);
 
-  async function run(name: string, options: Record<string, unknown>, extra: { subcommand?: string; attachmentSizeLimit?: number; channelId?: string } = {}): Promise<FakeInteraction> {
+  async function run(
+    name: string,
+    options: Record<string, unknown>,
+    extra: { subcommand?: string; attachmentSizeLimit?: number; channelId?: string } = {},
+  ): Promise<FakeInteraction> {
     return world.discord.slash({ name, options: options as never, ...extra });
   }
 
@@ -31,9 +36,11 @@ describe('/inpaint and /tools (PicWish)', () => {
     const channel = world.discord.addChannel(world.discord.guild.id, { name: `tool-${++seq}` });
     const started = world.discord.now();
     const ix = await run(name, options, { ...extra, channelId: channel.id });
-    await world.discord.waitFor(() => ix.original()?.content.includes('accepted'), { timeoutMs: 10_000 }).catch(() => {
-      throw new Error(`not accepted: ${ix.original()?.content}`);
-    });
+    await world.discord
+      .waitFor(() => ix.original()?.content.includes('accepted'), { timeoutMs: 10_000 })
+      .catch(() => {
+        throw new Error(`not accepted: ${ix.original()?.content}`);
+      });
     return waitForResult(world.discord, channel.id, { after: started, timeoutMs: 20_000 });
   }
 
@@ -58,7 +65,7 @@ describe('/inpaint and /tools (PicWish)', () => {
   it('inpaint with a mask sends the image and a clean black/white mask, and delivers with its buttons', async () => {
     const image = png(64, 48);
     const mask = new PNG({ width: 64, height: 48 });
-    for (let i = 0; i < mask.data.length; i += 4) mask.data.set(i / 4 % 64 < 20 ? [250, 250, 250, 255] : [10, 10, 10, 255], i); // greyish: normalised to pure white/black
+    for (let i = 0; i < mask.data.length; i += 4) mask.data.set((i / 4) % 64 < 20 ? [250, 250, 250, 255] : [10, 10, 10, 255], i); // greyish: normalised to pure white/black
     const before = creates('inpaint').length;
     const msg = await result('inpaint', { image: { attachment: image }, mask: { attachment: { name: 'mask.png', bytes: PNG.sync.write(mask) } } });
     expect(msg.content).toContain('Inpaint · mask');
@@ -91,16 +98,26 @@ describe('/inpaint and /tools (PicWish)', () => {
     const before = world.picwish!.requests.length;
     const fifty1 = Array.from({ length: 51 }, (_, i) => `${i},0,1,1`).join(';');
     expect(await refusal('inpaint', { image: { attachment: png() }, rectangles: fifty1 })).toBe("That's 51 areas; the limit is 50.");
-    expect(await refusal('inpaint', { image: { attachment: png() }, rectangles: '1,2,10,12; 5,x,3,3' })).toContain('Area 2 (“5,x,3,3”) isn\'t x,y,w,h');
+    expect(await refusal('inpaint', { image: { attachment: png() }, rectangles: '1,2,10,12; 5,x,3,3' })).toContain("Area 2 (“5,x,3,3”) isn't x,y,w,h");
     expect(await refusal('inpaint', { image: { attachment: png(64, 48) }, rectangles: '60,40,10,10' })).toContain('goes outside the 64×48 image');
-    expect(await refusal('inpaint', { image: { attachment: png() }, mask: { attachment: { name: 'mask.png', bytes: Buffer.from('this is text, not a picture') } } })).toContain('“mask.png” is not an image');
-    expect(await refusal('inpaint', { image: { attachment: png(64, 48) }, mask: { attachment: { name: 'm.png', bytes: makePng(32, 32, { color: '#ffffff' }) } } })).toContain('The mask is 32×32 but the image is 64×48');
-    expect(await refusal('inpaint', { image: { attachment: png() }, mask: { attachment: png() }, rectangles: '1,1,2,2' })).toContain('either a mask or rectangles');
+    expect(
+      await refusal('inpaint', { image: { attachment: png() }, mask: { attachment: { name: 'mask.png', bytes: Buffer.from('this is text, not a picture') } } }),
+    ).toContain('“mask.png” is not an image');
+    expect(
+      await refusal('inpaint', { image: { attachment: png(64, 48) }, mask: { attachment: { name: 'm.png', bytes: makePng(32, 32, { color: '#ffffff' }) } } }),
+    ).toContain('The mask is 32×32 but the image is 64×48');
+    expect(await refusal('inpaint', { image: { attachment: png() }, mask: { attachment: png() }, rectangles: '1,1,2,2' })).toContain(
+      'either a mask or rectangles',
+    );
     expect(await refusal('inpaint', { image: { attachment: png() } })).toContain('upload a mask image or type the areas');
     // a Nitro user may upload 16 MB, PicWish takes 15 MB: refused from the declared size, without a download
     const big = { name: 'huge.png', bytes: bigPng(16 * 1024 * 1024) };
-    expect(await refusal('tools', { image: { attachment: big } }, { subcommand: 'remove-background', attachmentSizeLimit: 25 * 1024 * 1024 })).toMatch(/“huge\.png” is too large \(16\.\d MiB; the limit is 15\.0 MiB\)/);
-    expect(await refusal('inpaint', { image: { attachment: big }, rectangles: '1,1,2,2' }, { attachmentSizeLimit: 25 * 1024 * 1024 })).toContain('the limit is 15.0 MiB');
+    expect(await refusal('tools', { image: { attachment: big } }, { subcommand: 'remove-background', attachmentSizeLimit: 25 * 1024 * 1024 })).toMatch(
+      /“huge\.png” is too large \(16\.\d MiB; the limit is 15\.0 MiB\)/,
+    );
+    expect(await refusal('inpaint', { image: { attachment: big }, rectangles: '1,1,2,2' }, { attachmentSizeLimit: 25 * 1024 * 1024 })).toContain(
+      'the limit is 15.0 MiB',
+    );
     expect(world.discord.attachmentDownloads.filter((d) => d.path.includes('huge.png'))).toEqual([]);
     expect(world.picwish!.requests.length).toBe(before);
   });
@@ -114,7 +131,12 @@ describe('/inpaint and /tools (PicWish)', () => {
     // one pipeline: stored with what the PicWish adapter polls by, and the adapter's own deadline for segmentation
     const task = [...world.picwish!.tasks.values()].filter((t) => t.kind === 'segmentation').at(-1)!;
     const bgJob = (await world.app.services.repos.jobs.findByUpstream('picwish', task.taskId))!;
-    expect(bgJob).toMatchObject({ provider: 'picwish', kind: 'tool', status: 'succeeded', upstream: { tool: 'remove-background', path: '/api/tasks/visual/segmentation' } });
+    expect(bgJob).toMatchObject({
+      provider: 'picwish',
+      kind: 'tool',
+      status: 'succeeded',
+      upstream: { tool: 'remove-background', path: '/api/tasks/visual/segmentation' },
+    });
     expect(bgJob.deadlineAt - bgJob.createdAt).toBe(60_000);
 
     const up = await result('tools', { image: { attachment: png(40, 30) }, scale: 4 }, { subcommand: 'upscale' });
@@ -149,7 +171,11 @@ describe('/inpaint and /tools (PicWish)', () => {
     world.picwish!.rateLimit429Next(1);
     const ok = await result('tools', { image: { attachment: png() } }, { subcommand: 'remove-background' });
     expect(ok.attachments).toHaveLength(1);
-    expect(creates('segmentation').slice(before).map((r) => r.status)).toEqual([429, 200]);
+    expect(
+      creates('segmentation')
+        .slice(before)
+        .map((r) => r.status),
+    ).toEqual([429, 200]);
 
     const posted = botMessages(world.discord, world.discord.channel.id, { includeDeleted: true }).length;
     world.picwish!.rateLimit429Next(3);

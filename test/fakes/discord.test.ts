@@ -366,9 +366,7 @@ describe('fake discord with a real discord.js client', () => {
         .setCustomId('modal:legacy')
         .setTitle('Legacy')
         .addComponents(
-          new ActionRowBuilder<TextInputBuilder>().addComponents(
-            new TextInputBuilder().setCustomId('text').setLabel('Text').setStyle(TextInputStyle.Short),
-          ),
+          new ActionRowBuilder<TextInputBuilder>().addComponents(new TextInputBuilder().setCustomId('text').setLabel('Text').setStyle(TextInputStyle.Short)),
         ),
     );
     await fake.waitFor(() => fake.interactions().some((i) => i.modal()?.['custom_id'] === 'modal:legacy'));
@@ -501,7 +499,21 @@ describe('fake discord with a real discord.js client', () => {
     const channel = client.channels.cache.get(fake.channel.id) as TextChannel;
     const withSelect = await channel.send({
       content: 'pick',
-      components: [{ type: 1, components: [{ type: 3, custom_id: 'pick', options: [{ label: 'A', value: 'a' }, { label: 'B', value: 'b' }] }] }],
+      components: [
+        {
+          type: 1,
+          components: [
+            {
+              type: 3,
+              custom_id: 'pick',
+              options: [
+                { label: 'A', value: 'a' },
+                { label: 'B', value: 'b' },
+              ],
+            },
+          ],
+        },
+      ],
     });
     const gotSelect = nextInteraction<StringSelectMenuInteraction>(client);
     fake.selectMenu({ messageId: withSelect.id, customId: 'pick', values: ['b'] });

@@ -15,7 +15,15 @@ const servers: Server[] = [];
 afterEach(async () => {
   await Promise.all(proxies.map((p) => p.close()));
   proxies = [];
-  await Promise.all(servers.splice(0).map((s) => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); })));
+  await Promise.all(
+    servers.splice(0).map(
+      (s) =>
+        new Promise<void>((r) => {
+          s.closeAllConnections();
+          s.close(() => r());
+        }),
+    ),
+  );
 });
 
 async function start(opts: FakeMjProxyOptions = {}): Promise<FakeMjProxy> {
@@ -31,7 +39,12 @@ interface Res {
   json: any;
 }
 
-async function call(p: FakeMjProxy, path: string, body?: unknown, init: { headers?: Record<string, string>; method?: string; form?: boolean } = {}): Promise<Res> {
+async function call(
+  p: FakeMjProxy,
+  path: string,
+  body?: unknown,
+  init: { headers?: Record<string, string>; method?: string; form?: boolean } = {},
+): Promise<Res> {
   const headers: Record<string, string> = { ...AUTH, ...init.headers };
   let payload: string | undefined;
   if (body !== undefined) {
@@ -120,7 +133,17 @@ describe('imagine lifecycle', () => {
     expect(Math.abs(Number(id.slice(0, 13)) - Date.now())).toBeLessThan(60_000);
 
     let t = await fetchTask(p, id);
-    expect(t).toMatchObject({ id, action: 'IMAGINE', status: 'NOT_START', state: 'g:1|c:2|u:3', description: '/imagine a lighthouse at dusk', mode: 'FAST', botType: 'MID_JOURNEY', imageUrl: null, buttons: [] });
+    expect(t).toMatchObject({
+      id,
+      action: 'IMAGINE',
+      status: 'NOT_START',
+      state: 'g:1|c:2|u:3',
+      description: '/imagine a lighthouse at dusk',
+      mode: 'FAST',
+      botType: 'MID_JOURNEY',
+      imageUrl: null,
+      buttons: [],
+    });
     expect(t.properties?.messageHash).toMatch(/^[0-9a-f-]{36}$/);
     expect(t.properties?.finalPrompt).toBe('a lighthouse at dusk --v 7');
 
@@ -175,7 +198,11 @@ describe('imagine lifecycle', () => {
     const p = await start();
     expect((await call(p, '/mj/submit/imagine', { prompt: '  ' })).json.code).toBe(4);
     expect((await call(p, '/mj/submit/imagine', { prompt: 'x', base64Array: ['data:image/png;base64,@@@'] })).json.code).toBe(4);
-    const ok = await call(p, '/mj/submit/imagine', { prompt: 'x', base64Array: [toDataUrl(makePng(8, 8)), toDataUrl(makeJpeg(8, 8))], base64: toDataUrl(makePng(4, 4)) });
+    const ok = await call(p, '/mj/submit/imagine', {
+      prompt: 'x',
+      base64Array: [toDataUrl(makePng(8, 8)), toDataUrl(makeJpeg(8, 8))],
+      base64: toDataUrl(makePng(4, 4)),
+    });
     expect(ok.json.code).toBe(1);
     expect(p.task(String(ok.json.result))?.fake).toMatchObject({ imageCount: 2, ignored: ['base64'] });
     const banned = await call(p, '/mj/submit/imagine', { prompt: 'a Forbidden-Word here' });
@@ -283,7 +310,9 @@ describe('actions and modals', () => {
       return String(r.json.result);
     };
     const id = await press();
-    expect((await call(p, '/mj/submit/modal', { taskId: id, prompt: 'a boat', maskBase64: toDataUrl(makePng(256, 256, { color: '#000000' })) })).json.code).toBe(4);
+    expect(
+      (await call(p, '/mj/submit/modal', { taskId: id, prompt: 'a boat', maskBase64: toDataUrl(makePng(256, 256, { color: '#000000' })) })).json.code,
+    ).toBe(4);
     expect((await call(p, '/mj/submit/modal', { taskId: id, maskBase64: toDataUrl(makeJpeg(512, 512)) })).json.code).toBe(4);
     expect((await call(p, '/mj/submit/modal', { taskId: id, prompt: 'a boat' })).json.code).toBe(4);
     const ok = await call(p, '/mj/submit/modal', { taskId: id, prompt: 'a boat', maskBase64: toDataUrl(makePng(512, 512, { color: '#ffffff' })) });
@@ -333,7 +362,10 @@ describe('actions and modals', () => {
     const fp = String(d.properties?.finalPrompt);
     expect(fp).toMatch(/^1️⃣ .+\n\n2️⃣ .+\n\n3️⃣ .+\n\n4️⃣ .+$/u);
     expect(d.promptEn).toBe(fp);
-    const prompts = fp.split(/[1-4]️⃣ /u).map((s) => s.trim()).filter(Boolean);
+    const prompts = fp
+      .split(/[1-4]️⃣ /u)
+      .map((s) => s.trim())
+      .filter(Boolean);
     expect(new Set(prompts).size).toBe(4);
     expect(prompts.every((x) => x.endsWith('--ar 4:3'))).toBe(true);
     expect(d.buttons?.map((b) => [b.customId, b.label, b.emoji])).toEqual([
@@ -384,7 +416,9 @@ describe('actions and modals', () => {
     expect(s.description).toBe(md);
     expect(s.imageUrl).toBeNull();
     const uuid = String(s.properties?.messageHash);
-    expect(s.buttons?.map((b) => b.customId)).toEqual([1, 2, 3, 4, 5].map((n) => `MJ::Job::PromptAnalyzer::${uuid}::${n}`).concat(`MJ::Job::PromptAnalyzer::${uuid}::details`));
+    expect(s.buttons?.map((b) => b.customId)).toEqual(
+      [1, 2, 3, 4, 5].map((n) => `MJ::Job::PromptAnalyzer::${uuid}::${n}`).concat(`MJ::Job::PromptAnalyzer::${uuid}::details`),
+    );
     expect(button(s, (b) => b.customId.endsWith('::details')).label).toBe('Show Details');
     const pick = await call(p, '/mj/submit/action', { taskId: s.id, customId: `MJ::Job::PromptAnalyzer::${uuid}::2` });
     expect(pick.json).toMatchObject({ code: 21, properties: { finalPrompt: candidates[1] } });
@@ -441,7 +475,11 @@ describe('flavours', () => {
     const region = await call(p, '/mj/task/action', { taskId: up.id, customId: `MJ::Inpaint::1::${up.fake.hash}::SOLO` }, { form: true });
     const mask = toDataUrl(makePng(512, 512, { seed: 9 }));
     expect(mask.includes('+')).toBe(true);
-    const res = await fetch(`${p.url}/mj/task/modal`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/x-www-form-urlencoded' }, body: `taskId=${region.json.result}&maskBase64=${mask}` });
+    const res = await fetch(`${p.url}/mj/task/modal`, {
+      method: 'POST',
+      headers: { ...AUTH, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `taskId=${region.json.result}&maskBase64=${mask}`,
+    });
     expect(((await res.json()) as { code: number }).code).toBe(4);
     expect((await call(p, '/mj/task/modal', { taskId: String(region.json.result), maskBase64: mask }, { form: true })).json.code).toBe(1);
   });
@@ -557,7 +595,11 @@ describe('auth', () => {
       expect(ok.json.code).toBe(1);
       for (const bad of c.bad) {
         const headers: Record<string, string> = { ...noDefault, ...bad };
-        const res = await fetch(`${p.url}/mj/submit/imagine`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"prompt":"x"}' });
+        const res = await fetch(`${p.url}/mj/submit/imagine`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: '{"prompt":"x"}',
+        });
         expect(res.status).toBe(401);
         expect(await res.text()).toBe('Authorization header missing.');
       }

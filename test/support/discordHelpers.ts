@@ -26,7 +26,12 @@ export function buttons(m: FakeMessage): DrawnButton[] {
 /** Find a button by its label or emoji. */
 export function button(m: FakeMessage, labelOrEmoji: string): DrawnButton {
   const b = buttons(m).find((x) => x.label === labelOrEmoji || x.emoji === labelOrEmoji);
-  if (!b) throw new Error(`no button "${labelOrEmoji}" on message ${m.id}: ${buttons(m).map((x) => x.label ?? x.emoji).join(', ')}`);
+  if (!b)
+    throw new Error(
+      `no button "${labelOrEmoji}" on message ${m.id}: ${buttons(m)
+        .map((x) => x.label ?? x.emoji)
+        .join(', ')}`,
+    );
   return b;
 }
 
@@ -38,7 +43,11 @@ export function botMessages(discord: FakeDiscord, channelId: string, opts: { inc
 }
 
 /** Wait for a bot message in the channel carrying an image attachment (a delivered result), newer than `after`. */
-export async function waitForResult(discord: FakeDiscord, channelId: string, opts: { after?: number; timeoutMs?: number; match?: (m: FakeMessage) => boolean } = {}): Promise<FakeMessage> {
+export async function waitForResult(
+  discord: FakeDiscord,
+  channelId: string,
+  opts: { after?: number; timeoutMs?: number; match?: (m: FakeMessage) => boolean } = {},
+): Promise<FakeMessage> {
   return discord.waitFor(
     () =>
       botMessages(discord, channelId).find(

@@ -6,8 +6,9 @@ const kind = process.env.TEST_FAULT_ON_SIGUSR2;
 if (kind === 'exception' || kind === 'rejection') {
   process.on('SIGUSR2', () => {
     if (kind === 'rejection') void Promise.reject(new Error('test fault: a promise nobody awaited'));
-    else setImmediate(() => {
-      throw new Error('test fault: a bug nobody caught');
-    });
+    else
+      setImmediate(() => {
+        throw new Error('test fault: a bug nobody caught');
+      });
   });
 }

@@ -24,7 +24,9 @@ export function redisServerPath(): string {
   const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
   const path = found.stdout.trim();
   if (found.status !== 0 || !path) {
-    throw new Error('redis-server is not installed, and the Redis store tests need it. Install it (Debian/Ubuntu: sudo apt-get install -y redis-server; .ci/run does this) and run the tests again.');
+    throw new Error(
+      'redis-server is not installed, and the Redis store tests need it. Install it (Debian/Ubuntu: sudo apt-get install -y redis-server; .ci/run does this) and run the tests again.',
+    );
   }
   return path;
 }
@@ -45,9 +47,13 @@ export async function startRedis(opts: { readyTimeoutMs?: number } = {}): Promis
 
 async function startOn(bin: string, port: number, readyTimeoutMs: number): Promise<TestRedis> {
   const dir = tempDir('mj-relay-redis-');
-  const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir.dir, '--daemonize', 'no', '--loglevel', 'warning'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    bin,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir.dir, '--daemonize', 'no', '--loglevel', 'warning'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   live.add(child);
   let output = '';
   child.stdout?.on('data', (c: Buffer) => (output += c.toString('utf8')));

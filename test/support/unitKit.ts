@@ -85,7 +85,7 @@ export async function until(cond: () => boolean, what = 'the condition'): Promis
 /** Let pending real I/O settle: event-loop turns until no store call is under way for a few turns in a row. */
 export async function settle(): Promise<void> {
   const started = performance.now();
-  for (let quiet = 0; quiet < 3; ) {
+  for (let quiet = 0; quiet < 3;) {
     await turn();
     quiet = storeCallsInFlight === 0 ? quiet + 1 : 0;
     if (performance.now() - started > 2000) throw new Error(`the store did not answer (${storeCallsInFlight} calls under way)`);

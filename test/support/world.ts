@@ -60,7 +60,11 @@ export class World {
   /** the fake PicWish, when WorldOptions.picwish was given */
   picwish?: FakePicwish;
 
-  private constructor(readonly discord: FakeDiscord, readonly proxy: FakeMjProxy, private o: WorldOptions) {}
+  private constructor(
+    readonly discord: FakeDiscord,
+    readonly proxy: FakeMjProxy,
+    private o: WorldOptions,
+  ) {}
 
   static async start(o: WorldOptions = {}): Promise<World> {
     const world = await World.fakesOnly(o);
@@ -97,7 +101,11 @@ export class World {
       // the real per-channel write budget only where the fake enforces Discord's limits; elsewhere tests stay fast
       ...(this.o.discord?.rateLimits ? {} : { DISCORD_CHANNEL_WRITES_PER_5S: '200' }),
       ...(this.imgOpen
-        ? { IMGOPEN_BASE_URL: this.imgOpen.url, IMGOPEN_ACCESS_KEY_ID: this.imgOpen.opts.accessKeyId, IMGOPEN_ACCESS_KEY_SECRET: this.imgOpen.opts.accessKeySecret }
+        ? {
+            IMGOPEN_BASE_URL: this.imgOpen.url,
+            IMGOPEN_ACCESS_KEY_ID: this.imgOpen.opts.accessKeyId,
+            IMGOPEN_ACCESS_KEY_SECRET: this.imgOpen.opts.accessKeySecret,
+          }
         : {}),
       ...(this.picwish ? { PICWISH_BASE_URL: this.picwish.url, PICWISH_API_KEY: this.picwish.opts.apiKeys[0] ?? '' } : {}),
       ...this.o.env,

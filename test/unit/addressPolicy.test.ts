@@ -134,7 +134,19 @@ describe('classifyAddress', () => {
 
 describe('isLocalName', () => {
   it('knows names that only mean something on the local network', () => {
-    for (const name of ['redis', 'proxy', 'vm', 'localhost', 'LOCALHOST.', 'a.localhost', 'printer.local', 'metadata.google.internal', 'nas.lan', 'router.home.arpa', 'db.localdomain']) {
+    for (const name of [
+      'redis',
+      'proxy',
+      'vm',
+      'localhost',
+      'LOCALHOST.',
+      'a.localhost',
+      'printer.local',
+      'metadata.google.internal',
+      'nas.lan',
+      'router.home.arpa',
+      'db.localdomain',
+    ]) {
       expect(isLocalName(name), name).toBe(true);
     }
     for (const name of ['example.com', 'cdn.discordapp.com', '127.0.0.1.nip.io', '127.0.0.1', '::1', 'internal.example.com']) {
@@ -162,7 +174,12 @@ describe('checkPublicLink', () => {
   });
 
   it('refuses a name when ANY of its addresses is not public', async () => {
-    expect(await checkPublicLink('http://127.0.0.1.nip.io/a.png', { resolve })).toEqual({ ok: false, why: 'private', reason: 'loopback', address: '127.0.0.1' });
+    expect(await checkPublicLink('http://127.0.0.1.nip.io/a.png', { resolve })).toEqual({
+      ok: false,
+      why: 'private',
+      reason: 'loopback',
+      address: '127.0.0.1',
+    });
     expect(await checkPublicLink('http://mixed.example.com/a.png', { resolve })).toEqual({ ok: false, why: 'private', reason: 'private', address: '10.0.0.7' });
     expect(await checkPublicLink('http://v6only.example.com/', { resolve })).toMatchObject({ ok: false, reason: 'loopback' });
     expect(await checkPublicLink('http://nat64.example.com/', { resolve })).toMatchObject({ ok: false, reason: 'metadata' });
@@ -193,7 +210,9 @@ describe('checkPublicLink', () => {
 });
 
 describe('guardedLookup (what net.connect asks)', () => {
-  const lookup = guardedLookup(tableResolver({ 'dual.example.com': ['93.184.216.34', '2606:2800:220:1:248:1893:25c8:1946'], 'bad.example.com': ['2606:4700::1', 'fe80::1'] }));
+  const lookup = guardedLookup(
+    tableResolver({ 'dual.example.com': ['93.184.216.34', '2606:2800:220:1:248:1893:25c8:1946'], 'bad.example.com': ['2606:4700::1', 'fe80::1'] }),
+  );
   const ask = (host: string, options: { family?: number; all?: boolean }) =>
     new Promise<{ err: NodeJS.ErrnoException | null; address: unknown; family?: number | undefined }>((resolve) =>
       lookup(host, options as never, (err, address, family) => resolve({ err, address, family })),
@@ -294,7 +313,9 @@ describe('the guarded downloader', () => {
   it('judges the address a name resolves to at connect time (DNS rebinding), every address of it', async () => {
     const port = new URL(internalUrl).port;
     const calls: string[] = [];
-    const out = createOutbound([], { resolve: tableResolver({ 'rebind.example.com': ['127.0.0.1'], 'mixed.example.com': ['93.184.216.34', '127.0.0.1'] }, calls) });
+    const out = createOutbound([], {
+      resolve: tableResolver({ 'rebind.example.com': ['127.0.0.1'], 'mixed.example.com': ['93.184.216.34', '127.0.0.1'] }, calls),
+    });
     try {
       expect((await refusal(out.download(`http://rebind.example.com:${port}/`, opts))).kind).toBe('blocked-address');
       expect((await refusal(out.download(`http://mixed.example.com:${port}/`, opts))).kind).toBe('blocked-address');

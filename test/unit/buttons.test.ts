@@ -31,42 +31,263 @@ interface Row {
 // Every entry of mj-proxy.md §7.2–7.4 as the proxy sends it, and what the bot must draw.
 const CATALOGUE: Row[] = [
   // §7.2 grid
-  ...[1, 2, 3, 4].map((n): Row => ({ id: `MJ::JOB::upsample::${n}::${H}`, proxyLabel: `U${n}`, kind: 'upscale', index: n, labelKey: 'buttons.upscale', label: `U${n}`, modal: 'never', group: 0 })),
+  ...[1, 2, 3, 4].map((n): Row => ({
+    id: `MJ::JOB::upsample::${n}::${H}`,
+    proxyLabel: `U${n}`,
+    kind: 'upscale',
+    index: n,
+    labelKey: 'buttons.upscale',
+    label: `U${n}`,
+    modal: 'never',
+    group: 0,
+  })),
   { id: `MJ::JOB::reroll::0::${H}::SOLO`, proxyEmoji: '🔄', kind: 'reroll', labelKey: null, label: '', emoji: '🔄', modal: 'remix', group: 0 },
-  ...[1, 2, 3, 4].map((n): Row => ({ id: `MJ::JOB::variation::${n}::${H}`, proxyLabel: `V${n}`, kind: 'variation', index: n, labelKey: 'buttons.variation', label: `V${n}`, modal: 'remix', group: 1 })),
+  ...[1, 2, 3, 4].map((n): Row => ({
+    id: `MJ::JOB::variation::${n}::${H}`,
+    proxyLabel: `V${n}`,
+    kind: 'variation',
+    index: n,
+    labelKey: 'buttons.variation',
+    label: `V${n}`,
+    modal: 'remix',
+    group: 1,
+  })),
   // §7.3 upscaled image, every {ver}
   ...['v6', 'v6r1', 'v7'].flatMap((ver): Row[] => [
-    { id: `MJ::JOB::upsample_${ver}_2x_subtle::1::${H}::SOLO`, proxyLabel: 'Upscale (Subtle)', proxyEmoji: 'upscale_1', kind: 'upscale-subtle', labelKey: 'buttons.upscaleSubtle', label: 'Upscale (Subtle)', emoji: '⏫', modal: 'never', group: 0 },
-    { id: `MJ::JOB::upsample_${ver}_2x_creative::1::${H}::SOLO`, proxyLabel: 'Upscale (Creative)', proxyEmoji: 'upscale_1', kind: 'upscale-creative', labelKey: 'buttons.upscaleCreative', label: 'Upscale (Creative)', emoji: '⏫', modal: 'never', group: 0 },
+    {
+      id: `MJ::JOB::upsample_${ver}_2x_subtle::1::${H}::SOLO`,
+      proxyLabel: 'Upscale (Subtle)',
+      proxyEmoji: 'upscale_1',
+      kind: 'upscale-subtle',
+      labelKey: 'buttons.upscaleSubtle',
+      label: 'Upscale (Subtle)',
+      emoji: '⏫',
+      modal: 'never',
+      group: 0,
+    },
+    {
+      id: `MJ::JOB::upsample_${ver}_2x_creative::1::${H}::SOLO`,
+      proxyLabel: 'Upscale (Creative)',
+      proxyEmoji: 'upscale_1',
+      kind: 'upscale-creative',
+      labelKey: 'buttons.upscaleCreative',
+      label: 'Upscale (Creative)',
+      emoji: '⏫',
+      modal: 'never',
+      group: 0,
+    },
   ]),
-  { id: `MJ::JOB::upsample_v5_2x::1::${H}::SOLO`, proxyLabel: 'Upscale (2x)', kind: 'upscale-2x', labelKey: 'buttons.upscale2x', label: 'Upscale (2x)', emoji: '⏫', modal: 'never', group: 0 },
-  { id: `MJ::JOB::upsample_v5_4x::1::${H}::SOLO`, proxyLabel: 'Upscale (4x)', kind: 'upscale-4x', labelKey: 'buttons.upscale4x', label: 'Upscale (4x)', emoji: '⏫', modal: 'never', group: 0 },
-  { id: `MJ::JOB::low_variation::1::${H}::SOLO`, proxyLabel: 'Vary (Subtle)', proxyEmoji: '🪄', kind: 'vary-subtle', labelKey: 'buttons.varySubtle', label: 'Vary (Subtle)', emoji: '🪄', modal: 'remix', group: 1 },
-  { id: `MJ::JOB::high_variation::1::${H}::SOLO`, proxyLabel: 'Vary (Strong)', proxyEmoji: '🪄', kind: 'vary-strong', labelKey: 'buttons.varyStrong', label: 'Vary (Strong)', emoji: '🪄', modal: 'remix', group: 1 },
-  { id: `MJ::Inpaint::1::${H}::SOLO`, proxyLabel: 'Vary (Region)', proxyEmoji: '🖌️', kind: 'vary-region', labelKey: 'buttons.varyRegion', label: 'Vary (Region)', emoji: '🖌️', modal: 'always', group: 1 },
-  { id: `MJ::Outpaint::50::1::${H}::SOLO`, proxyLabel: 'Zoom Out 2x', proxyEmoji: '🔍', kind: 'zoom-out-2x', labelKey: 'buttons.zoomOut2x', label: 'Zoom Out 2x', emoji: '🔍', modal: 'never', group: 2 },
-  { id: `MJ::Outpaint::75::1::${H}::SOLO`, proxyLabel: 'Zoom Out 1.5x', proxyEmoji: '🔍', kind: 'zoom-out-1.5x', labelKey: 'buttons.zoomOut1_5x', label: 'Zoom Out 1.5x', emoji: '🔍', modal: 'never', group: 2 },
-  { id: `MJ::CustomZoom::${H}`, proxyLabel: 'Custom Zoom', proxyEmoji: '🔍', kind: 'custom-zoom', labelKey: 'buttons.customZoom', label: 'Custom Zoom', emoji: '🔍', modal: 'always', group: 2 },
-  { id: `MJ::CustomZoom::1::${H}`, proxyLabel: 'Custom Zoom', proxyEmoji: '🔍', kind: 'custom-zoom', labelKey: 'buttons.customZoom', label: 'Custom Zoom', emoji: '🔍', modal: 'always', group: 2 },
-  { id: `MJ::Outpaint::100::1::${H}::SOLO`, proxyLabel: 'Make Square', kind: 'make-square', labelKey: 'buttons.makeSquare', label: 'Make Square', emoji: '↔️', modal: 'never', group: 2 },
+  {
+    id: `MJ::JOB::upsample_v5_2x::1::${H}::SOLO`,
+    proxyLabel: 'Upscale (2x)',
+    kind: 'upscale-2x',
+    labelKey: 'buttons.upscale2x',
+    label: 'Upscale (2x)',
+    emoji: '⏫',
+    modal: 'never',
+    group: 0,
+  },
+  {
+    id: `MJ::JOB::upsample_v5_4x::1::${H}::SOLO`,
+    proxyLabel: 'Upscale (4x)',
+    kind: 'upscale-4x',
+    labelKey: 'buttons.upscale4x',
+    label: 'Upscale (4x)',
+    emoji: '⏫',
+    modal: 'never',
+    group: 0,
+  },
+  {
+    id: `MJ::JOB::low_variation::1::${H}::SOLO`,
+    proxyLabel: 'Vary (Subtle)',
+    proxyEmoji: '🪄',
+    kind: 'vary-subtle',
+    labelKey: 'buttons.varySubtle',
+    label: 'Vary (Subtle)',
+    emoji: '🪄',
+    modal: 'remix',
+    group: 1,
+  },
+  {
+    id: `MJ::JOB::high_variation::1::${H}::SOLO`,
+    proxyLabel: 'Vary (Strong)',
+    proxyEmoji: '🪄',
+    kind: 'vary-strong',
+    labelKey: 'buttons.varyStrong',
+    label: 'Vary (Strong)',
+    emoji: '🪄',
+    modal: 'remix',
+    group: 1,
+  },
+  {
+    id: `MJ::Inpaint::1::${H}::SOLO`,
+    proxyLabel: 'Vary (Region)',
+    proxyEmoji: '🖌️',
+    kind: 'vary-region',
+    labelKey: 'buttons.varyRegion',
+    label: 'Vary (Region)',
+    emoji: '🖌️',
+    modal: 'always',
+    group: 1,
+  },
+  {
+    id: `MJ::Outpaint::50::1::${H}::SOLO`,
+    proxyLabel: 'Zoom Out 2x',
+    proxyEmoji: '🔍',
+    kind: 'zoom-out-2x',
+    labelKey: 'buttons.zoomOut2x',
+    label: 'Zoom Out 2x',
+    emoji: '🔍',
+    modal: 'never',
+    group: 2,
+  },
+  {
+    id: `MJ::Outpaint::75::1::${H}::SOLO`,
+    proxyLabel: 'Zoom Out 1.5x',
+    proxyEmoji: '🔍',
+    kind: 'zoom-out-1.5x',
+    labelKey: 'buttons.zoomOut1_5x',
+    label: 'Zoom Out 1.5x',
+    emoji: '🔍',
+    modal: 'never',
+    group: 2,
+  },
+  {
+    id: `MJ::CustomZoom::${H}`,
+    proxyLabel: 'Custom Zoom',
+    proxyEmoji: '🔍',
+    kind: 'custom-zoom',
+    labelKey: 'buttons.customZoom',
+    label: 'Custom Zoom',
+    emoji: '🔍',
+    modal: 'always',
+    group: 2,
+  },
+  {
+    id: `MJ::CustomZoom::1::${H}`,
+    proxyLabel: 'Custom Zoom',
+    proxyEmoji: '🔍',
+    kind: 'custom-zoom',
+    labelKey: 'buttons.customZoom',
+    label: 'Custom Zoom',
+    emoji: '🔍',
+    modal: 'always',
+    group: 2,
+  },
+  {
+    id: `MJ::Outpaint::100::1::${H}::SOLO`,
+    proxyLabel: 'Make Square',
+    kind: 'make-square',
+    labelKey: 'buttons.makeSquare',
+    label: 'Make Square',
+    emoji: '↔️',
+    modal: 'never',
+    group: 2,
+  },
   { id: `MJ::JOB::pan_left::1::${H}::SOLO`, proxyEmoji: '⬅️', kind: 'pan-left', labelKey: null, label: '', emoji: '⬅️', modal: 'remix', group: 3 },
   { id: `MJ::JOB::pan_right::1::${H}::SOLO`, proxyEmoji: '➡️', kind: 'pan-right', labelKey: null, label: '', emoji: '➡️', modal: 'remix', group: 3 },
   { id: `MJ::JOB::pan_up::1::${H}::SOLO`, proxyEmoji: '⬆️', kind: 'pan-up', labelKey: null, label: '', emoji: '⬆️', modal: 'remix', group: 3 },
   { id: `MJ::JOB::pan_down::1::${H}::SOLO`, proxyEmoji: '⬇️', kind: 'pan-down', labelKey: null, label: '', emoji: '⬇️', modal: 'remix', group: 3 },
-  { id: `MJ::JOB::animate_high::1::${H}::SOLO`, proxyLabel: 'Animate (High motion)', proxyEmoji: '🎞️', kind: 'animate-high', labelKey: 'buttons.animateHigh', label: 'Animate (High motion)', emoji: '🎞️', modal: 'remix', group: 4 },
-  { id: `MJ::JOB::animate_low::1::${H}::SOLO`, proxyLabel: 'Animate (Low motion)', proxyEmoji: '🎞️', kind: 'animate-low', labelKey: 'buttons.animateLow', label: 'Animate (Low motion)', emoji: '🎞️', modal: 'remix', group: 4 },
+  {
+    id: `MJ::JOB::animate_high::1::${H}::SOLO`,
+    proxyLabel: 'Animate (High motion)',
+    proxyEmoji: '🎞️',
+    kind: 'animate-high',
+    labelKey: 'buttons.animateHigh',
+    label: 'Animate (High motion)',
+    emoji: '🎞️',
+    modal: 'remix',
+    group: 4,
+  },
+  {
+    id: `MJ::JOB::animate_low::1::${H}::SOLO`,
+    proxyLabel: 'Animate (Low motion)',
+    proxyEmoji: '🎞️',
+    kind: 'animate-low',
+    labelKey: 'buttons.animateLow',
+    label: 'Animate (Low motion)',
+    emoji: '🎞️',
+    modal: 'remix',
+    group: 4,
+  },
   // TA video results
-  { id: `MJ::JOB::video_virtual_upscale::2::${H}`, proxyLabel: 'U2', kind: 'upscale', index: 2, labelKey: 'buttons.upscale', label: 'U2', modal: 'never', group: 0 },
-  { id: `MJ::JOB::animate_high_extend::3::${H}`, proxyLabel: 'Extend (High motion)', proxyEmoji: '🎞️', kind: 'animate-high', index: 3, labelKey: 'buttons.extendHigh', label: 'Extend (High motion)', emoji: '🎞️', modal: 'remix', group: 4 },
-  { id: `MJ::JOB::animate_low_extend::1::${H}`, proxyLabel: 'Extend (Low motion)', proxyEmoji: '🎞️', kind: 'animate-low', index: 1, labelKey: 'buttons.extendLow', label: 'Extend (Low motion)', emoji: '🎞️', modal: 'remix', group: 4 },
+  {
+    id: `MJ::JOB::video_virtual_upscale::2::${H}`,
+    proxyLabel: 'U2',
+    kind: 'upscale',
+    index: 2,
+    labelKey: 'buttons.upscale',
+    label: 'U2',
+    modal: 'never',
+    group: 0,
+  },
+  {
+    id: `MJ::JOB::animate_high_extend::3::${H}`,
+    proxyLabel: 'Extend (High motion)',
+    proxyEmoji: '🎞️',
+    kind: 'animate-high',
+    index: 3,
+    labelKey: 'buttons.extendHigh',
+    label: 'Extend (High motion)',
+    emoji: '🎞️',
+    modal: 'remix',
+    group: 4,
+  },
+  {
+    id: `MJ::JOB::animate_low_extend::1::${H}`,
+    proxyLabel: 'Extend (Low motion)',
+    proxyEmoji: '🎞️',
+    kind: 'animate-low',
+    index: 1,
+    labelKey: 'buttons.extendLow',
+    label: 'Extend (Low motion)',
+    emoji: '🎞️',
+    modal: 'remix',
+    group: 4,
+  },
   // §7.4 describe
-  ...[1, 2, 3, 4].map((n): Row => ({ id: `MJ::Job::PicReader::${n}`, proxyEmoji: `${n}\uFE0F\u20E3`, kind: 'describe-pick', index: n, labelKey: null, label: String(n), modal: 'always', group: 0 })),
+  ...[1, 2, 3, 4].map((n): Row => ({
+    id: `MJ::Job::PicReader::${n}`,
+    proxyEmoji: `${n}\uFE0F\u20E3`,
+    kind: 'describe-pick',
+    index: n,
+    labelKey: null,
+    label: String(n),
+    modal: 'always',
+    group: 0,
+  })),
   { id: 'MJ::Picread::Retry', proxyEmoji: '\\ud83d\\udd04', kind: 'describe-retry', labelKey: null, label: '', emoji: '🔄', modal: 'never', group: 0 },
-  { id: 'MJ::Job::PicReader::all', proxyLabel: '🎉 Imagine all', kind: 'describe-all', labelKey: 'buttons.imagineAll', label: 'Imagine all', emoji: '🎉', modal: 'never', group: 1 },
+  {
+    id: 'MJ::Job::PicReader::all',
+    proxyLabel: '🎉 Imagine all',
+    kind: 'describe-all',
+    labelKey: 'buttons.imagineAll',
+    label: 'Imagine all',
+    emoji: '🎉',
+    modal: 'never',
+    group: 1,
+  },
   // §7.4 shorten (middle segment not captured: any)
-  ...[1, 2, 3, 4, 5].map((n): Row => ({ id: `MJ::Job::PromptAnalyzer::${H}::${n}`, proxyEmoji: `${n}\uFE0F\u20E3`, kind: 'shorten-pick', index: n, labelKey: null, label: String(n), modal: 'remix', group: 0 })),
+  ...[1, 2, 3, 4, 5].map((n): Row => ({
+    id: `MJ::Job::PromptAnalyzer::${H}::${n}`,
+    proxyEmoji: `${n}\uFE0F\u20E3`,
+    kind: 'shorten-pick',
+    index: n,
+    labelKey: null,
+    label: String(n),
+    modal: 'remix',
+    group: 0,
+  })),
   { id: 'MJ::Job::PromptAnalyzer::3', kind: 'shorten-pick', index: 3, labelKey: null, label: '3', modal: 'remix', group: 0 },
-  { id: `MJ::Job::ShowDetails::${H}`, proxyLabel: 'Show Details', kind: 'shorten-details', labelKey: 'buttons.showDetails', label: 'Show Details', modal: 'never', group: 1 },
+  {
+    id: `MJ::Job::ShowDetails::${H}`,
+    proxyLabel: 'Show Details',
+    kind: 'shorten-details',
+    labelKey: 'buttons.showDetails',
+    label: 'Show Details',
+    modal: 'never',
+    group: 1,
+  },
 ];
 
 describe('mapButton: the §7 catalogue', () => {
@@ -116,7 +337,14 @@ describe('mapButton: the §7 catalogue', () => {
 
   it('maps unknown patterns generically', () => {
     expect(mapButton(btn('MJ::Something::New', 'Retexture', '✨'))).toEqual({
-      customId: 'MJ::Something::New', kind: 'unknown', labelKey: null, label: 'Retexture', emoji: '✨', style: 2, modal: 'never', group: 5,
+      customId: 'MJ::Something::New',
+      kind: 'unknown',
+      labelKey: null,
+      label: 'Retexture',
+      emoji: '✨',
+      style: 2,
+      modal: 'never',
+      group: 5,
     });
     const noLabel = mapButton(btn('MJ::Other', '', 'upscale_1'));
     expect(noLabel).toMatchObject({ kind: 'unknown', label: 'Action', labelKey: 'buttons.action' });
@@ -196,8 +424,21 @@ describe('mapButtons', () => {
   it('filters link buttons and the bookmark by default, keeps upstream order, dedupes by customId', () => {
     const bs = mapButtons([...panel(), panel()[0]!]);
     expect(bs.map((b) => b.kind)).toEqual([
-      'upscale-subtle', 'upscale-creative', 'vary-subtle', 'vary-strong', 'vary-region', 'zoom-out-2x', 'zoom-out-1.5x', 'custom-zoom',
-      'make-square', 'pan-left', 'pan-right', 'pan-up', 'pan-down', 'animate-high', 'animate-low',
+      'upscale-subtle',
+      'upscale-creative',
+      'vary-subtle',
+      'vary-strong',
+      'vary-region',
+      'zoom-out-2x',
+      'zoom-out-1.5x',
+      'custom-zoom',
+      'make-square',
+      'pan-left',
+      'pan-right',
+      'pan-up',
+      'pan-down',
+      'animate-high',
+      'animate-low',
     ]);
   });
 
@@ -310,7 +551,10 @@ describe('layoutButtons', () => {
   });
 
   it('shorten: 1..5 / Show Details', () => {
-    const shortenButtons = [btn('MJ::Job::ShowDetails::x', 'Show Details'), ...[5, 4, 3, 2, 1].map((n) => btn(`MJ::Job::PromptAnalyzer::abc::${n}`, '', `${n}️⃣`))];
+    const shortenButtons = [
+      btn('MJ::Job::ShowDetails::x', 'Show Details'),
+      ...[5, 4, 3, 2, 1].map((n) => btn(`MJ::Job::PromptAnalyzer::abc::${n}`, '', `${n}️⃣`)),
+    ];
     const rows = layoutButtons(mapButtons(shortenButtons));
     expect(rows.map((r) => r.map((b) => b.label))).toEqual([['1', '2', '3', '4', '5'], ['Show Details']]);
   });
@@ -327,13 +571,27 @@ describe('grid customIds from the job hash (§3.8)', () => {
   it('builds U1–U4, 🔄, V1–V4 that round-trip through mapButton', () => {
     const bs = gridButtonsFromHash(H);
     expect(bs.map((b) => b.customId)).toEqual([
-      `MJ::JOB::upsample::1::${H}`, `MJ::JOB::upsample::2::${H}`, `MJ::JOB::upsample::3::${H}`, `MJ::JOB::upsample::4::${H}`,
+      `MJ::JOB::upsample::1::${H}`,
+      `MJ::JOB::upsample::2::${H}`,
+      `MJ::JOB::upsample::3::${H}`,
+      `MJ::JOB::upsample::4::${H}`,
       `MJ::JOB::reroll::0::${H}::SOLO`,
-      `MJ::JOB::variation::1::${H}`, `MJ::JOB::variation::2::${H}`, `MJ::JOB::variation::3::${H}`, `MJ::JOB::variation::4::${H}`,
+      `MJ::JOB::variation::1::${H}`,
+      `MJ::JOB::variation::2::${H}`,
+      `MJ::JOB::variation::3::${H}`,
+      `MJ::JOB::variation::4::${H}`,
     ]);
     const mapped = bs.map((b) => mapButton(b));
     expect(mapped.map((m) => (m?.index ? `${m.kind}${m.index}` : m?.kind))).toEqual([
-      'upscale1', 'upscale2', 'upscale3', 'upscale4', 'reroll', 'variation1', 'variation2', 'variation3', 'variation4',
+      'upscale1',
+      'upscale2',
+      'upscale3',
+      'upscale4',
+      'reroll',
+      'variation1',
+      'variation2',
+      'variation3',
+      'variation4',
     ]);
     const rows = layoutButtons(mapButtons(bs, { flavor: 'novicezk' }));
     expect(rows.map((r) => r.length)).toEqual([5, 4]);
@@ -348,7 +606,9 @@ describe('grid customIds from the job hash (§3.8)', () => {
   it('hashFromTask: messageHash first, else the UUID in the image file name', () => {
     expect(hashFromTask({ properties: { messageHash: H }, imageUrl: 'https://x/y.png' })).toBe(H);
     const other = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
-    expect(hashFromTask({ properties: {}, imageUrl: `https://cdn.discordapp.com/attachments/1/2/user_a_lighthouse_at_dusk_${other}.png?ex=65f&is=65e&hm=abc&` })).toBe(other);
+    expect(
+      hashFromTask({ properties: {}, imageUrl: `https://cdn.discordapp.com/attachments/1/2/user_a_lighthouse_at_dusk_${other}.png?ex=65f&is=65e&hm=abc&` }),
+    ).toBe(other);
     expect(hashFromTask({ properties: { messageHash: '' }, imageUrl: `https://cdn.midjourney.com/${other}/0_0.png` })).toBe(other);
     expect(hashFromTask({ properties: null, imageUrl: `/relative/${other}_grid_0.webp` })).toBe(other);
     expect(hashFromTask({ imageUrl: 'https://cdn.discordapp.com/attachments/1/2/image.png' })).toBeNull();

@@ -36,7 +36,17 @@ describe('config', () => {
   });
 
   it('lists every invalid value at once and says how to fix each', () => {
-    const p = problems({ ...base, MJ_BASE_URL: 'proxy:8080', MJ_FLAVOR: 'nope', MJ_AUTH_HEADER: 'basic', MJ_MODE: 'slow', HTTP_PORT: '70000', STORE_URL: 'mysql://x', DISCORD_GUILD_ID: '12', PICWISH_BASE_URL: 'http://pw' });
+    const p = problems({
+      ...base,
+      MJ_BASE_URL: 'proxy:8080',
+      MJ_FLAVOR: 'nope',
+      MJ_AUTH_HEADER: 'basic',
+      MJ_MODE: 'slow',
+      HTTP_PORT: '70000',
+      STORE_URL: 'mysql://x',
+      DISCORD_GUILD_ID: '12',
+      PICWISH_BASE_URL: 'http://pw',
+    });
     expect(p.join('\n')).toContain('MJ_BASE_URL must be an http(s) URL');
     expect(p.join('\n')).toContain('MJ_FLAVOR must be one of: trueai, plus, novicezk, task-form');
     expect(p.join('\n')).toContain('MJ_AUTH_HEADER must be one of: mj-api-secret, authorization, bearer');
@@ -70,7 +80,12 @@ describe('config', () => {
   });
 
   it('parses button access rules and disabled button patterns', () => {
-    const c = loadConfig({ ...base, BUTTON_ACCESS: 'roles', BUTTON_ROLES: '123456789012345678, 223456789012345678', MJ_DISABLED_BUTTONS: 'PromptAnalyzer,BOOKMARK' });
+    const c = loadConfig({
+      ...base,
+      BUTTON_ACCESS: 'roles',
+      BUTTON_ROLES: '123456789012345678, 223456789012345678',
+      MJ_DISABLED_BUTTONS: 'PromptAnalyzer,BOOKMARK',
+    });
     expect(c.buttons).toEqual({ access: 'roles', roles: ['123456789012345678', '223456789012345678'] });
     expect(c.mj.disabledButtons.map((r) => r.source)).toEqual(['PromptAnalyzer', 'BOOKMARK']);
     expect(problems({ ...base, BUTTON_ACCESS: 'roles' })).toEqual(['BUTTON_ROLES must list at least one role id when BUTTON_ACCESS=roles']);
@@ -83,7 +98,9 @@ describe('config', () => {
     expect(c.discord).toMatchObject({ shardIds: [1], shardCount: 2 });
     expect(c.jobs.leaseTtlMs).toBe(5000);
     expect(loadConfig({ ...base, SHARD_COUNT: '4' }).discord).toMatchObject({ shardIds: undefined, shardCount: 4 }); // all four here: any store
-    expect(problems({ ...base, STORE_URL: 'redis://redis:6379', SHARD_ID: '2', SHARD_COUNT: '2' })).toEqual([expect.stringMatching(/^SHARD_ID must be below SHARD_COUNT/)]);
+    expect(problems({ ...base, STORE_URL: 'redis://redis:6379', SHARD_ID: '2', SHARD_COUNT: '2' })).toEqual([
+      expect.stringMatching(/^SHARD_ID must be below SHARD_COUNT/),
+    ]);
     expect(problems({ ...base, SHARD_ID: '0', SHARD_COUNT: '2' })).toEqual([expect.stringMatching(/^STORE_URL must be redis:\/\/… when SHARD_ID is set/)]);
     expect(problems({ ...base, LEASE_TTL_MS: '10' })).toEqual([expect.stringMatching(/^LEASE_TTL_MS must be a whole number from 1000/)]);
   });

@@ -3,7 +3,9 @@ import { CONTENT_LIMIT, defuseLinks, escapePromptMarkdown, formatResultContent, 
 
 describe('formatResultContent', () => {
   it("writes Midjourney's byline", () => {
-    expect(formatResultContent({ prompt: 'a lighthouse at dusk --ar 3:2 --v 7', userId: '42', mode: 'FAST' })).toBe('**a lighthouse at dusk --ar 3:2 --v 7** - <@42> (fast)');
+    expect(formatResultContent({ prompt: 'a lighthouse at dusk --ar 3:2 --v 7', userId: '42', mode: 'FAST' })).toBe(
+      '**a lighthouse at dusk --ar 3:2 --v 7** - <@42> (fast)',
+    );
     expect(formatResultContent({ prompt: 'cat', userId: '42', mode: 'Relax' })).toBe('**cat** - <@42> (relax)');
     expect(formatResultContent({ prompt: 'cat', userId: '42', mode: 'turbo' })).toBe('**cat** - <@42> (turbo)');
   });
@@ -81,6 +83,8 @@ describe('escapePromptMarkdown: a prompt cannot pose as the bot', () => {
   });
 
   it('defuses only links in text whose emphasis is meant to show', () => {
-    expect(defuseLinks('## Important tokens\n**[click** **here](https://evil.example)**')).toBe('## Important tokens\n**\\[click** **here\\](https://evil.example)**');
+    expect(defuseLinks('## Important tokens\n**[click** **here](https://evil.example)**')).toBe(
+      '## Important tokens\n**\\[click** **here\\](https://evil.example)**',
+    );
   });
 });

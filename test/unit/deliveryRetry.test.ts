@@ -23,7 +23,7 @@ describe('delivery retry policy', () => {
     expect(deliveryRetryFor(300)).toEqual({ ...DEFAULT_DELIVERY_RETRY, firstMs: 100, maxMs: 6000, pauseMs: 6000 });
   });
 
-  it('retries Discord 5xx, 429, timeouts and network errors; not Discord\'s refusals', () => {
+  it("retries Discord 5xx, 429, timeouts and network errors; not Discord's refusals", () => {
     expect(isTransient(Object.assign(new Error('500'), { status: 500 }))).toBe(true);
     expect(isTransient(Object.assign(new Error('503'), { status: 503 }))).toBe(true);
     expect(isTransient(Object.assign(new Error('429'), { status: 429 }))).toBe(true);
@@ -35,7 +35,7 @@ describe('delivery retry policy', () => {
 });
 
 describe('lease timing', () => {
-  it('lease + one round = LEASE_TTL_MS: a dead process\'s jobs are adopted within it; three renewals per lease', () => {
+  it("lease + one round = LEASE_TTL_MS: a dead process's jobs are adopted within it; three renewals per lease", () => {
     for (const ttl of [1000, 3000, 30_000, 600_000]) {
       expect(leaseMsFor(ttl) + renewIntervalFor(ttl)).toBe(ttl);
       expect(leaseMsFor(ttl) / renewIntervalFor(ttl)).toBeGreaterThanOrEqual(3);

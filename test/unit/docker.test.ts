@@ -13,7 +13,10 @@ type Obj = Record<string, any>;
 /** PyYAML, when this machine has it, as an independent YAML parser. */
 function pyYaml(file: string): unknown {
   try {
-    const out = execFileSync('python3', ['-c', 'import json,sys,yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))', file], { timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync('python3', ['-c', 'import json,sys,yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))', file], {
+      timeout: 10_000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     return JSON.parse(out.toString('utf8')) as unknown;
   } catch {
     return undefined;
@@ -41,7 +44,7 @@ describe('docker-compose.yml', () => {
     expect(bot.depends_on).toEqual({ redis: { condition: 'service_healthy', required: false } });
   });
 
-  it('publishes the HTTP port on the host\'s loopback unless HTTP_PUBLISH says otherwise, and says so', () => {
+  it("publishes the HTTP port on the host's loopback unless HTTP_PUBLISH says otherwise, and says so", () => {
     const bot = compose.services.bot as Obj;
     expect(bot.ports).toEqual(['${HTTP_PUBLISH:-127.0.0.1}:${HTTP_PORT:-8080}:8080']);
     const text = read('docker-compose.yml');

@@ -39,7 +39,7 @@ describe('health', () => {
     }
   });
 
-  it('the app\'s check probes the store (a write) at most once per STORE_CHECK_TTL_MS, however many ask; the gateway is read fresh', async () => {
+  it("the app's check probes the store (a write) at most once per STORE_CHECK_TTL_MS, however many ask; the gateway is read fresh", async () => {
     const real = await openKvStore(`sqlite://${dir.dir}/cached.sqlite`, silentLogger);
     try {
       let probes = 0;
@@ -71,7 +71,14 @@ describe('health', () => {
     let clock = 0;
     let hang = true;
     const store = { check: () => (hang ? new Promise<boolean>(() => undefined) : Promise.resolve(true)) } as unknown as KvStore;
-    const health = createHealthCheck({ client: clientWithShards(Status.Ready), store, circuits: () => ({}), inFlightJobs: () => 0, storeTimeoutMs: 50, now: () => clock });
+    const health = createHealthCheck({
+      client: clientWithShards(Status.Ready),
+      store,
+      circuits: () => ({}),
+      inFlightJobs: () => 0,
+      storeTimeoutMs: 50,
+      now: () => clock,
+    });
     expect((await health()).checks.store).toBe(false);
     hang = false;
     clock += STORE_CHECK_TTL_MS;

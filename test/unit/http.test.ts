@@ -72,7 +72,14 @@ afterAll(async () => {
 
 const clients: HttpClient[] = [];
 function http(over: Partial<ConstructorParameters<typeof HttpClient>[0]> = {}): HttpClient {
-  const c = new HttpClient({ name: 'test', logger, timeouts: { totalMs: 1_000 }, retry: { retries: 2, initialDelayMs: 5, maxDelayMs: 10 }, breaker: { threshold: 3, halfOpenAfterMs: 100 }, ...over });
+  const c = new HttpClient({
+    name: 'test',
+    logger,
+    timeouts: { totalMs: 1_000 },
+    retry: { retries: 2, initialDelayMs: 5, maxDelayMs: 10 },
+    breaker: { threshold: 3, halfOpenAfterMs: 100 },
+    ...over,
+  });
   clients.push(c);
   return c;
 }

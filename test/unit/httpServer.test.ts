@@ -20,7 +20,8 @@ describe('request targets', () => {
   });
 
   it('refuses what is not origin-form or carries a broken percent-escape', () => {
-    for (const bad of [undefined, '', '*', 'http://x/healthz', '//%zz', '/%', '/a%2', '/a%g0', '/x?q=%zz']) expect(requestTarget(bad), String(bad)).toBeUndefined();
+    for (const bad of [undefined, '', '*', 'http://x/healthz', '//%zz', '/%', '/a%2', '/a%g0', '/x?q=%zz'])
+      expect(requestTarget(bad), String(bad)).toBeUndefined();
   });
 });
 
@@ -43,7 +44,11 @@ describe('process faults', () => {
     const stream = new Writable({ write: (chunk, _enc, cb) => (logs.lines.push(String(chunk)), cb()) });
     const proc = new EventEmitter();
     const exits: number[] = [];
-    exitOnProcessFaults({ logger: createLogger({ level: 'info', destination: stream, pretty: false }), proc: proc as unknown as NodeJS.Process, exit: (code) => exits.push(code) });
+    exitOnProcessFaults({
+      logger: createLogger({ level: 'info', destination: stream, pretty: false }),
+      proc: proc as unknown as NodeJS.Process,
+      exit: (code) => exits.push(code),
+    });
     proc.emit('unhandledRejection', new Error('first'), Promise.resolve());
     proc.emit('uncaughtException', new Error('second'));
     expect(exits).toEqual([FAULT_EXIT_CODE]);

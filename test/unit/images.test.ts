@@ -46,10 +46,31 @@ function jpeg(width: number, height: number, opts: { sof?: number; exif?: boolea
 
 function gif(width: number, height: number, version: '87a' | '89a' = '89a'): Uint8Array {
   return Uint8Array.from([
-    ...bytesOf(`GIF${version}`), ...le16(width), ...le16(height), 0x80, 0, 0, // screen descriptor + 2-colour table
-    0, 0, 0, 0xff, 0xff, 0xff,
-    0x2c, 0, 0, 0, 0, ...le16(width), ...le16(height), 0, // image descriptor
-    2, 2, 0x44, 0x01, 0, // LZW data
+    ...bytesOf(`GIF${version}`),
+    ...le16(width),
+    ...le16(height),
+    0x80,
+    0,
+    0, // screen descriptor + 2-colour table
+    0,
+    0,
+    0,
+    0xff,
+    0xff,
+    0xff,
+    0x2c,
+    0,
+    0,
+    0,
+    0,
+    ...le16(width),
+    ...le16(height),
+    0, // image descriptor
+    2,
+    2,
+    0x44,
+    0x01,
+    0, // LZW data
     0x3b,
   ]);
 }
@@ -149,10 +170,18 @@ describe('checkImage', () => {
   });
 
   it('refuses sides over maxSide (imageTooBig) and under minSide (imageTooSmall)', () => {
-    expect(checkImage(webpExtended(4097, 100), { maxBytes })).toEqual({ ok: false, key: 'errors.imageTooBig', params: { width: 4097, height: 100, max: 4096 } });
+    expect(checkImage(webpExtended(4097, 100), { maxBytes })).toEqual({
+      ok: false,
+      key: 'errors.imageTooBig',
+      params: { width: 4097, height: 100, max: 4096 },
+    });
     expect(checkImage(webpExtended(4096, 4096), { maxBytes }).ok).toBe(true);
     expect(checkImage(jpeg(2000, 1000), { maxBytes, maxSide: 1024 })).toMatchObject({ ok: false, key: 'errors.imageTooBig', params: { max: 1024 } });
-    expect(checkImage(jpeg(63, 500), { maxBytes, minSide: 64 })).toEqual({ ok: false, key: 'errors.imageTooSmall', params: { width: 63, height: 500, min: 64 } });
+    expect(checkImage(jpeg(63, 500), { maxBytes, minSide: 64 })).toEqual({
+      ok: false,
+      key: 'errors.imageTooSmall',
+      params: { width: 63, height: 500, min: 64 },
+    });
     expect(checkImage(jpeg(64, 64), { maxBytes, minSide: 64 }).ok).toBe(true);
   });
 
@@ -326,12 +355,24 @@ describe('normalizeMask', () => {
   });
 
   it('refuses a size mismatch, with both sizes', () => {
-    expect(normalizeMask(png(4, 5, () => WHITE), 4, 4)).toEqual({ ok: false, key: 'errors.maskSizeMismatch', params: { maskWidth: 4, maskHeight: 5, width: 4, height: 4 } });
+    expect(
+      normalizeMask(
+        png(4, 5, () => WHITE),
+        4,
+        4,
+      ),
+    ).toEqual({ ok: false, key: 'errors.maskSizeMismatch', params: { maskWidth: 4, maskHeight: 5, width: 4, height: 4 } });
   });
 
   it('refuses an all-black (or fully transparent) mask: nothing to repaint', () => {
     expect(normalizeMask(png(6, 6), 6, 6)).toEqual({ ok: false, key: 'errors.maskEmpty' });
-    expect(normalizeMask(png(6, 6, () => [255, 255, 255, 0]), 6, 6)).toEqual({ ok: false, key: 'errors.maskEmpty' });
+    expect(
+      normalizeMask(
+        png(6, 6, () => [255, 255, 255, 0]),
+        6,
+        6,
+      ),
+    ).toEqual({ ok: false, key: 'errors.maskEmpty' });
   });
 
   it('reads grayscale and palette PNGs too', () => {

@@ -29,7 +29,14 @@ async function fake(opts: FakeImgOpenOptions = {}): Promise<FakeImgOpen> {
 }
 
 function client(f: FakeImgOpen, opts: Partial<ImgOpenClientOptions> = {}): ImgOpenClient {
-  const c = new ImgOpenClient({ baseUrl: f.url, accessKeyId: KEY_ID, accessKeySecret: KEY_SECRET, logger, retry: { initialDelayMs: 5, maxDelayMs: 20 }, ...opts });
+  const c = new ImgOpenClient({
+    baseUrl: f.url,
+    accessKeyId: KEY_ID,
+    accessKeySecret: KEY_SECRET,
+    logger,
+    retry: { initialDelayMs: 5, maxDelayMs: 20 },
+    ...opts,
+  });
   clients.push(c);
   return c;
 }
@@ -171,11 +178,20 @@ describe('ImgOpenClient creates', () => {
     expect(f.requestsTo('/tool/face/fusion').at(-1)!.body).toEqual({ sourceUrl: [src], targetUrl: dst, businessTaskId: one });
 
     const before = f.requests.length;
-    await expect(c.faceFusion({ sourceUrls: [src, src, src], targetUrl: dst, businessTaskId: newBusinessTaskId() })).rejects.toMatchObject({ kind: 'rejected', notSent: true });
+    await expect(c.faceFusion({ sourceUrls: [src, src, src], targetUrl: dst, businessTaskId: newBusinessTaskId() })).rejects.toMatchObject({
+      kind: 'rejected',
+      notSent: true,
+    });
     await expect(c.faceFusion({ sourceUrls: [], targetUrl: dst, businessTaskId: newBusinessTaskId() })).rejects.toMatchObject({ kind: 'rejected' });
-    await expect(c.faceFusion({ sourceUrls: [src], targetUrl: dst, faceIdx: 0, businessTaskId: newBusinessTaskId() })).rejects.toMatchObject({ kind: 'rejected' });
-    await expect(c.faceFusion({ sourceUrls: [src], targetUrl: dst, faceIdx: 1.5, businessTaskId: newBusinessTaskId() })).rejects.toMatchObject({ kind: 'rejected' });
-    await expect(c.faceSwapV1({ sourceUrl: 'data:image/png;base64,AAAA', targetUrl: dst, businessTaskId: newBusinessTaskId() })).rejects.toMatchObject({ kind: 'rejected' });
+    await expect(c.faceFusion({ sourceUrls: [src], targetUrl: dst, faceIdx: 0, businessTaskId: newBusinessTaskId() })).rejects.toMatchObject({
+      kind: 'rejected',
+    });
+    await expect(c.faceFusion({ sourceUrls: [src], targetUrl: dst, faceIdx: 1.5, businessTaskId: newBusinessTaskId() })).rejects.toMatchObject({
+      kind: 'rejected',
+    });
+    await expect(c.faceSwapV1({ sourceUrl: 'data:image/png;base64,AAAA', targetUrl: dst, businessTaskId: newBusinessTaskId() })).rejects.toMatchObject({
+      kind: 'rejected',
+    });
     await expect(c.faceSwapV1({ sourceUrl: src, targetUrl: dst, businessTaskId: 'has space' })).rejects.toMatchObject({ kind: 'rejected' });
     expect(f.requests.length).toBe(before);
   });
@@ -387,7 +403,13 @@ describe('ImgOpenProvider', () => {
     const j = job({ upstream: { businessTaskId: newBusinessTaskId(), toolCode: 'roop' } });
     expect((await p.poll([j])).get(j.id)).toEqual({ status: 'failed', error: { key: 'errors.tools.auth' } });
 
-    const down = new ImgOpenClient({ baseUrl: (await closedPortUrl()).replace('/gone.png', ''), accessKeyId: KEY_ID, accessKeySecret: KEY_SECRET, logger, retry: { retries: 0 } });
+    const down = new ImgOpenClient({
+      baseUrl: (await closedPortUrl()).replace('/gone.png', ''),
+      accessKeyId: KEY_ID,
+      accessKeySecret: KEY_SECRET,
+      logger,
+      retry: { retries: 0 },
+    });
     clients.push(down);
     const j2 = job({ upstream: { businessTaskId: newBusinessTaskId(), toolCode: 'roop' } });
     expect((await fastProvider(down).poll([j2])).size).toBe(0);
@@ -459,7 +481,9 @@ describe('describeImageToolError', () => {
       ['no-face', 'errors.tools.noFace'],
     ];
     for (const [kind, key] of table) expect(describeImageToolError(new ImageToolError('imgopen', kind, 'x')).key).toBe(key);
-    expect(describeImageToolError(new ImageToolError('imgopen', 'rejected', 'x', { reason: `@everyone ${'y'.repeat(300)}` })).params?.reason).toMatch(/^everyone y+…$/);
+    expect(describeImageToolError(new ImageToolError('imgopen', 'rejected', 'x', { reason: `@everyone ${'y'.repeat(300)}` })).params?.reason).toMatch(
+      /^everyone y+…$/,
+    );
     expect(describeImageToolError(new Error('boom'))).toEqual({ key: 'errors.tools.failed' });
   });
 });

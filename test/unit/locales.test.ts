@@ -51,7 +51,8 @@ describe('locale files', () => {
 
   it('contain every message key the code uses', () => {
     const used = new Set<string>();
-    const keyish = /['"`]((?:errors|progress|jobs|result|delivery|remix|modals|buttons|settings|info|describe|shorten|seed|admin|doctor|tools|faceswap|inpaint|blend|job|commands)\.[A-Za-z0-9_.-]+)['"`]/g;
+    const keyish =
+      /['"`]((?:errors|progress|jobs|result|delivery|remix|modals|buttons|settings|info|describe|shorten|seed|admin|doctor|tools|faceswap|inpaint|blend|job|commands)\.[A-Za-z0-9_.-]+)['"`]/g;
     for (const file of [...sourceFiles(join(root, 'src')), ...sourceFiles(join(root, 'commands'))]) {
       for (const m of readFileSync(file, 'utf8').matchAll(keyish)) {
         const key = m[1]!;

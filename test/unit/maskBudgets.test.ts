@@ -12,7 +12,7 @@ const MiB = 1024 * 1024;
 /** The IDAT bytes of a PNG, inflated (for checking the expected-size arithmetic against real files). */
 function inflatedIdat(b: Buffer): number {
   const parts: Buffer[] = [];
-  for (let o = 8; o + 12 <= b.length; ) {
+  for (let o = 8; o + 12 <= b.length;) {
     const len = b.readUInt32BE(o);
     if (b.toString('latin1', o + 4, o + 8) === 'IDAT') parts.push(b.subarray(o + 8, o + 8 + len));
     o += 12 + len;
@@ -35,7 +35,12 @@ describe('pngHeader and pngInflatedSize', () => {
   });
 
   it('knows what an honest file inflates to, interlaced (Adam7) or not', () => {
-    for (const [w, h] of [[1, 1], [7, 3], [64, 48], [513, 257]] as const) {
+    for (const [w, h] of [
+      [1, 1],
+      [7, 3],
+      [64, 48],
+      [513, 257],
+    ] as const) {
       for (const interlaced of [false, true]) {
         const file = bilevelPng(w, h, { interlaced, white: true });
         expect(pngInflatedSize(pngHeader(file)!)).toBe(inflatedIdat(file));
@@ -50,8 +55,16 @@ describe('normalizeMask budgets', () => {
   it('refuses a 17 KB 12000×12000 mask from its header, without decoding it', () => {
     const mask = bilevelPng(12000, 12000);
     const started = performance.now();
-    expect(normalizeMask(mask, 512, 512)).toEqual({ ok: false, key: 'errors.maskSizeMismatch', params: { maskWidth: 12000, maskHeight: 12000, width: 512, height: 512 } });
-    expect(normalizeMask(mask, 12000, 12000)).toEqual({ ok: false, key: 'errors.hostileImage.tooManyPixels', params: { width: 12000, height: 12000, maxSide: 4096 } });
+    expect(normalizeMask(mask, 512, 512)).toEqual({
+      ok: false,
+      key: 'errors.maskSizeMismatch',
+      params: { maskWidth: 12000, maskHeight: 12000, width: 512, height: 512 },
+    });
+    expect(normalizeMask(mask, 12000, 12000)).toEqual({
+      ok: false,
+      key: 'errors.hostileImage.tooManyPixels',
+      params: { width: 12000, height: 12000, maxSide: 4096 },
+    });
     expect(performance.now() - started).toBeLessThan(200); // decoding it takes ~10 s
   });
 
@@ -77,7 +90,11 @@ describe('normalizeMask budgets', () => {
   });
 
   it('a rectangles mask at an upstream-reported size over the budget is refused, never allocated', () => {
-    expect(drawRectanglesMask([{ x: 0, y: 0, width: 5, height: 5 }], 100_000, 100_000)).toEqual({ ok: false, key: 'errors.hostileImage.tooManyPixels', params: { width: 100_000, height: 100_000, maxSide: 4096 } });
+    expect(drawRectanglesMask([{ x: 0, y: 0, width: 5, height: 5 }], 100_000, 100_000)).toEqual({
+      ok: false,
+      key: 'errors.hostileImage.tooManyPixels',
+      params: { width: 100_000, height: 100_000, maxSide: 4096 },
+    });
     expect(() => rectanglesToMaskPng([], 100_000, 100_000)).toThrow(RangeError);
     expect(drawRectanglesMask([], 16, 8).ok).toBe(true);
   });

@@ -5,7 +5,24 @@ import { MjError, type MjTask } from '../../src/upstream/mjTypes.js';
 import { silentLogger } from '../support/tmp.js';
 
 const job = (over: Partial<Job> = {}): Job =>
-  ({ id: 'j1', provider: 'mj', kind: 'imagine', upstreamId: '1730000000000123', status: 'running', progress: 0, prompt: 'p', owner: { userId: 'u', channelId: 'c', locale: 'en-US' }, delivery: 'channel', messages: { results: [] }, attachmentLimit: 1, createdAt: 0, updatedAt: 0, deadlineAt: 1e13, upstream: {}, ...over }) as Job;
+  ({
+    id: 'j1',
+    provider: 'mj',
+    kind: 'imagine',
+    upstreamId: '1730000000000123',
+    status: 'running',
+    progress: 0,
+    prompt: 'p',
+    owner: { userId: 'u', channelId: 'c', locale: 'en-US' },
+    delivery: 'channel',
+    messages: { results: [] },
+    attachmentLimit: 1,
+    createdAt: 0,
+    updatedAt: 0,
+    deadlineAt: 1e13,
+    upstream: {},
+    ...over,
+  }) as Job;
 
 function source(tasks: MjTask[], single: Record<string, MjTask | null> = {}) {
   const calls = { batch: 0, single: 0 };
@@ -28,7 +45,11 @@ describe('MjProvider: task → job update', () => {
   it('maps statuses, progress and previews', () => {
     const mp = p();
     expect(mp.toUpdate(job(), { id: '1', status: 'NOT_START' })).toEqual({ status: 'queued', progress: 0 });
-    expect(mp.toUpdate(job(), { id: '1', status: 'IN_PROGRESS', progress: '46%', imageUrl: 'http://x/p.webp' })).toEqual({ status: 'running', progress: 46, previewUrl: 'http://x/p.webp' });
+    expect(mp.toUpdate(job(), { id: '1', status: 'IN_PROGRESS', progress: '46%', imageUrl: 'http://x/p.webp' })).toEqual({
+      status: 'running',
+      progress: 46,
+      previewUrl: 'http://x/p.webp',
+    });
     expect(mp.toUpdate(job(), { id: '1', status: 'CANCEL' })?.status).toBe('cancelled');
     expect(mp.toUpdate(job(), { id: '1', status: 'FAILURE', failReason: '取消任务' })?.status).toBe('cancelled');
   });
@@ -40,14 +61,27 @@ describe('MjProvider: task → job update', () => {
   it('waits for SUCCESS to carry its result, and keeps the upstream buttons and mode', () => {
     const mp = p();
     expect(mp.toUpdate(job(), { id: '1', status: 'SUCCESS', imageUrl: '' })).toBeUndefined();
-    const u = mp.toUpdate(job(), { id: '1', status: 'SUCCESS', imageUrl: 'http://x/i.png', mode: 'RELAX', buttons: [{ customId: 'MJ::JOB::upsample::1::h' }], properties: { finalPrompt: 'p --v 7' } });
+    const u = mp.toUpdate(job(), {
+      id: '1',
+      status: 'SUCCESS',
+      imageUrl: 'http://x/i.png',
+      mode: 'RELAX',
+      buttons: [{ customId: 'MJ::JOB::upsample::1::h' }],
+      properties: { finalPrompt: 'p --v 7' },
+    });
     expect(u?.result).toMatchObject({ imageUrl: 'http://x/i.png', mode: 'relax', finalPrompt: 'p --v 7', buttons: [{ customId: 'MJ::JOB::upsample::1::h' }] });
     const d = mp.toUpdate(job({ kind: 'describe' }), { id: '1', status: 'SUCCESS', properties: { finalPrompt: '1️⃣ a\n\n2️⃣ b' } });
     expect(d?.result?.text).toBe('1️⃣ a\n\n2️⃣ b');
   });
 
   it('draws grid buttons from the message hash when a task-form task carries none', () => {
-    const u = p('task-form').toUpdate(job(), { id: '1', action: 'IMAGINE', status: 'SUCCESS', imageUrl: 'http://x/i.png', properties: { messageHash: 'abc-123' } });
+    const u = p('task-form').toUpdate(job(), {
+      id: '1',
+      action: 'IMAGINE',
+      status: 'SUCCESS',
+      imageUrl: 'http://x/i.png',
+      properties: { messageHash: 'abc-123' },
+    });
     expect(u?.result?.buttons.map((b) => b.customId)).toContain('MJ::JOB::upsample::2::abc-123');
     expect(u?.result?.buttons).toHaveLength(9);
   });
@@ -86,7 +120,13 @@ describe('buttons carried by callbacks', () => {
     { customId: `MJ::Inpaint::1::${hash}::SOLO`, label: 'Vary (Region)' },
     { customId: `MJ::JOB::variation::1::${other}`, label: 'V1' },
   ];
-  const upscaled: MjTask = { id: '1730000000000124', action: 'UPSCALE', status: 'SUCCESS', imageUrl: 'http://proxy/images/x.png', properties: { messageHash: hash } };
+  const upscaled: MjTask = {
+    id: '1730000000000124',
+    action: 'UPSCALE',
+    status: 'SUCCESS',
+    imageUrl: 'http://proxy/images/x.png',
+    properties: { messageHash: hash },
+  };
 
   it('are used when the fetched task names none, only those of this task', async () => {
     const { callbackButtonsOf } = await import('../../src/jobs/mjProvider.js');
@@ -94,7 +134,10 @@ describe('buttons carried by callbacks', () => {
     expect(callbackButtonsOf(job({ upstream: { callbackButtons: carried } }), { ...upscaled, properties: {}, imageUrl: 'http://proxy/x.png' })).toEqual([]); // no hash known: none trusted
     expect(callbackButtonsOf(job(), upscaled)).toEqual([]);
     const p = new MjProvider(source([]), { flavor: 'task-form', logger: silentLogger });
-    expect(p.toUpdate(job({ kind: 'action', upstream: { callbackButtons: carried } }), upscaled)?.result?.buttons.map((b) => b.label)).toEqual(['Upscale (Subtle)', 'Vary (Region)']);
+    expect(p.toUpdate(job({ kind: 'action', upstream: { callbackButtons: carried } }), upscaled)?.result?.buttons.map((b) => b.label)).toEqual([
+      'Upscale (Subtle)',
+      'Vary (Region)',
+    ]);
     // the fetch's own buttons win
     const own = [{ customId: `MJ::JOB::upsample::1::${hash}`, label: 'U1' }];
     expect(p.toUpdate(job({ upstream: { callbackButtons: carried } }), { ...upscaled, action: 'IMAGINE', buttons: own })?.result?.buttons).toEqual(own);
@@ -103,7 +146,18 @@ describe('buttons carried by callbacks', () => {
   it('are read from a callback body with bounds: Midjourney customIds only, at most 25', async () => {
     const { callbackButtons } = await import('../../src/http/callbackButtons.js');
     expect(callbackButtons({ id: '1', buttons: carried })?.map((b) => b.customId)).toEqual(carried.map((b) => b.customId));
-    expect(callbackButtons({ id: '1', buttons: [{ customId: 'javascript:alert(1)' }, { customId: `MJ::JOB::x::${'a'.repeat(120)}` }, { label: 'no id' }, 7, { customId: 'MJ::Outpaint::50::1::h::SOLO', label: 42 }] })).toEqual([{ customId: 'MJ::Outpaint::50::1::h::SOLO' }]);
+    expect(
+      callbackButtons({
+        id: '1',
+        buttons: [
+          { customId: 'javascript:alert(1)' },
+          { customId: `MJ::JOB::x::${'a'.repeat(120)}` },
+          { label: 'no id' },
+          7,
+          { customId: 'MJ::Outpaint::50::1::h::SOLO', label: 42 },
+        ],
+      }),
+    ).toEqual([{ customId: 'MJ::Outpaint::50::1::h::SOLO' }]);
     expect(callbackButtons({ id: '1', buttons: Array.from({ length: 26 }, () => carried[0]) })).toBeUndefined();
     expect(callbackButtons({ id: '1', buttons: [] })).toBeUndefined();
     expect(callbackButtons({ id: '1' })).toBeUndefined();

@@ -14,10 +14,7 @@ interface Recorded {
   body: string;
 }
 
-type Reply =
-  | { status?: number; json?: unknown; text?: string; headers?: Record<string, string>; delayMs?: number }
-  | { reset: true }
-  | { hang: true };
+type Reply = { status?: number; json?: unknown; text?: string; headers?: Record<string, string>; delayMs?: number } | { reset: true } | { hang: true };
 type Script = Reply | Reply[] | ((req: Recorded) => Reply);
 
 class ScriptedProxy {
@@ -172,7 +169,9 @@ describe('submit envelope codes', () => {
 
   it('code 21 + task in MODAL → modal outcome prefilled from the envelope finalPrompt', async () => {
     proxy
-      .on('POST /mj/submit/action', { json: { code: 21, description: 'Waiting for window confirm', result: '125', properties: { finalPrompt: 'a lighthouse --ar 3:2', remix: true } } })
+      .on('POST /mj/submit/action', {
+        json: { code: 21, description: 'Waiting for window confirm', result: '125', properties: { finalPrompt: 'a lighthouse --ar 3:2', remix: true } },
+      })
       .on('GET /mj/task/125/fetch', { json: { id: '125', status: 'MODAL', prompt: 'old', properties: { finalPrompt: 'from task' } } });
     const out = await client().action({ taskId: '1', customId: 'MJ::CustomZoom::abc' });
     expect(out).toEqual({ kind: 'modal', modalTaskId: '125', prefill: 'a lighthouse --ar 3:2' });
@@ -279,7 +278,9 @@ describe('submit envelope codes', () => {
   });
 
   it('image-seed: code 1 → seed; 400 + code 4 → validation', async () => {
-    proxy.on('GET /mj/task/50/image-seed', { json: { code: 1, result: 123456789 } }).on('GET /mj/task/51/image-seed', { status: 400, json: { code: 4, description: 'no message hash' } });
+    proxy
+      .on('GET /mj/task/50/image-seed', { json: { code: 1, result: 123456789 } })
+      .on('GET /mj/task/51/image-seed', { status: 400, json: { code: 4, description: 'no message hash' } });
     const c = client();
     await expect(c.imageSeed('50')).resolves.toBe('123456789');
     expect((await rejection(c.imageSeed('51'))).kind).toBe('validation');
@@ -325,7 +326,11 @@ describe('HTTP failures', () => {
   });
 
   it('401 empty / 403 plain → auth; 429 → rate-limited with Retry-After', async () => {
-    proxy.on('POST /mj/submit/imagine', [{ status: 401, text: '' }, { status: 403, text: 'Forbidden' }, { status: 429, text: '', headers: { 'retry-after': '7' } }]);
+    proxy.on('POST /mj/submit/imagine', [
+      { status: 401, text: '' },
+      { status: 403, text: 'Forbidden' },
+      { status: 429, text: '', headers: { 'retry-after': '7' } },
+    ]);
     const c = client();
     expect((await rejection(c.imagine({ prompt: 'cat' }))).kind).toBe('auth');
     expect((await rejection(c.imagine({ prompt: 'cat' }))).kind).toBe('auth');
@@ -345,7 +350,10 @@ describe('HTTP failures', () => {
   });
 
   it('5xx without an envelope → bad-response; other 4xx plain → failure', async () => {
-    proxy.on('POST /mj/submit/imagine', [{ status: 502, text: '<html>Bad Gateway</html>', headers: { 'content-type': 'text/html' } }, { status: 400, text: 'bad thing' }]);
+    proxy.on('POST /mj/submit/imagine', [
+      { status: 502, text: '<html>Bad Gateway</html>', headers: { 'content-type': 'text/html' } },
+      { status: 400, text: 'bad thing' },
+    ]);
     const c = client();
     expect((await rejection(c.imagine({ prompt: 'cat' }))).kind).toBe('bad-response');
     expect(await rejection(c.imagine({ prompt: 'cat' }))).toMatchObject({ kind: 'failure', details: { httpStatus: 400, description: 'bad thing' } });
@@ -377,10 +385,21 @@ describe('HTTP failures', () => {
 describe('routes and body encodings', () => {
   it('trueai imagine: JSON, base64Array, botType/state/notifyHook, undefined fields omitted', async () => {
     proxy.on('POST /mj/submit/imagine', ok('1'));
-    await client({ notifyHookUrl: HOOK }).imagine({ prompt: 'cat --ar 16:9', images: [PNG, 'https://cdn.example/a.png'], botType: 'NIJI_JOURNEY', state: 'g:1|c:2|u:3' });
+    await client({ notifyHookUrl: HOOK }).imagine({
+      prompt: 'cat --ar 16:9',
+      images: [PNG, 'https://cdn.example/a.png'],
+      botType: 'NIJI_JOURNEY',
+      state: 'g:1|c:2|u:3',
+    });
     const r = proxy.hits('POST /mj/submit/imagine')[0];
     expect(r?.headers['content-type']).toBe('application/json');
-    expect(body(r)).toEqual({ prompt: 'cat --ar 16:9', base64Array: [PNG, 'https://cdn.example/a.png'], botType: 'NIJI_JOURNEY', state: 'g:1|c:2|u:3', notifyHook: HOOK });
+    expect(body(r)).toEqual({
+      prompt: 'cat --ar 16:9',
+      base64Array: [PNG, 'https://cdn.example/a.png'],
+      botType: 'NIJI_JOURNEY',
+      state: 'g:1|c:2|u:3',
+      notifyHook: HOOK,
+    });
 
     proxy.reset();
     proxy.on('POST /mj/submit/imagine', ok('2'));
@@ -419,14 +438,25 @@ describe('routes and body encodings', () => {
     await c.shorten({ prompt: 'a very long prompt', botType: 'MID_JOURNEY' });
     expect(body(proxy.hits('POST /mj/submit/shorten')[0])).toEqual({ prompt: 'a very long prompt', botType: 'MID_JOURNEY', notifyHook: HOOK });
     await c.faceSwap({ source: PNG, target: 'data:image/jpeg;base64,QUJD', state: 'st' });
-    expect(body(proxy.hits('POST /mj/insight-face/swap')[0])).toEqual({ sourceBase64: PNG, targetBase64: 'data:image/jpeg;base64,QUJD', state: 'st', notifyHook: HOOK });
+    expect(body(proxy.hits('POST /mj/insight-face/swap')[0])).toEqual({
+      sourceBase64: PNG,
+      targetBase64: 'data:image/jpeg;base64,QUJD',
+      state: 'st',
+      notifyHook: HOOK,
+    });
   });
 
   it('trueai action (JSON, notifyHook) and modal (JSON, no notifyHook)', async () => {
     proxy.on('POST /mj/submit/action', ok('10')).on('POST /mj/submit/modal', { json: { code: 22, result: '11', properties: { numberOfQueues: 0 } } });
     const c = client({ notifyHookUrl: HOOK });
     await c.action({ taskId: '9', customId: 'MJ::JOB::variation::1::h', enableRemix: true, state: 's' });
-    expect(body(proxy.hits('POST /mj/submit/action')[0])).toEqual({ taskId: '9', customId: 'MJ::JOB::variation::1::h', enableRemix: true, state: 's', notifyHook: HOOK });
+    expect(body(proxy.hits('POST /mj/submit/action')[0])).toEqual({
+      taskId: '9',
+      customId: 'MJ::JOB::variation::1::h',
+      enableRemix: true,
+      state: 's',
+      notifyHook: HOOK,
+    });
     await expect(c.modal({ taskId: '11', prompt: 'p --zoom 1.5', maskBase64: PNG })).resolves.toEqual({ kind: 'accepted', taskId: '11', queuePosition: 0 });
     const m = body(proxy.hits('POST /mj/submit/modal')[0]);
     expect(m).toEqual({ taskId: '11', prompt: 'p --zoom 1.5', maskBase64: PNG });
@@ -494,9 +524,25 @@ describe('routes and body encodings', () => {
   });
 
   it('capabilities per flavour', () => {
-    expect(client({ flavor: 'trueai' }).capabilities()).toEqual({ actions: 'full', modal: true, shorten: true, describeLink: true, faceSwap: true, listByCondition: true, modePaths: true });
+    expect(client({ flavor: 'trueai' }).capabilities()).toEqual({
+      actions: 'full',
+      modal: true,
+      shorten: true,
+      describeLink: true,
+      faceSwap: true,
+      listByCondition: true,
+      modePaths: true,
+    });
     expect(client({ flavor: 'plus' }).capabilities()).toMatchObject({ actions: 'full', describeLink: false });
-    expect(client({ flavor: 'novicezk' }).capabilities()).toEqual({ actions: 'change-only', modal: false, shorten: false, describeLink: false, faceSwap: false, listByCondition: true, modePaths: false });
+    expect(client({ flavor: 'novicezk' }).capabilities()).toEqual({
+      actions: 'change-only',
+      modal: false,
+      shorten: false,
+      describeLink: false,
+      faceSwap: false,
+      listByCondition: true,
+      modePaths: false,
+    });
     expect(client({ flavor: 'task-form' }).capabilities()).toMatchObject({ actions: 'form', modal: true, listByCondition: false });
   });
 
@@ -622,7 +668,7 @@ describe('fetchTask / fetchTasks', () => {
     expect(calls.flat().every((id) => typeof id === 'string')).toBe(true);
     expect(new Set(calls.flat()).size).toBe(250);
     expect(out).toHaveLength(225);
-    expect(out.map((t) => t.id)).toEqual(ids.filter((_, i) => i % 100 % 10 !== 9));
+    expect(out.map((t) => t.id)).toEqual(ids.filter((_, i) => (i % 100) % 10 !== 9));
     expect(out.every((t) => typeof t.id === 'string')).toBe(true);
   });
 
@@ -715,7 +761,7 @@ describe('secrets', () => {
 });
 
 describe('speed on proxies without mode paths', () => {
-  it('appends Midjourney\'s own speed parameter, keeping a speed the prompt already names', async () => {
+  it("appends Midjourney's own speed parameter, keeping a speed the prompt already names", async () => {
     const { withSpeedFlag, usesModePaths } = await import('../../src/upstream/mjProxy.js');
     expect(withSpeedFlag('a harbor', 'relax')).toBe('a harbor --relax');
     expect(withSpeedFlag('a harbor  ', 'turbo')).toBe('a harbor --turbo');

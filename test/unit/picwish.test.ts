@@ -32,7 +32,14 @@ async function fake(opts: FakePicwishOptions = {}): Promise<FakePicwish> {
 async function fastPair(opts: FakePicwishOptions = {}, copts: Partial<PicwishClientOptions> = {}): Promise<{ f: FakePicwish; c: PicwishClient; key: string }> {
   const key = newKey();
   const f = await fake({ apiKeys: [key], qps: 1000, ...opts });
-  const c = new PicwishClient({ baseUrl: f.url, apiKey: key, logger, limiter: new RateLimiter({ perWindow: 1000, marginMs: 0 }), retryAfterDefaultMs: 50, ...copts });
+  const c = new PicwishClient({
+    baseUrl: f.url,
+    apiKey: key,
+    logger,
+    limiter: new RateLimiter({ perWindow: 1000, marginMs: 0 }),
+    retryAfterDefaultMs: 50,
+    ...copts,
+  });
   clients.push(c);
   return { f, c, key };
 }
@@ -62,7 +69,12 @@ async function queryUntilDone(c: PicwishClient, created: PicwishCreated, maxMs =
 }
 
 /** Multipart straight to the fake (to check the fake's own validation). */
-async function rawCreate(f: FakePicwish, key: string, path: string, fields: Record<string, string | Buffer>): Promise<{ status: number; body: { status: number; message?: string; data?: { task_id: string } } }> {
+async function rawCreate(
+  f: FakePicwish,
+  key: string,
+  path: string,
+  fields: Record<string, string | Buffer>,
+): Promise<{ status: number; body: { status: number; message?: string; data?: { task_id: string } } }> {
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) {
     if (typeof v === 'string') form.append(k, v);
@@ -127,7 +139,9 @@ describe('PicwishClient creates and queries', () => {
     await expect(c.inpaint({ image: img(), imageName: 'a.png' })).rejects.toMatchObject({ kind: 'rejected', notSent: true });
     await expect(c.inpaint({ image: img(), imageName: 'a.png', mask: img(), rectangles: [r] })).rejects.toMatchObject({ kind: 'rejected', notSent: true });
     await expect(c.inpaint({ image: img(), imageName: 'a.png', rectangles: Array.from({ length: 51 }, () => r) })).rejects.toMatchObject({ kind: 'rejected' });
-    await expect(c.inpaint({ image: img(), imageName: 'a.png', rectangles: [{ x: -1, y: 0, width: 1, height: 1 }] })).rejects.toMatchObject({ kind: 'rejected' });
+    await expect(c.inpaint({ image: img(), imageName: 'a.png', rectangles: [{ x: -1, y: 0, width: 1, height: 1 }] })).rejects.toMatchObject({
+      kind: 'rejected',
+    });
     await expect(c.inpaint({ image: img(), imageName: 'a.png', rectangles: Array.from({ length: 50 }, () => r) })).resolves.toBeDefined();
     expect(f.requests.length).toBe(before + 1);
   });
@@ -142,7 +156,12 @@ describe('PicwishClient creates and queries', () => {
     expect(png.subarray(1, 4).toString('ascii')).toBe('PNG');
 
     const up = await c.scale({ image: makeJpeg(16, 16), imageName: 'face.jpg', type: 'face', scaleFactor: 4 });
-    expect(f.requestsTo(PICWISH_PATHS.scale)[0]!.fields).toMatchObject({ sync: '0', type: 'face', scale_factor: '4', image_file: { file: 'face.jpg', type: 'image/jpeg' } });
+    expect(f.requestsTo(PICWISH_PATHS.scale)[0]!.fields).toMatchObject({
+      sync: '0',
+      type: 'face',
+      scale_factor: '4',
+      image_file: { file: 'face.jpg', type: 'image/jpeg' },
+    });
     expect(await queryUntilDone(c, up)).toMatchObject({ state: 1, width: 64, height: 64 });
     await c.scale({ image: img(), imageName: 'x.png', type: 'clean' });
     expect(f.requestsTo(PICWISH_PATHS.scale).at(-1)!.fields).not.toHaveProperty('scale_factor');
@@ -157,12 +176,18 @@ describe('PicwishClient creates and queries', () => {
     expect((await rawCreate(f, key, PICWISH_PATHS.inpaint, { image_file: img() })).status).toBe(400);
     expect((await rawCreate(f, key, PICWISH_PATHS.inpaint, { image_file: img(), mask_file: img(), rectangles: rect })).status).toBe(400);
     const many = JSON.stringify(Array.from({ length: 51 }, () => ({ x: 0, y: 0, width: 1, height: 1 })));
-    expect((await rawCreate(f, key, PICWISH_PATHS.inpaint, { image_file: img(), rectangles: many })).body).toEqual({ status: 400, message: 'at most 50 rectangles' });
+    expect((await rawCreate(f, key, PICWISH_PATHS.inpaint, { image_file: img(), rectangles: many })).body).toEqual({
+      status: 400,
+      message: 'at most 50 rectangles',
+    });
     expect((await rawCreate(f, key, PICWISH_PATHS.inpaint, { image_file: img(), rectangles: rect })).status).toBe(200);
     // image_url inputs are fetched by the fake; an unreachable one ends in state -3
     const viaUrl = await rawCreate(f, key, PICWISH_PATHS.segmentation, { image_url: `${f.url}/inputs/missing.png` });
     expect(viaUrl.status).toBe(200);
-    expect(await queryUntilDone(c, { taskId: viaUrl.body.data!.task_id, path: PICWISH_PATHS.segmentation })).toMatchObject({ state: -3, errorKind: 'download-failed' });
+    expect(await queryUntilDone(c, { taskId: viaUrl.body.data!.task_id, path: PICWISH_PATHS.segmentation })).toMatchObject({
+      state: -3,
+      errorKind: 'download-failed',
+    });
     const good = await rawCreate(f, key, PICWISH_PATHS.segmentation, { image_url: f.host(img()) });
     expect(await queryUntilDone(c, { taskId: good.body.data!.task_id, path: PICWISH_PATHS.segmentation })).toMatchObject({ state: 1 });
   });

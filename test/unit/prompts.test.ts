@@ -12,7 +12,8 @@ import {
 } from '../../src/mj/prompts.js';
 
 describe('splitDescribePrompts', () => {
-  const canonical = '1️⃣ a red fox in snow --ar 5:4\n\n2️⃣ a fox, winter, watercolor --ar 5:4\n\n3️⃣ fox portrait 1:2 scale --ar 5:4\n\n4️⃣ snowy forest fox --ar 5:4';
+  const canonical =
+    '1️⃣ a red fox in snow --ar 5:4\n\n2️⃣ a fox, winter, watercolor --ar 5:4\n\n3️⃣ fox portrait 1:2 scale --ar 5:4\n\n4️⃣ snowy forest fox --ar 5:4';
   const expected = ['a red fox in snow --ar 5:4', 'a fox, winter, watercolor --ar 5:4', 'fox portrait 1:2 scale --ar 5:4', 'snowy forest fox --ar 5:4'];
 
   it('splits the canonical shape', () => {
@@ -32,7 +33,10 @@ describe('splitDescribePrompts', () => {
   });
 
   it('keeps a prompt that spans lines as one prompt, and unwraps markdown links', () => {
-    expect(splitDescribePrompts('1️⃣ a fox\nin the style of [Hokusai](https://google.com/search?q=Hokusai)\n\n2️⃣ b')).toEqual(['a fox in the style of Hokusai', 'b']);
+    expect(splitDescribePrompts('1️⃣ a fox\nin the style of [Hokusai](https://google.com/search?q=Hokusai)\n\n2️⃣ b')).toEqual([
+      'a fox in the style of Hokusai',
+      'b',
+    ]);
     expect(stripMarkdownLinks('x [y](<https://a.b/c>) z')).toBe('x y z');
   });
 
@@ -99,10 +103,13 @@ describe('applyZoom', () => {
     expect(r).toEqual({ ok: true, prompt, zoom });
   });
 
-  it.each(['a lighthouse --zoom 0.9', 'a lighthouse --zoom 2.1', 'a lighthouse --zoom 0', 'a lighthouse --zoom 10', 'a lighthouse --zoom 2.0001'])('refuses out of range: %s', (prompt) => {
-    const r = applyZoom(prompt);
-    expect(r).toMatchObject({ ok: false, key: 'errors.zoomOutOfRange', params: { min: 1, max: 2 } });
-  });
+  it.each(['a lighthouse --zoom 0.9', 'a lighthouse --zoom 2.1', 'a lighthouse --zoom 0', 'a lighthouse --zoom 10', 'a lighthouse --zoom 2.0001'])(
+    'refuses out of range: %s',
+    (prompt) => {
+      const r = applyZoom(prompt);
+      expect(r).toMatchObject({ ok: false, key: 'errors.zoomOutOfRange', params: { min: 1, max: 2 } });
+    },
+  );
 
   it('reports the offending value', () => {
     expect(applyZoom('x --zoom 0.9')).toEqual({ ok: false, key: 'errors.zoomOutOfRange', params: { value: '0.9', min: 1, max: 2 } });

@@ -19,12 +19,14 @@ describe('whose rules apply (reach)', () => {
   it('a DM command is refused unless DM commands are on, and then follows the home server (refused when there is none)', () => {
     expect(commandRuling(single, null, false)).toEqual({ refusal: { key: 'community.reach.dmCommandsOff' } });
     expect(commandRuling({ ...single, dmCommands: true }, null, false)).toEqual({ guildId: HOME });
-    expect(commandRuling({ allowedGuilds: undefined, homeGuildId: undefined, dmCommands: true }, null, false)).toEqual({ refusal: { key: 'community.reach.dmNoHome' } });
+    expect(commandRuling({ allowedGuilds: undefined, homeGuildId: undefined, dmCommands: true }, null, false)).toEqual({
+      refusal: { key: 'community.reach.dmNoHome' },
+    });
     // a server-only command says so itself
     expect(commandRuling(single, null, true)).toEqual({ guildId: undefined });
   });
 
-  it('a DM press follows its job\'s origin server, else the home server; an origin no longer served is refused', () => {
+  it("a DM press follows its job's origin server, else the home server; an origin no longer served is refused", () => {
     const two: ReachSettings = { allowedGuilds: [HOME, OTHER], homeGuildId: undefined, dmCommands: false };
     expect(componentRuling(two, null, OTHER)).toEqual({ guildId: OTHER });
     expect(componentRuling(single, null, undefined)).toEqual({ guildId: HOME });
@@ -59,7 +61,11 @@ describe('DISCORD_ALLOWED_GUILDS and DISCORD_DM_COMMANDS', () => {
   });
   it('takes a list (the single one is home), or * for every server', () => {
     expect(loadConfig({ ...base, DISCORD_ALLOWED_GUILDS: `${OTHER}` }).discord).toMatchObject({ allowedGuilds: [OTHER], homeGuildId: OTHER });
-    expect(loadConfig({ ...base, DISCORD_ALLOWED_GUILDS: `${HOME}, ${OTHER}`, DISCORD_DM_COMMANDS: 'on' }).discord).toMatchObject({ allowedGuilds: [HOME, OTHER], homeGuildId: undefined, dmCommands: true });
+    expect(loadConfig({ ...base, DISCORD_ALLOWED_GUILDS: `${HOME}, ${OTHER}`, DISCORD_DM_COMMANDS: 'on' }).discord).toMatchObject({
+      allowedGuilds: [HOME, OTHER],
+      homeGuildId: undefined,
+      dmCommands: true,
+    });
     expect(loadConfig({ ...base, DISCORD_GUILD_ID: HOME, DISCORD_ALLOWED_GUILDS: '*' }).discord.allowedGuilds).toBeUndefined();
   });
   it('refuses ids that are not ids, and a list without DISCORD_GUILD_ID', () => {

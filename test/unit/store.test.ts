@@ -9,9 +9,21 @@ import { silentLogger, tempDir } from '../support/tmp.js';
 function job(id: string, over: Partial<Job> = {}): Job {
   const now = Date.now();
   return {
-    id, provider: 'mj', kind: 'imagine', owner: { userId: 'u1', channelId: 'c1', locale: 'en-US' }, delivery: 'channel',
-    status: 'queued', progress: 0, prompt: 'a cat', messages: { results: [] }, attachmentLimit: 10 * 1024 * 1024,
-    createdAt: now, updatedAt: now, deadlineAt: now + 60_000, upstream: {}, ...over,
+    id,
+    provider: 'mj',
+    kind: 'imagine',
+    owner: { userId: 'u1', channelId: 'c1', locale: 'en-US' },
+    delivery: 'channel',
+    status: 'queued',
+    progress: 0,
+    prompt: 'a cat',
+    messages: { results: [] },
+    attachmentLimit: 10 * 1024 * 1024,
+    createdAt: now,
+    updatedAt: now,
+    deadlineAt: now + 60_000,
+    upstream: {},
+    ...over,
   };
 }
 
@@ -172,7 +184,16 @@ describe.each(BACKENDS)('store on $name', (backend) => {
 
   it('stores button records', async () => {
     const { repos } = await s.open();
-    const rec = { key: 'bk1', jobId: 'j1', upstreamTaskId: 't1', customId: 'MJ::JOB::upsample::1::abc', kind: 'upscale', index: 1, ownerId: 'u1', createdAt: Date.now() };
+    const rec = {
+      key: 'bk1',
+      jobId: 'j1',
+      upstreamTaskId: 't1',
+      customId: 'MJ::JOB::upsample::1::abc',
+      kind: 'upscale',
+      index: 1,
+      ownerId: 'u1',
+      createdAt: Date.now(),
+    };
     await repos.buttons.putMany([rec, { ...rec, key: 'bk2', index: 2 }]);
     expect(await repos.buttons.get('bk1')).toEqual(rec);
     expect((await repos.buttons.get('bk2'))?.index).toBe(2);
@@ -202,11 +223,13 @@ describe('Redis shared by two processes', () => {
   afterAll(() => backend.teardown());
   const s = stores(backend);
 
-  it('sees the other process\'s jobs, buttons and settings', async () => {
+  it("sees the other process's jobs, buttons and settings", async () => {
     const a = await s.open();
     const b = await s.open();
     await a.repos.jobs.save(job('x1', { upstreamId: 'up-x1' }));
-    await a.repos.buttons.putMany([{ key: 'bx', jobId: 'x1', upstreamTaskId: 'up-x1', customId: 'MJ::JOB::variation::2::x', kind: 'variation', ownerId: 'u1', createdAt: 1 }]);
+    await a.repos.buttons.putMany([
+      { key: 'bx', jobId: 'x1', upstreamTaskId: 'up-x1', customId: 'MJ::JOB::variation::2::x', kind: 'variation', ownerId: 'u1', createdAt: 1 },
+    ]);
     await a.repos.users.updateSettings('u1', { delivery: 'both' });
     expect((await b.repos.jobs.findByUpstream('mj', 'up-x1'))?.id).toBe('x1');
     expect((await b.repos.buttons.get('bx'))?.customId).toBe('MJ::JOB::variation::2::x');
@@ -233,7 +256,11 @@ describe('Redis shared by two processes', () => {
     expect((await b.repos.jobs.get('shared'))?.usedButtons).toHaveLength(16);
     await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).repos.jobs.addToUser(job(`q${i}`))));
     expect(await a.repos.jobs.countToday('u1')).toBe(12);
-    await Promise.all(['delivery', 'remix', 'speed', 'botType'].map((k, i) => (i % 2 ? a : b).repos.users.updateSettings('u7', { [k]: k === 'remix' ? true : k === 'delivery' ? 'dm' : k === 'speed' ? 'relax' : 'NIJI_JOURNEY' })));
+    await Promise.all(
+      ['delivery', 'remix', 'speed', 'botType'].map((k, i) =>
+        (i % 2 ? a : b).repos.users.updateSettings('u7', { [k]: k === 'remix' ? true : k === 'delivery' ? 'dm' : k === 'speed' ? 'relax' : 'NIJI_JOURNEY' }),
+      ),
+    );
     expect(await a.repos.users.settings('u7')).toEqual({ delivery: 'dm', remix: true, speed: 'relax', botType: 'NIJI_JOURNEY' });
   });
 
@@ -302,9 +329,18 @@ describe('Redis shared by two processes', () => {
 /** Nothing grows forever: finished jobs, buttons and recent lists expire after the retention; expired rows are deleted. */
 describe('retention', () => {
   const DAY = 24 * 3600_000;
-  const record = (key: string) => ({ key, jobId: 'j1', upstreamTaskId: 'up-1', customId: 'MJ::JOB::upsample::1::x', kind: 'upscale', ownerId: 'u1', createdAt: Date.now() });
+  const record = (key: string) => ({
+    key,
+    jobId: 'j1',
+    upstreamTaskId: 'up-1',
+    customId: 'MJ::JOB::upsample::1::x',
+    kind: 'upscale',
+    ownerId: 'u1',
+    createdAt: Date.now(),
+  });
   /** rows in the shared keyv table, all namespaces (SQLite) */
-  const rows = async (store: KvStore) => ((await (store.namespace('meta').store as unknown as { query(sql: string): Promise<{ n: number }[]> }).query('SELECT count(*) AS n FROM keyv'))[0]!.n);
+  const rows = async (store: KvStore) =>
+    (await (store.namespace('meta').store as unknown as { query(sql: string): Promise<{ n: number }[]> }).query('SELECT count(*) AS n FROM keyv'))[0]!.n;
 
   describe('on SQLite', () => {
     const backend = sqlite();
@@ -336,7 +372,9 @@ describe('retention', () => {
 
     it('survives rows that are not keyv JSON', async () => {
       const { store } = await s.open();
-      await (store.namespace('meta').store as unknown as { query(sql: string): Promise<unknown> }).query(`INSERT INTO keyv (key, value) VALUES ('meta:odd', 'not json')`);
+      await (store.namespace('meta').store as unknown as { query(sql: string): Promise<unknown> }).query(
+        `INSERT INTO keyv (key, value) VALUES ('meta:odd', 'not json')`,
+      );
       expect(await store.sweepExpired({ now: Date.now() + DAY })).toBe(0);
     });
   });
@@ -356,7 +394,12 @@ describe('retention', () => {
       await repos.jobs.save(job('running2'));
       await repos.buttons.putMany([record('rb1')]);
       const ttl = (ns: string, key: string) => store.redis!.pTTL(`${ns}::${ns}:${key}`);
-      for (const [ns, key] of [['jobs', 'done2'], ['upstream', 'mj:up-done2'], ['buttons', 'rb1'], ['users', 'recent:u1']] as const) {
+      for (const [ns, key] of [
+        ['jobs', 'done2'],
+        ['upstream', 'mj:up-done2'],
+        ['buttons', 'rb1'],
+        ['users', 'recent:u1'],
+      ] as const) {
         const ms = await ttl(ns, key);
         expect(ms, `${ns}:${key}`).toBeGreaterThan(7 * DAY - 60_000);
         expect(ms, `${ns}:${key}`).toBeLessThanOrEqual(7 * DAY);

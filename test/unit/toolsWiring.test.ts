@@ -33,9 +33,19 @@ describe('tool buttons', () => {
   const all = { engines: ['v2', 'v1', 'multi', 'proxy'] as const, picwish: true };
 
   it('offers Swap again on face swaps whose engine is still configured, and the PicWish tools not just run', () => {
-    expect(labels(planToolButtons(job('faceswap', { engine: 'v2' }), { ...all, engines: [...all.engines] }))).toEqual(['Swap again', 'Restore face', 'Remove background', 'Upscale']);
+    expect(labels(planToolButtons(job('faceswap', { engine: 'v2' }), { ...all, engines: [...all.engines] }))).toEqual([
+      'Swap again',
+      'Restore face',
+      'Remove background',
+      'Upscale',
+    ]);
     expect(labels(planToolButtons(job('faceswap', { engine: 'proxy' }), { engines: ['v2'], picwish: false }))).toEqual([]);
-    expect(labels(planToolButtons(job('inpaint', { tool: 'inpaint' }), { engines: [], picwish: true }))).toEqual(['Inpaint again', 'Restore face', 'Remove background', 'Upscale']);
+    expect(labels(planToolButtons(job('inpaint', { tool: 'inpaint' }), { engines: [], picwish: true }))).toEqual([
+      'Inpaint again',
+      'Restore face',
+      'Remove background',
+      'Upscale',
+    ]);
     expect(labels(planToolButtons(job('tool', { tool: 'upscale' }), { engines: [], picwish: true }))).toEqual(['Restore face', 'Remove background']);
     expect(labels(planToolButtons(job('tool', { tool: 'restore-face' }), { engines: [], picwish: false }))).toEqual([]);
   });

@@ -54,13 +54,21 @@ export function jobOptionDefs(loc: CommandLocalizer, only?: readonly ('bot' | 's
       type: ApplicationCommandOptionType.String,
       ...loc.both('commands.options.speed', 'speed'),
       required: false,
-      choices: [loc.choice('commands.choices.speed.fast', 'fast'), loc.choice('commands.choices.speed.relax', 'relax'), loc.choice('commands.choices.speed.turbo', 'turbo')],
+      choices: [
+        loc.choice('commands.choices.speed.fast', 'fast'),
+        loc.choice('commands.choices.speed.relax', 'relax'),
+        loc.choice('commands.choices.speed.turbo', 'turbo'),
+      ],
     },
     {
       type: ApplicationCommandOptionType.String,
       ...loc.both('commands.options.delivery', 'delivery'),
       required: false,
-      choices: [loc.choice('commands.choices.delivery.channel', 'channel'), loc.choice('commands.choices.delivery.dm', 'dm'), loc.choice('commands.choices.delivery.both', 'both')],
+      choices: [
+        loc.choice('commands.choices.delivery.channel', 'channel'),
+        loc.choice('commands.choices.delivery.dm', 'dm'),
+        loc.choice('commands.choices.delivery.both', 'both'),
+      ],
     },
   ];
   return only ? all.filter((o) => (only as readonly string[]).includes(o.name)) : all;

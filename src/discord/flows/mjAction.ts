@@ -43,7 +43,14 @@ export async function startAction(i: ButtonInteraction | ModalSubmitInteraction,
     botType: parent.botType,
   };
   return startMjJob(i, ctx, draft, async (job) => {
-    const out = await services.mj.action({ taskId: record.upstreamTaskId, customId: record.customId, mode: parent.mode, botType: parent.botType, state: job.id, enableRemix: input.enableRemix });
+    const out = await services.mj.action({
+      taskId: record.upstreamTaskId,
+      customId: record.customId,
+      mode: parent.mode,
+      botType: parent.botType,
+      state: job.id,
+      enableRemix: input.enableRemix,
+    });
     if (out.kind === 'modal') {
       if (!hasInput) return out; // the upstream wants the prompt confirmed: the job waits in 'modal'
       const done = await services.mj.modal({ taskId: out.modalTaskId, prompt: input.prompt, maskBase64: input.maskBase64, mode: parent.mode });
@@ -64,7 +71,9 @@ export async function submitRemix(job: Job, prompt: string, ctx: Ctx): Promise<v
   const modalTaskId = String(job.upstream.modalTaskId ?? job.upstreamId);
   job.prompt = prompt;
   try {
-    await ctx.services.jobs.resume(job, async () => submitResult(submittedModal(await ctx.services.mj.modal({ taskId: modalTaskId, prompt, mode: job.mode }), modalTaskId)));
+    await ctx.services.jobs.resume(job, async () =>
+      submitResult(submittedModal(await ctx.services.mj.modal({ taskId: modalTaskId, prompt, mode: job.mode }), modalTaskId)),
+    );
   } catch (err) {
     if (err instanceof SubmitFailed) throw UserError.from(err.userMessage);
     throw err;

@@ -1,9 +1,4 @@
-import {
-  type ButtonInteraction,
-  type ChatInputCommandInteraction,
-  type MessageContextMenuCommandInteraction,
-  type ModalSubmitInteraction,
-} from 'discord.js';
+import { type ButtonInteraction, type ChatInputCommandInteraction, type MessageContextMenuCommandInteraction, type ModalSubmitInteraction } from 'discord.js';
 import type { Job } from '../../jobs/model.js';
 import { SubmitFailed, type JobDraft, type SubmitResult } from '../../jobs/service.js';
 import type { MjSubmitOutcome } from '../../upstream/mjTypes.js';

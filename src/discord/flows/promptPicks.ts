@@ -21,7 +21,12 @@ const PROMPT_MAX = 6000;
 const UPSTREAM_IMAGINE_ALL = 4;
 
 /** Start what a describe/shorten button stands for; undefined for every other button (it goes upstream). */
-export async function startPromptPick(i: ButtonInteraction | ModalSubmitInteraction, ctx: Ctx, p: PickPress, input: { prompt?: string | undefined }): Promise<Job | undefined> {
+export async function startPromptPick(
+  i: ButtonInteraction | ModalSubmitInteraction,
+  ctx: Ctx,
+  p: PickPress,
+  input: { prompt?: string | undefined },
+): Promise<Job | undefined> {
   switch (p.spec.kind) {
     case 'describe-pick':
     case 'shorten-pick': {
@@ -87,7 +92,13 @@ async function startAll(i: ButtonInteraction | ModalSubmitInteraction, ctx: Ctx,
 
   let extra: string[] = [];
   const head = await startMjJob(i, ctx, await draftFor(i, ctx, parent, first), async (job) => {
-    const out = await services.mj.action({ taskId: record.upstreamTaskId, customId: record.customId, botType: parent.botType, mode: parent.mode, state: job.id });
+    const out = await services.mj.action({
+      taskId: record.upstreamTaskId,
+      customId: record.customId,
+      botType: parent.botType,
+      mode: parent.mode,
+      state: job.id,
+    });
     if (out.kind === 'accepted') extra = out.extraTaskIds ?? [];
     return out;
   });

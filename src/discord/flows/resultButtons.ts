@@ -11,6 +11,7 @@ import { isToolJob, planToolButtons, type ToolCaps } from './toolButtons.js';
  */
 export function planResultButtons(job: Job, mj: Pick<Config['mj'], 'flavor' | 'disabledButtons'>, toolCaps: ToolCaps): MappedButton[][] {
   if (isToolJob(job)) return planToolButtons(job, toolCaps);
-  if (job.provider === 'mj') return planMjButtons(job, { flavor: mj.flavor, disabled: mj.disabledButtons, seed: mj.flavor === 'trueai' || mj.flavor === 'plus' });
+  if (job.provider === 'mj')
+    return planMjButtons(job, { flavor: mj.flavor, disabled: mj.disabledButtons, seed: mj.flavor === 'trueai' || mj.flavor === 'plus' });
   return [];
 }

@@ -49,7 +49,11 @@ const FIELDS: Record<Field, FieldSpec> = {
 const ORDER: Field[] = ['delivery', 'bot', 'speed', 'remix'];
 
 /** The panel's message: a summary and the four selects showing the current choices. */
-export function settingsPanel(s: UserSettings, ctx: Ctx, note?: string): { content: string; components: APIActionRowComponent<APIComponentInMessageActionRow>[] } {
+export function settingsPanel(
+  s: UserSettings,
+  ctx: Ctx,
+  note?: string,
+): { content: string; components: APIActionRowComponent<APIComponentInMessageActionRow>[] } {
   const lines = [`**${ctx.t('settings.title')}**`, ctx.t('settings.intro'), settingsSummary(s, ctx)];
   if (note) lines.push(note);
   return {
@@ -60,7 +64,16 @@ export function settingsPanel(s: UserSettings, ctx: Ctx, note?: string): { conte
       const options: APISelectMenuOption[] = spec.values.map((v) => ({ label: spec.label(v, ctx).slice(0, 100), value: v, default: v === current }));
       return {
         type: ComponentType.ActionRow,
-        components: [{ type: ComponentType.StringSelect, custom_id: encode('settings', field), placeholder: ctx.t(`settings.placeholder.${field}`).slice(0, 150), min_values: 1, max_values: 1, options }],
+        components: [
+          {
+            type: ComponentType.StringSelect,
+            custom_id: encode('settings', field),
+            placeholder: ctx.t(`settings.placeholder.${field}`).slice(0, 150),
+            min_values: 1,
+            max_values: 1,
+            options,
+          },
+        ],
       };
     }),
   };

@@ -52,7 +52,17 @@ export function planToolButtons(job: Job, caps: ToolCaps): MappedButton[][] {
     if (tool !== 'upscale') actions.push('up');
   }
   if (actions.length === 0) return [];
-  return [actions.map((a) => ({ customId: `${RELAY}${a}`, kind: 'unknown', ...SPECS[a], style: 2, modal: a === 'swap' || a === 'inpaint' ? 'always' : 'never', group: 0, route: ROUTES.toolButton.prefix }))];
+  return [
+    actions.map((a) => ({
+      customId: `${RELAY}${a}`,
+      kind: 'unknown',
+      ...SPECS[a],
+      style: 2,
+      modal: a === 'swap' || a === 'inpaint' ? 'always' : 'never',
+      group: 0,
+      route: ROUTES.toolButton.prefix,
+    })),
+  ];
 }
 
 /** A pressed tool button: its record, the parent job and the action it stands for. */

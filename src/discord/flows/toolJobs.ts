@@ -83,7 +83,11 @@ export async function startFaceSwap(origin: JobOrigin, input: FaceSwapInput): Pr
   const client = services.imgOpen;
   if (!client) throw new UserError('tools.errors.engineUnavailable');
   const toolCode = IMGOPEN_TOOL_OF[input.engine];
-  const settings = { engine: input.engine, ...(input.fidelity !== undefined ? { fidelity: input.fidelity } : {}), ...(input.faceIdx !== undefined ? { faceIdx: input.faceIdx } : {}) };
+  const settings = {
+    engine: input.engine,
+    ...(input.fidelity !== undefined ? { fidelity: input.fidelity } : {}),
+    ...(input.faceIdx !== undefined ? { faceIdx: input.faceIdx } : {}),
+  };
   const sourceUrl = ingressUrl(input.source, services);
   const targetUrl = ingressUrl(input.target, services);
   const source2Url = input.source2 ? ingressUrl(input.source2, services) : undefined;
@@ -99,7 +103,13 @@ export async function startFaceSwap(origin: JobOrigin, input: FaceSwapInput): Pr
   };
   return run(
     origin,
-    { provider: 'imgopen', kind: 'faceswap', prompt, upstream: { ...settings, toolCode }, timeoutMs: IMGOPEN_DEADLINE_MS[toolCode] ?? IMGOPEN_DEFAULT_DEADLINE_MS },
+    {
+      provider: 'imgopen',
+      kind: 'faceswap',
+      prompt,
+      upstream: { ...settings, toolCode },
+      timeoutMs: IMGOPEN_DEADLINE_MS[toolCode] ?? IMGOPEN_DEFAULT_DEADLINE_MS,
+    },
     (job) => imgOpenCreate(job, create),
   );
 }
@@ -182,7 +192,9 @@ export async function startTool(origin: JobOrigin, input: ToolInput): Promise<Jo
       create = () => client.scale({ ...image, type: 'clean', scaleFactor: input.scale });
       break;
   }
-  return run(origin, { provider: 'picwish', kind: 'tool', prompt, upstream: { tool: input.tool }, timeoutMs: PICWISH_DEADLINE_MS[path] }, (job) => picwishCreate(job, create));
+  return run(origin, { provider: 'picwish', kind: 'tool', prompt, upstream: { tool: input.tool }, timeoutMs: PICWISH_DEADLINE_MS[path] }, (job) =>
+    picwishCreate(job, create),
+  );
 }
 
 /** A PicWish create; a 429 is resent (the key's limiter has paused for Retry-After meanwhile), a few times at most. */
@@ -224,7 +236,10 @@ async function run(origin: JobOrigin, parts: DraftParts, submit: (job: Job) => P
 
 /** Which upstream powers which feature, for the startup log (never a key). */
 export function toolProviders(caps: { engines: string[]; picwish: boolean }, ingress: string): Record<string, string> {
-  const swap = [caps.engines.includes('v2') ? `Img Open V2/V1/multi-face (inputs by ${ingress})` : '', caps.engines.includes('proxy') ? 'proxy InsightFace' : ''].filter(Boolean);
+  const swap = [
+    caps.engines.includes('v2') ? `Img Open V2/V1/multi-face (inputs by ${ingress})` : '',
+    caps.engines.includes('proxy') ? 'proxy InsightFace' : '',
+  ].filter(Boolean);
   const picwish = caps.picwish ? 'PicWish' : 'off (set PICWISH_API_KEY)';
   return {
     faceswap: swap.length > 0 ? swap.join(' + ') : 'off (set IMGOPEN_ACCESS_KEY_ID/_SECRET, or MJ_FACE_SWAP=on with a proxy that has InsightFace)',

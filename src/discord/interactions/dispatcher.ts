@@ -55,7 +55,12 @@ export class Dispatcher {
 
   private readonly reach: ReachSettings;
 
-  constructor(private services: Services, commands: Command[], components: AnyComponent[], private hooks: DispatcherHooks = {}) {
+  constructor(
+    private services: Services,
+    commands: Command[],
+    components: AnyComponent[],
+    private hooks: DispatcherHooks = {},
+  ) {
     for (const c of commands) this.commands.set(c.name, c);
     for (const c of components) this.components.set(c.route, c);
     const d = services.config.discord;
@@ -91,7 +96,7 @@ export class Dispatcher {
   async handle(interaction: Interaction): Promise<void> {
     if (!interaction.isRepliable() && !interaction.isAutocomplete()) return;
     const ruling = await this.ruling(interaction).catch((err): Ruling => {
-      this.services.logger.warn({ err, interactionId: interaction.id }, 'could not tell whose rules apply; using the interaction\'s server');
+      this.services.logger.warn({ err, interactionId: interaction.id }, "could not tell whose rules apply; using the interaction's server");
       return { guildId: interaction.guildId ?? undefined };
     });
     const rules = ruling.guildId ? await this.services.community.rules(ruling.guildId).catch(() => undefined) : undefined;
@@ -226,7 +231,6 @@ export class Dispatcher {
     if (this.stats.ackLatencies.length > 1000) this.stats.ackLatencies.shift();
   }
 }
-
 
 /** Defer an update of the message the component is on (a modal submit only when it was opened from a message). */
 async function deferUpdate(interaction: ComponentInteraction): Promise<void> {

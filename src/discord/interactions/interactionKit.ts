@@ -19,7 +19,10 @@ import { toApiBody } from '../messages/messenger.js';
 
 /** A refusal the user should read: a message key, shown ephemerally. Never a bug. */
 export class UserError extends Error {
-  constructor(readonly key: string, readonly params?: Record<string, string | number>) {
+  constructor(
+    readonly key: string,
+    readonly params?: Record<string, string | number>,
+  ) {
     super(key);
     this.name = 'UserError';
   }

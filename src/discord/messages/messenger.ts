@@ -76,7 +76,10 @@ export class Messenger {
   private dmChannels = new Map<string, string>();
 
   /** every write waits for a slot in its channel's budget (see ChannelBudget), unless the caller reserved one */
-  constructor(private rest: REST, readonly budget: ChannelBudget = new ChannelBudget()) {}
+  constructor(
+    private rest: REST,
+    readonly budget: ChannelBudget = new ChannelBudget(),
+  ) {}
 
   async send(channelId: string, payload: MessagePayload): Promise<APIMessage> {
     const { body, files } = toApiBody(payload);

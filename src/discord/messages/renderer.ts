@@ -52,7 +52,8 @@ export class Renderer {
     const l = job.owner.locale;
     let status: string;
     if (job.status === 'queued' || job.status === 'submitting') {
-      status = job.queuePosition && job.queuePosition > 0 ? this.i18n.t(l, 'progress.queued', { position: job.queuePosition }) : this.i18n.t(l, 'progress.waiting');
+      status =
+        job.queuePosition && job.queuePosition > 0 ? this.i18n.t(l, 'progress.queued', { position: job.queuePosition }) : this.i18n.t(l, 'progress.waiting');
     } else if (job.status === 'modal') {
       status = this.i18n.t(l, 'progress.waitingForYou');
     } else {
@@ -68,7 +69,10 @@ export class Renderer {
     return `${job.status}|${Math.round(job.progress)}|${job.queuePosition ?? ''}|${job.previewUrl ?? ''}`;
   }
 
-  result(job: Job, opts: { rows: DrawnButton[][]; image?: ResultImage; imageLink?: { url: string; bytes: number }; note?: string; mention: boolean }): MessagePayload {
+  result(
+    job: Job,
+    opts: { rows: DrawnButton[][]; image?: ResultImage; imageLink?: { url: string; bytes: number }; note?: string; mention: boolean },
+  ): MessagePayload {
     const l = job.owner.locale;
     const lines: string[] = [];
     const text = this.resultText(job);
@@ -84,7 +88,15 @@ export class Renderer {
       components: this.rows(opts.rows, l),
       mentionUsers: opts.mention ? [job.owner.userId] : [],
     };
-    if (opts.image) payload.files = [{ name: opts.image.name, data: opts.image.data, ...(opts.image.contentType ? { contentType: opts.image.contentType } : {}), description: truncate(job.prompt, 1000) }];
+    if (opts.image)
+      payload.files = [
+        {
+          name: opts.image.name,
+          data: opts.image.data,
+          ...(opts.image.contentType ? { contentType: opts.image.contentType } : {}),
+          description: truncate(job.prompt, 1000),
+        },
+      ];
     return payload;
   }
 

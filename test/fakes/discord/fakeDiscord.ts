@@ -183,15 +183,17 @@ export class FakeDiscord implements InteractionHost, RestHost {
       openApiSpecPath: opts.openApiSpecPath,
       log: opts.log,
     };
-    this.world = new World(() => this.baseUrl, () => this.now(), this.options.attachmentUrlLifetimeMs);
+    this.world = new World(
+      () => this.baseUrl,
+      () => this.now(),
+      this.options.attachmentUrlLifetimeMs,
+    );
     this.limiter = new RateLimiter(this.options.rateLimits);
     this.validator = this.options.validateOpenApi ? new OpenApiValidator(this.options.openApiSpecPath) : null;
     this.gateway = new Gateway(this.options.heartbeatIntervalMs, {
       ready: (session) => this.readyPayload(session.id, session.shard),
       guildCreates: (session) =>
-        [...this.world.guilds.values()].map((g) =>
-          this.world.apiGuild(g, { gateway: true, allMembers: (session.intents & Intents.GuildMembers) !== 0 }),
-        ),
+        [...this.world.guilds.values()].map((g) => this.world.apiGuild(g, { gateway: true, allMembers: (session.intents & Intents.GuildMembers) !== 0 })),
       log: this.options.log,
     });
     this.rest = new RestPipeline(this, [...interactionRoutes(this), ...botRoutes(this)]);
@@ -299,7 +301,12 @@ export class FakeDiscord implements InteractionHost, RestHost {
    */
   addGuild(opts: { name: string; owner?: FakeUser; locale?: string; onShard?: [number, number] }): FakeGuild {
     const owner = opts.owner ?? this.owner;
-    const g = this.world.addGuild({ name: opts.name, ownerId: owner.id, ...(opts.locale ? { locale: opts.locale } : {}), ...(opts.onShard ? { id: this.idOnShard(...opts.onShard) } : {}) });
+    const g = this.world.addGuild({
+      name: opts.name,
+      ownerId: owner.id,
+      ...(opts.locale ? { locale: opts.locale } : {}),
+      ...(opts.onShard ? { id: this.idOnShard(...opts.onShard) } : {}),
+    });
     this.gateway.dispatch('GUILD_CREATE', this.world.apiGuild(g, { gateway: true, allMembers: false }), Intents.Guilds);
     return g;
   }
@@ -421,9 +428,7 @@ export class FakeDiscord implements InteractionHost, RestHost {
   /** Messages in a channel, oldest first; ephemeral and deleted ones only on request. */
   messagesIn(channel: string | { id: string }, opts: MessagesInOptions = {}): FakeMessage[] {
     const id = typeof channel === 'string' ? channel : channel.id;
-    return this.allMessages().filter(
-      (m) => m.channel_id === id && (opts.includeEphemeral || !m.ephemeral) && (opts.includeDeleted || !m.deleted),
-    );
+    return this.allMessages().filter((m) => m.channel_id === id && (opts.includeEphemeral || !m.ephemeral) && (opts.includeDeleted || !m.deleted));
   }
 
   /** The bot's DM channel with a user (created on first use). */
@@ -458,13 +463,7 @@ export class FakeDiscord implements InteractionHost, RestHost {
 
   // ---- interactions ------------------------------------------------------------------------
 
-  private inject(
-    kind: InteractionKind,
-    type: number,
-    ctx: ResolvedContext,
-    data: Json,
-    extra: { sourceMessage?: FakeMessage } = {},
-  ): FakeInteraction {
+  private inject(kind: InteractionKind, type: number, ctx: ResolvedContext, data: Json, extra: { sourceMessage?: FakeMessage } = {}): FakeInteraction {
     if (!this.gateway.hasSession()) throw new Error('fake discord: no gateway session — log the discord.js client in first');
     const id = this.world.ids.next();
     const token = newToken();
@@ -798,10 +797,13 @@ export class FakeDiscord implements InteractionHost, RestHost {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.sleepers.delete(t);
-        resolve();
-      }, Math.max(0, ms));
+      const t = setTimeout(
+        () => {
+          this.sleepers.delete(t);
+          resolve();
+        },
+        Math.max(0, ms),
+      );
       this.sleepers.set(t, resolve);
     });
   }

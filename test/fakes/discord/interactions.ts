@@ -4,17 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { channelPermissions, DEFAULT_EVERYONE, P } from './permissions.js';
 import type { World } from './state.js';
-import type {
-  AttachmentInput,
-  FakeAttachment,
-  FakeChannel,
-  FakeGuild,
-  FakeMessage,
-  FakeRole,
-  FakeUser,
-  RecordedCallback,
-  WaitOptions,
-} from './types.js';
+import type { AttachmentInput, FakeAttachment, FakeChannel, FakeGuild, FakeMessage, FakeRole, FakeUser, RecordedCallback, WaitOptions } from './types.js';
 
 type Json = Record<string, any>;
 
@@ -422,7 +412,7 @@ export function modalSubmitComponents(modalComponents: unknown[] | undefined, in
     out = modalComponents.map((raw) => {
       const c = raw as Json;
       const id = typeof c['id'] === 'number' ? c['id'] : nextId++;
-      if (c['type'] === 1) return { type: 1, id, components: (c['components'] as Json[] | undefined ?? []).map(leaf) };
+      if (c['type'] === 1) return { type: 1, id, components: ((c['components'] as Json[] | undefined) ?? []).map(leaf) };
       if (c['type'] === 18 && c['component']) return { type: 18, id, component: leaf(c['component'] as Json) };
       return { type: Number(c['type']), id };
     });

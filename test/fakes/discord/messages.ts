@@ -54,7 +54,7 @@ export function checkMessageParts(payload: Json, prefix: (string | number)[] = [
   }
   const components = payload['components'];
   if (!Array.isArray(components)) return;
-  const v2 = ((Number(payload['flags'] ?? 0) & FLAG_COMPONENTS_V2) !== 0);
+  const v2 = (Number(payload['flags'] ?? 0) & FLAG_COMPONENTS_V2) !== 0;
   if (!v2 && components.length > 5) {
     throw invalid([...prefix, 'components'], 'BASE_TYPE_MAX_LENGTH', 'Must be 5 or fewer in length.');
   }
@@ -83,19 +83,13 @@ function hasVisibleContent(payload: Json, attachmentCount: number): boolean {
     (Array.isArray(payload['embeds']) && payload['embeds'].length > 0) ||
     (Array.isArray(payload['components']) && payload['components'].length > 0) ||
     (Array.isArray(payload['sticker_ids']) && payload['sticker_ids'].length > 0) ||
-    payload['poll'] !== undefined && payload['poll'] !== null ||
+    (payload['poll'] !== undefined && payload['poll'] !== null) ||
     attachmentCount > 0
   );
 }
 
 /** Builds attachments for uploaded files; payload.attachments entries `{id: index}` can rename/describe them. */
-export function uploadAttachments(
-  world: World,
-  channelId: string,
-  payload: Json,
-  files: RecordedFile[],
-  limitBytes: number,
-): Map<number, FakeAttachment> {
+export function uploadAttachments(world: World, channelId: string, payload: Json, files: RecordedFile[], limitBytes: number): Map<number, FakeAttachment> {
   const meta = new Map<string, Json>();
   if (Array.isArray(payload['attachments'])) {
     for (const a of payload['attachments']) {
@@ -189,14 +183,7 @@ export function createMessageFromPayload(a: CreateArgs): FakeMessage {
  * the complete list to keep (existing ids) plus new uploads (ids = file indexes); new files
  * without `attachments` are appended.
  */
-export function editMessageFromPayload(
-  world: World,
-  msg: FakeMessage,
-  body: unknown,
-  files: RecordedFile[],
-  limitBytes: number,
-  at: number,
-): FakeMessage {
+export function editMessageFromPayload(world: World, msg: FakeMessage, body: unknown, files: RecordedFile[], limitBytes: number, at: number): FakeMessage {
   const payload = asObject(body);
   checkMessageParts({ ...payload, flags: payload['flags'] ?? msg.flags });
   const uploaded = uploadAttachments(world, msg.channel_id, payload, files, limitBytes);

@@ -184,9 +184,7 @@ export class OpenApiValidator {
     const abs = absolutizeRefs(schema) as JsonObject;
     const union = (abs['anyOf'] ?? abs['oneOf']) as unknown;
     const branchSchemas: JsonObject[] =
-      Array.isArray(union) && Object.keys(abs).every((k) => ['anyOf', 'oneOf', 'x-discord-union'].includes(k))
-        ? (union as JsonObject[])
-        : [abs];
+      Array.isArray(union) && Object.keys(abs).every((k) => ['anyOf', 'oneOf', 'x-discord-union'].includes(k)) ? (union as JsonObject[]) : [abs];
     const entry: OperationEntry = {
       operationId: String(op['operationId'] ?? key),
       branches: branchSchemas.map((s) => ({ schema: s, validate: ajv.compile(s) })),

@@ -209,7 +209,10 @@ export class RestPipeline {
       reply(result.status, result.body, result.headers ?? {});
     } catch (err) {
       if (err instanceof DiscordHttpError) {
-        const body = err.status === 429 ? { message: err.message, retry_after: Number(err.headers['X-RateLimit-Reset-After'] ?? 1), global: false, code: err.code } : err.body();
+        const body =
+          err.status === 429
+            ? { message: err.message, retry_after: Number(err.headers['X-RateLimit-Reset-After'] ?? 1), global: false, code: err.code }
+            : err.body();
         reply(err.status, body, err.headers, err.code);
         return;
       }

@@ -170,8 +170,20 @@ export function botRoutes(fake: FakeDiscord): RouteDef[] {
 
     // ---- application commands
     { method: 'GET', template: '/applications/:id/commands', auth: true, handler: (ctx) => (requireApp(ctx.params[0] ?? ''), ok(world.globalCommands)) },
-    { method: 'PUT', template: '/applications/:id/commands', openApi: '/applications/{application_id}/commands', auth: true, handler: (ctx) => bulkPut(ctx, null) },
-    { method: 'POST', template: '/applications/:id/commands', openApi: '/applications/{application_id}/commands', auth: true, handler: (ctx) => upsertCommand(ctx, null) },
+    {
+      method: 'PUT',
+      template: '/applications/:id/commands',
+      openApi: '/applications/{application_id}/commands',
+      auth: true,
+      handler: (ctx) => bulkPut(ctx, null),
+    },
+    {
+      method: 'POST',
+      template: '/applications/:id/commands',
+      openApi: '/applications/{application_id}/commands',
+      auth: true,
+      handler: (ctx) => upsertCommand(ctx, null),
+    },
     { method: 'GET', template: '/applications/:id/commands/:id', auth: true, handler: (ctx) => getCommand(ctx, null, ctx.params[1] ?? '') },
     { method: 'DELETE', template: '/applications/:id/commands/:id', auth: true, handler: (ctx) => deleteCommand(ctx, null, ctx.params[1] ?? '') },
     {
@@ -194,8 +206,18 @@ export function botRoutes(fake: FakeDiscord): RouteDef[] {
       auth: true,
       handler: (ctx) => upsertCommand(ctx, ctx.params[1] ?? ''),
     },
-    { method: 'GET', template: '/applications/:id/guilds/:id/commands/:id', auth: true, handler: (ctx) => getCommand(ctx, ctx.params[1] ?? '', ctx.params[2] ?? '') },
-    { method: 'DELETE', template: '/applications/:id/guilds/:id/commands/:id', auth: true, handler: (ctx) => deleteCommand(ctx, ctx.params[1] ?? '', ctx.params[2] ?? '') },
+    {
+      method: 'GET',
+      template: '/applications/:id/guilds/:id/commands/:id',
+      auth: true,
+      handler: (ctx) => getCommand(ctx, ctx.params[1] ?? '', ctx.params[2] ?? ''),
+    },
+    {
+      method: 'DELETE',
+      template: '/applications/:id/guilds/:id/commands/:id',
+      auth: true,
+      handler: (ctx) => deleteCommand(ctx, ctx.params[1] ?? '', ctx.params[2] ?? ''),
+    },
 
     // ---- channels and messages
     {

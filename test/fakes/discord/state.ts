@@ -544,5 +544,3 @@ export class World {
     return out;
   }
 }
-
-

@@ -9,8 +9,7 @@ import type { FakeMessage, RecordedCallback } from './types.js';
 
 type Json = Record<string, any>;
 
-const invalidType = () =>
-  Errors.invalidFormBody(fieldError(['type'], 'INTERACTION_RESPONSE_TYPE_INVALID', 'Invalid interaction response type'));
+const invalidType = () => Errors.invalidFormBody(fieldError(['type'], 'INTERACTION_RESPONSE_TYPE_INVALID', 'Invalid interaction response type'));
 
 /** Callback types Discord accepts as the initial response for each interaction type. */
 function allowedCallbackTypes(ix: FakeInteraction): number[] {

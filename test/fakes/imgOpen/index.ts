@@ -195,7 +195,11 @@ export class FakeImgOpen {
     };
 
     if (req.method === 'GET') {
-      const file = u.pathname.startsWith('/inputs/') ? this.hosted.get(u.pathname.slice(8)) : u.pathname.startsWith('/results/') ? this.results.get(u.pathname.slice(9)) : undefined;
+      const file = u.pathname.startsWith('/inputs/')
+        ? this.hosted.get(u.pathname.slice(8))
+        : u.pathname.startsWith('/results/')
+          ? this.results.get(u.pathname.slice(9))
+          : undefined;
       if (file) return send(200, file);
       return send(404, 'not found');
     }
@@ -207,8 +211,9 @@ export class FakeImgOpen {
     if (!TOOLS.has(toolCode)) return send(404, { code: '404', msg: `unknown tool ${toolCode}` });
 
     // auth
-    const id = this.opts.authLocation === 'header' ? header(req, 'x-request-req-accesskeyid') : u.searchParams.get('X-Request-req-accessKeyId') ?? undefined;
-    const secret = this.opts.authLocation === 'header' ? header(req, 'x-request-req-accesskeysecret') : u.searchParams.get('X-Request-req-accessKeySecret') ?? undefined;
+    const id = this.opts.authLocation === 'header' ? header(req, 'x-request-req-accesskeyid') : (u.searchParams.get('X-Request-req-accessKeyId') ?? undefined);
+    const secret =
+      this.opts.authLocation === 'header' ? header(req, 'x-request-req-accesskeysecret') : (u.searchParams.get('X-Request-req-accessKeySecret') ?? undefined);
     if (id !== this.opts.accessKeyId || secret !== this.opts.accessKeySecret) {
       const msg = this.opts.echoSecrets ? `鉴权失败 invalid accessKey: id=${id ?? ''} secret=${secret ?? ''}` : '鉴权失败 invalid accessKey';
       return this.opts.authFailure === 'http' ? send(401, { code: '401', msg }) : send(200, { code: '401', msg, data: null });
@@ -230,7 +235,8 @@ export class FakeImgOpen {
       return send(200, { code: '400', msg: 'body must be JSON', data: null });
     }
     rec.body = body;
-    if (!String(header(req, 'content-type') ?? '').includes('application/json')) return send(200, { code: '400', msg: 'Content-Type must be application/json', data: null });
+    if (!String(header(req, 'content-type') ?? '').includes('application/json'))
+      return send(200, { code: '400', msg: 'Content-Type must be application/json', data: null });
     if (!isRecord(body)) return send(200, { code: '400', msg: 'body must be a JSON object', data: null });
 
     if (isQuery) return this.query(toolCode, body, send);
@@ -238,7 +244,8 @@ export class FakeImgOpen {
     if (problem) return send(200, { code: '400', msg: problem, data: null });
     const businessTaskId = body.businessTaskId as string;
     if (this.tasks.has(businessTaskId)) return send(200, { code: '400', msg: 'businessTaskId already used', data: null });
-    const inputs = toolCode === 'face/fusion' ? [...(body.sourceUrl as string[]), body.targetUrl as string] : [body.sourceUrl as string, body.targetUrl as string];
+    const inputs =
+      toolCode === 'face/fusion' ? [...(body.sourceUrl as string[]), body.targetUrl as string] : [body.sourceUrl as string, body.targetUrl as string];
     const task: FakeImgOpenTask = {
       businessTaskId,
       toolCode,
@@ -279,8 +286,15 @@ export class FakeImgOpen {
       case 'nested':
         return { taskId: t.taskId, businessTaskId: t.businessTaskId, status: t.status, desc: t.desc, result: done ? { images: [{ url: t.outputUrl }] } : null };
       default: {
-        const d: Record<string, unknown> = { taskId: t.taskId, businessTaskId: t.businessTaskId, status: t.status, desc: t.desc, outputImageUrl: done ? t.outputUrl : null };
-        if (!t.audit) d.differentialImageRspList = [{ image_url: t.outputUrl, image_status: 1, img_audit_status: false, img_audit: [{ label: 'porn', confidence: 0.97 }] }];
+        const d: Record<string, unknown> = {
+          taskId: t.taskId,
+          businessTaskId: t.businessTaskId,
+          status: t.status,
+          desc: t.desc,
+          outputImageUrl: done ? t.outputUrl : null,
+        };
+        if (!t.audit)
+          d.differentialImageRspList = [{ image_url: t.outputUrl, image_status: 1, img_audit_status: false, img_audit: [{ label: 'porn', confidence: 0.97 }] }];
         return d;
       }
     }
@@ -359,7 +373,8 @@ function validate(toolCode: string, b: Record<string, unknown>): string | undefi
   if (typeof b.targetUrl !== 'string' || !URL_RE.test(b.targetUrl)) return 'targetUrl must be an image URL';
   if (toolCode === 'face/fusion') {
     const s = b.sourceUrl;
-    if (!Array.isArray(s) || s.length < 1 || s.length > 2 || !s.every((x) => typeof x === 'string' && URL_RE.test(x))) return 'sourceUrl must be an array of 1-2 image URLs';
+    if (!Array.isArray(s) || s.length < 1 || s.length > 2 || !s.every((x) => typeof x === 'string' && URL_RE.test(x)))
+      return 'sourceUrl must be an array of 1-2 image URLs';
     if (b.faceIdx !== undefined && (typeof b.faceIdx !== 'number' || !Number.isInteger(b.faceIdx) || b.faceIdx < 1)) return 'faceIdx must be an integer >= 1';
     return undefined;
   }

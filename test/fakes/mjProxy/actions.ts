@@ -83,7 +83,15 @@ function press(ctx: RouteCtx, parent: FakeTask, customId: string, kind: PressKin
     const prompts = parent.fake.prompts ?? [];
     if (!ctx.engine.hasRoom()) return replyQueueFull(ctx, reply);
     const ids = prompts.map((p) => {
-      const t = ctx.engine.create({ ...base, action: 'IMAGINE', prompt: p, description: `/imagine ${p}`, finalPrompt: p, width: ctx.opts.gridSize, height: ctx.opts.gridSize });
+      const t = ctx.engine.create({
+        ...base,
+        action: 'IMAGINE',
+        prompt: p,
+        description: `/imagine ${p}`,
+        finalPrompt: p,
+        width: ctx.opts.gridSize,
+        height: ctx.opts.gridSize,
+      });
       ctx.engine.admit(t);
       return t.id;
     });

@@ -2,12 +2,4 @@
 export { FakeMjProxy, startFakeMjProxy } from './server.js';
 export type { FakeMjProxyOptions, FakeTask, FakeTaskMeta, NotificationRecord, RecordedRequest } from './types.js';
 export type { FailSpec } from './faults.js';
-export {
-  classifyCustomId,
-  describeButtons,
-  editButtons,
-  gridButtons,
-  shortenButtons,
-  upscaleButtons,
-  type PressKind,
-} from './buttons.js';
+export { classifyCustomId, describeButtons, editButtons, gridButtons, shortenButtons, upscaleButtons, type PressKind } from './buttons.js';

@@ -413,7 +413,12 @@ export class FakeMjProxy {
             return reply.redirect(302, fault.location);
           case 'fail': {
             const { status = 500, body, contentType } = fault.spec;
-            if (body === undefined) return reply.raw(status, JSON.stringify({ success: false, code: -1, message: '操作失败', timestamp: Date.now() }), contentType ?? 'application/json; charset=utf-8');
+            if (body === undefined)
+              return reply.raw(
+                status,
+                JSON.stringify({ success: false, code: -1, message: '操作失败', timestamp: Date.now() }),
+                contentType ?? 'application/json; charset=utf-8',
+              );
             if (typeof body === 'string') return reply.raw(status, body, contentType ?? 'text/plain; charset=utf-8');
             return reply.raw(status, JSON.stringify(body), contentType ?? 'application/json; charset=utf-8');
           }

@@ -145,7 +145,18 @@ export function handleDescribe(ctx: RouteCtx, req: RouteReq, reply: Reply): void
 
 export function createDescribeTask(
   ctx: RouteCtx,
-  a: { sourceKey: string; width: number; height: number; fixedUrl: string | undefined; state: string; botType: string; mode: string; notifyHook: string | undefined; pathMode: string | undefined; parentId?: string },
+  a: {
+    sourceKey: string;
+    width: number;
+    height: number;
+    fixedUrl: string | undefined;
+    state: string;
+    botType: string;
+    mode: string;
+    notifyHook: string | undefined;
+    pathMode: string | undefined;
+    parentId?: string;
+  },
 ) {
   const prompts = describePrompts(a.sourceKey, ratio(a.width, a.height));
   const list = keycapList(prompts);

@@ -38,7 +38,7 @@ export function isTerminal(task: FakeTask): boolean {
 }
 
 function snowflake(): string {
-  return `${BigInt(Date.now() - 1420070400000) << 22n | BigInt(Math.floor(Math.random() * 4194304))}`;
+  return `${(BigInt(Date.now() - 1420070400000) << 22n) | BigInt(Math.floor(Math.random() * 4194304))}`;
 }
 
 export class TaskEngine {

@@ -2,8 +2,24 @@
 import { createHash } from 'node:crypto';
 import { KEYCAPS } from './buttons.js';
 
-const SUBJECTS = ['a red fox in snow', 'an old lighthouse at dusk', 'a bowl of ramen on a wooden table', 'a cyberpunk street market', 'a knight in silver armour', 'a watercolor map of an island', 'a cat sleeping on a windowsill', 'a steam train crossing a bridge'];
-const STYLES = ['in the style of studio photography', 'soft pastel colors', 'highly detailed digital painting', 'cinematic lighting, 35mm film', 'flat vector illustration', 'dreamy, ethereal atmosphere'];
+const SUBJECTS = [
+  'a red fox in snow',
+  'an old lighthouse at dusk',
+  'a bowl of ramen on a wooden table',
+  'a cyberpunk street market',
+  'a knight in silver armour',
+  'a watercolor map of an island',
+  'a cat sleeping on a windowsill',
+  'a steam train crossing a bridge',
+];
+const STYLES = [
+  'in the style of studio photography',
+  'soft pastel colors',
+  'highly detailed digital painting',
+  'cinematic lighting, 35mm film',
+  'flat vector illustration',
+  'dreamy, ethereal atmosphere',
+];
 
 function gcd(a: number, b: number): number {
   let x = Math.abs(Math.round(a));

@@ -186,7 +186,11 @@ export class FakePicwish {
       rec.status = status;
       const bytes = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
       if (res.destroyed) return;
-      res.writeHead(status, { 'content-length': bytes.length, 'content-type': Buffer.isBuffer(body) ? 'application/octet-stream' : 'application/json', ...headers });
+      res.writeHead(status, {
+        'content-length': bytes.length,
+        'content-type': Buffer.isBuffer(body) ? 'application/octet-stream' : 'application/json',
+        ...headers,
+      });
       res.end(bytes);
     };
 
@@ -364,7 +368,12 @@ export class FakePicwish {
 
   private complete(t: FakePicwishTask): void {
     const ext = t.kind === 'inpaint' ? 'jpg' : 'png';
-    const bytes = t.kind === 'inpaint' ? makeJpeg(t.width, t.height) : t.kind === 'segmentation' ? makePng(t.width, t.height, { color: '#33669900' }) : makePng(t.width, t.height, { seed: 7 });
+    const bytes =
+      t.kind === 'inpaint'
+        ? makeJpeg(t.width, t.height)
+        : t.kind === 'segmentation'
+          ? makePng(t.width, t.height, { color: '#33669900' })
+          : makePng(t.width, t.height, { seed: 7 });
     const name = `${t.taskId}.${ext}`;
     this.results.set(name, bytes);
     t.image = `${this.url}/results/${name}?Expires=${Math.floor(Date.now() / 1000) + 3600}&Signature=fake`;
@@ -409,7 +418,8 @@ function validate(kind: PicwishKind, f: Record<string, string>, files: Record<st
   if (f.sync !== undefined && f.sync !== '0') return 'the fake supports sync=0 only';
   if (f.return_type !== undefined && f.return_type !== '1') return 'the fake supports return_type=1 only';
   if (kind === 'inpaint') {
-    if (Number(has('mask_file')) + Number(has('mask_url')) + Number(has('rectangles')) !== 1) return 'exactly one of mask_file, mask_url and rectangles is required';
+    if (Number(has('mask_file')) + Number(has('mask_url')) + Number(has('rectangles')) !== 1)
+      return 'exactly one of mask_file, mask_url and rectangles is required';
     if (has('rectangles')) {
       let rects: unknown;
       try {
@@ -419,7 +429,9 @@ function validate(kind: PicwishKind, f: Record<string, string>, files: Record<st
       }
       if (!Array.isArray(rects) || rects.length === 0) return 'rectangles must be a non-empty JSON array';
       if (rects.length > 50) return 'at most 50 rectangles';
-      const ok = rects.every((r) => typeof r === 'object' && r !== null && ['x', 'y', 'width', 'height'].every((k) => typeof (r as Record<string, unknown>)[k] === 'number'));
+      const ok = rects.every(
+        (r) => typeof r === 'object' && r !== null && ['x', 'y', 'width', 'height'].every((k) => typeof (r as Record<string, unknown>)[k] === 'number'),
+      );
       if (!ok) return 'each rectangle needs numeric x, y, width, height';
     }
   }

@@ -54,7 +54,10 @@ describe('Community.entryRefusal from plain facts', () => {
     const rules = await rulesWith((r) => {
       r.bans.u1 = { reason: 'spam', by: 'mod', at: now, until: now + 3_600_000 };
     });
-    expect(community.entryRefusal(member(), rules, 'imagine')).toEqual({ key: 'community.refusal.bannedUntil', params: { reason: 'spam', when: `<t:${(now + 3_600_000) / 1000}:R>` } });
+    expect(community.entryRefusal(member(), rules, 'imagine')).toEqual({
+      key: 'community.refusal.bannedUntil',
+      params: { reason: 'spam', when: `<t:${(now + 3_600_000) / 1000}:R>` },
+    });
     expect(community.entryRefusal(inDm(), rules, undefined)?.key).toBe('community.refusal.bannedUntil'); // a ban holds in DMs too
     expect(community.entryRefusal(member({ userId: 'u2' }), rules, 'imagine')).toBeUndefined();
     now += 3_600_000;
@@ -89,7 +92,10 @@ describe('Community.entryRefusal from plain facts', () => {
     const rules = await rulesWith((r) => {
       r.roles = ['artists', 'mods'];
     });
-    expect(community.entryRefusal(member({ roleIds: ['everyone'] }), rules, 'imagine')).toEqual({ key: 'community.refusal.role', params: { roles: '<@&artists>, <@&mods>' } });
+    expect(community.entryRefusal(member({ roleIds: ['everyone'] }), rules, 'imagine')).toEqual({
+      key: 'community.refusal.role',
+      params: { roles: '<@&artists>, <@&mods>' },
+    });
     expect(community.entryRefusal(member({ roleIds: ['everyone', 'mods'] }), rules, 'imagine')).toBeUndefined();
     expect(community.entryRefusal(inDm(), rules, undefined)?.key).toBe('community.refusal.role');
   });

@@ -97,8 +97,14 @@ describe('Community limits', () => {
   it('a batch is admitted all or none, and its grant covers exactly its own jobs', async () => {
     await community.update(GUILD, (r) => void (r.limits.concurrent = 4));
     await started('running');
-    expect(await community.admitBatch(owner(), 5, 'Imagine all')).toEqual({ key: 'community.batch.tooMany', params: { action: 'Imagine all', count: 5, max: 4 } });
-    expect(await community.admitBatch(owner(), 4, 'Imagine all')).toEqual({ key: 'community.batch.busy', params: { action: 'Imagine all', count: 4, running: 1, max: 4 } });
+    expect(await community.admitBatch(owner(), 5, 'Imagine all')).toEqual({
+      key: 'community.batch.tooMany',
+      params: { action: 'Imagine all', count: 5, max: 4 },
+    });
+    expect(await community.admitBatch(owner(), 4, 'Imagine all')).toEqual({
+      key: 'community.batch.busy',
+      params: { action: 'Imagine all', count: 4, running: 1, max: 4 },
+    });
     expect(await community.admitBatch(owner(), 3, 'Imagine all')).toBeUndefined();
     for (let i = 0; i < 3; i++) {
       expect(await community.admissionRefusal(owner())).toBeUndefined();

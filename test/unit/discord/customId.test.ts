@@ -40,7 +40,15 @@ function job(over: Partial<Job> = {}): Job {
 
 function pressed<S>(spec: S, parent: Job, customId: string) {
   const key = newId(10);
-  const record: ButtonRecord = { key, jobId: parent.id, upstreamTaskId: parent.upstreamId ?? '', customId, kind: 'unknown', ownerId: 'u', createdAt: Date.now() };
+  const record: ButtonRecord = {
+    key,
+    jobId: parent.id,
+    upstreamTaskId: parent.upstreamId ?? '',
+    customId,
+    kind: 'unknown',
+    ownerId: 'u',
+    createdAt: Date.now(),
+  };
   return { key, record, parent, spec };
 }
 
@@ -50,7 +58,12 @@ const mapped = (customId: string): MappedButton => mapButton({ customId })!;
 function writtenIds(): { id: string; route: RouteName; kind: AcceptedKind }[] {
   const out: { id: string; route: RouteName; kind: AcceptedKind }[] = [];
   // buttons drawn on results (delivery): upstream buttons, describe picks, ✉️, the tool buttons
-  const upstream = [mapped('MJ::JOB::upsample::1::abc'), mapped('MJ::CustomZoom::abc'), mapped('MJ::Inpaint::1::abc::SOLO'), ...describeButtons('1️⃣ a cat\n\n2️⃣ a dog', [])];
+  const upstream = [
+    mapped('MJ::JOB::upsample::1::abc'),
+    mapped('MJ::CustomZoom::abc'),
+    mapped('MJ::Inpaint::1::abc::SOLO'),
+    ...describeButtons('1️⃣ a cat\n\n2️⃣ a dog', []),
+  ];
   for (const b of upstream) out.push({ id: buttonCustomId(b, newId(10)), route: 'mjButton', kind: 'button' });
   out.push({ id: buttonCustomId(seedButton(), newId(10)), route: 'seed', kind: 'button' });
   const swap = job({ kind: 'faceswap', provider: 'imgopen', upstream: { engine: 'v2' } });
@@ -59,7 +72,8 @@ function writtenIds(): { id: string; route: RouteName; kind: AcceptedKind }[] {
   for (const b of tools) out.push({ id: buttonCustomId(b, newId(10)), route: 'toolButton', kind: 'button' });
   // the modals those buttons open
   for (const b of upstream) out.push({ id: mjButtonModalFor(pressed(b, job(), b.customId), ctx).custom_id, route: 'mjButtonModal', kind: 'modal' });
-  for (const action of ['swap', 'inpaint'] as const) out.push({ id: toolButtonModalFor(pressed(action, swap, `relay:${action}`), ctx).custom_id, route: 'toolButtonModal', kind: 'modal' });
+  for (const action of ['swap', 'inpaint'] as const)
+    out.push({ id: toolButtonModalFor(pressed(action, swap, `relay:${action}`), ctx).custom_id, route: 'toolButtonModal', kind: 'modal' });
   // the remix prompt the upstream asked for: two buttons, then a modal
   const waiting = job({ status: 'modal' });
   for (const row of remixChoiceRows(waiting, ctx) as { components: { custom_id: string }[] }[]) {

@@ -182,7 +182,11 @@ describe('the result', () => {
     Object.assign(job, succeeded({ id: job.id, messages: job.messages }));
     await drive(d.finish(job));
 
-    expect(rest.calls.map((c) => `${c.method} ${c.route}`)).toEqual(['POST /channels/c/messages', 'POST /channels/c/messages', 'DELETE /channels/c/messages/m1']);
+    expect(rest.calls.map((c) => `${c.method} ${c.route}`)).toEqual([
+      'POST /channels/c/messages',
+      'POST /channels/c/messages',
+      'DELETE /channels/c/messages/m1',
+    ]);
     const post = rest.posts('c')[1];
     expect(post?.files).toBe(1);
     expect(mentioned(post)).toEqual(['u']);

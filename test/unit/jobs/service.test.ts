@@ -30,7 +30,14 @@ beforeEach(async () => {
   ({ store, repos } = await memoryStore());
   rules = new GuildRulesRepo(store);
   community = new Community({ rules, repos, i18n: await createI18n(), logger: silentLogger, now: () => now, post: async () => undefined });
-  tracker = new Tracker({ repos, providers: new Map(), sink: { progress: () => undefined, finish: async () => undefined }, logger: silentLogger, pollIntervalMs: 1000, now: () => now });
+  tracker = new Tracker({
+    repos,
+    providers: new Map(),
+    sink: { progress: () => undefined, finish: async () => undefined },
+    logger: silentLogger,
+    pollIntervalMs: 1000,
+    now: () => now,
+  });
   begun = [];
   submitFailures = [];
   service = new JobService({
@@ -55,7 +62,14 @@ afterEach(async () => {
 });
 
 function draft(over: Partial<JobDraft> = {}): JobDraft {
-  return { provider: 'mj', kind: 'imagine', prompt: 'a lighthouse', owner: { userId: 'u1', channelId: 'c1', guildId: GUILD, locale: 'en-US' }, delivery: 'channel', ...over };
+  return {
+    provider: 'mj',
+    kind: 'imagine',
+    prompt: 'a lighthouse',
+    owner: { userId: 'u1', channelId: 'c1', guildId: GUILD, locale: 'en-US' },
+    delivery: 'channel',
+    ...over,
+  };
 }
 
 const accepted = (upstreamId: string, queuePosition?: number) => async (): Promise<SubmitResult> => ({ kind: 'accepted', upstreamId, queuePosition });
@@ -111,7 +125,9 @@ describe('JobService.run: admission', () => {
       const job = await service.run(draft(), accepted(id));
       await repos.jobs.update(job.id, (j) => void (j.status = 'succeeded'));
     }
-    await expect(service.run(draft(), accepted('t3'))).rejects.toMatchObject({ userMessage: { key: 'community.limit.daily', params: { max: 2, when: `<t:${Date.UTC(2025, 0, 2) / 1000}:R>` } } });
+    await expect(service.run(draft(), accepted('t3'))).rejects.toMatchObject({
+      userMessage: { key: 'community.limit.daily', params: { max: 2, when: `<t:${Date.UTC(2025, 0, 2) / 1000}:R>` } },
+    });
   });
 });
 
@@ -139,7 +155,12 @@ describe('JobService.run: the upstream refuses', () => {
 describe('JobService: a job that waits for the member in a modal', () => {
   it('waits as modal with the modal task and its prefill, then resumes to queued with a fresh deadline', async () => {
     const job = await service.run(draft(), async () => ({ kind: 'modal', upstreamId: 'modal-1', prefill: 'a lighthouse --ar 3:2' }));
-    expect(job).toMatchObject({ status: 'modal', upstreamId: 'modal-1', upstream: { modalTaskId: 'modal-1', prefill: 'a lighthouse --ar 3:2' }, deadlineAt: T0 + 15 * 60_000 });
+    expect(job).toMatchObject({
+      status: 'modal',
+      upstreamId: 'modal-1',
+      upstream: { modalTaskId: 'modal-1', prefill: 'a lighthouse --ar 3:2' },
+      deadlineAt: T0 + 15 * 60_000,
+    });
     expect((await repos.jobs.get(job.id))?.status).toBe('modal');
     expect(begun).toEqual([]);
 

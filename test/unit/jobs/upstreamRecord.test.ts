@@ -13,8 +13,20 @@ const now = Date.UTC(2025, 0, 1);
 /** A job as an older version stored it: JSON, with whatever upstream record that version wrote (or none). */
 function storedJob(id: string, provider: Job['provider'], upstream: Record<string, unknown> | undefined): Record<string, unknown> {
   const job: Record<string, unknown> = {
-    id, provider, kind: provider === 'mj' ? 'action' : 'faceswap', upstreamId: `task-${id}`, owner: { userId: 'u', channelId: 'c', locale: 'en-US' },
-    delivery: 'channel', status: 'modal', progress: 0, prompt: 'p', messages: { results: [] }, attachmentLimit: 1, createdAt: now, updatedAt: now, deadlineAt: now + 60_000,
+    id,
+    provider,
+    kind: provider === 'mj' ? 'action' : 'faceswap',
+    upstreamId: `task-${id}`,
+    owner: { userId: 'u', channelId: 'c', locale: 'en-US' },
+    delivery: 'channel',
+    status: 'modal',
+    progress: 0,
+    prompt: 'p',
+    messages: { results: [] },
+    attachmentLimit: 1,
+    createdAt: now,
+    updatedAt: now,
+    deadlineAt: now + 60_000,
   };
   if (upstream) job.upstream = upstream;
   return job;
