@@ -2,9 +2,9 @@ import { ApplicationCommandOptionType, ApplicationCommandType, type ChatInputCom
 import { admitBeforeDownload } from '../src/discord/interactions/admission.js';
 import { readImages } from '../src/discord/flows/attachments.js';
 import { UserError, type Command } from '../src/discord/interactions/interactionKit.js';
-import { SubmitFailed } from '../src/jobs/service.js';
+import { startMjJob } from '../src/discord/flows/mjJobs.js';
 import { validatePrompt } from '../src/mj/prompts.js';
-import { jobOptionDefs, jobOwner, pickDelivery, pickSpeed, pickBot, acceptedReply } from '../src/discord/flows/jobOptions.js';
+import { jobOptionDefs, pickDelivery, pickSpeed, pickBot, acceptedReply } from '../src/discord/flows/jobOptions.js';
 
 const PROMPT_MAX = 6000;
 
@@ -37,29 +37,9 @@ export const imagine: Command<ChatInputCommandInteraction> = {
     const mode = pickSpeed(interaction.options.getString('speed'), settings, services.config.mj.mode);
     const delivery = pickDelivery(interaction.options.getString('delivery'), settings, ctx.rules);
 
-    try {
-      const job = await services.jobs.run(
-        {
-          provider: 'mj',
-          kind: 'imagine',
-          prompt: checked.prompt,
-          owner: jobOwner(interaction, ctx.locale, ctx.guildId),
-          delivery,
-          mode,
-          botType,
-          interaction: { applicationId: interaction.applicationId, token: interaction.token, issuedAt: interaction.createdTimestamp },
-          attachmentLimit: interaction.attachmentSizeLimit,
-        },
-        async (job) => {
-          const out = await services.mj.imagine({ prompt: checked.prompt, images: images.map((i) => i.dataUrl), botType, mode, state: job.id });
-          if (out.kind === 'modal') return { kind: 'modal', upstreamId: out.modalTaskId, prefill: out.prefill };
-          return { kind: 'accepted', upstreamId: out.taskId, queuePosition: out.kind === 'accepted' ? out.queuePosition : undefined };
-        },
-      );
-      await interaction.editReply({ content: acceptedReply(job, ctx), allowedMentions: { parse: [] } });
-    } catch (err) {
-      if (err instanceof SubmitFailed) throw UserError.from(err.userMessage);
-      throw err;
-    }
+    const job = await startMjJob(interaction, ctx, { kind: 'imagine', prompt: checked.prompt, delivery, mode, botType }, (job) =>
+      services.mj.imagine({ prompt: checked.prompt, images: images.map((i) => i.dataUrl), botType, mode, state: job.id }),
+    );
+    await interaction.editReply({ content: acceptedReply(job, ctx), allowedMentions: { parse: [] } });
   },
 };

@@ -1,9 +1,8 @@
 import type { ButtonInteraction, ModalSubmitInteraction } from 'discord.js';
 import type { Job } from '../../jobs/model.js';
-import { SubmitFailed } from '../../jobs/service.js';
 import { mapButton, type MappedButton } from '../../mj/buttons.js';
 import type { MjSubmitOutcome } from '../../upstream/mjTypes.js';
-import { UserError, type Ctx } from '../interactions/interactionKit.js';
+import type { Ctx } from '../interactions/interactionKit.js';
 import { pickDelivery } from './jobOptions.js';
 import { startMjJob, submitResult } from './mjJobs.js';
 import type { Pressed } from '../interactions/pressedButton.js';
@@ -70,12 +69,7 @@ export function submittedModal(out: MjSubmitOutcome, modalTaskId: string): MjSub
 export async function submitRemix(job: Job, prompt: string, ctx: Ctx): Promise<void> {
   const modalTaskId = String(job.upstream.modalTaskId ?? job.upstreamId);
   job.prompt = prompt;
-  try {
-    await ctx.services.jobs.resume(job, async () =>
-      submitResult(submittedModal(await ctx.services.mj.modal({ taskId: modalTaskId, prompt, mode: job.mode }), modalTaskId)),
-    );
-  } catch (err) {
-    if (err instanceof SubmitFailed) throw UserError.from(err.userMessage);
-    throw err;
-  }
+  await ctx.services.jobs.resume(job, async () =>
+    submitResult(submittedModal(await ctx.services.mj.modal({ taskId: modalTaskId, prompt, mode: job.mode }), modalTaskId)),
+  );
 }

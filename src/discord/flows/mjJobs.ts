@@ -1,8 +1,8 @@
 import { type ButtonInteraction, type ChatInputCommandInteraction, type MessageContextMenuCommandInteraction, type ModalSubmitInteraction } from 'discord.js';
 import type { Job } from '../../jobs/model.js';
-import { SubmitFailed, type JobDraft, type SubmitResult } from '../../jobs/service.js';
+import type { JobDraft, SubmitResult } from '../../jobs/service.js';
 import type { MjSubmitOutcome } from '../../upstream/mjTypes.js';
-import { UserError, type Ctx } from '../interactions/interactionKit.js';
+import type { Ctx } from '../interactions/interactionKit.js';
 import { jobOwner, pickBot, pickDelivery, pickSpeed } from './jobOptions.js';
 
 export type JobInteraction = ChatInputCommandInteraction | MessageContextMenuCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
@@ -12,24 +12,19 @@ export type MjJobDraft = Omit<JobDraft, 'provider' | 'owner' | 'interaction' | '
 
 /**
  * Start a Midjourney Proxy job through the one job path (JobService.run), owned by whoever interacted.
- * An upstream refusal becomes a UserError with its clear message.
+ * A refusal (a limit, the upstream) carries its message to the dispatcher, the one place that reports it.
  */
 export async function startMjJob(i: JobInteraction, ctx: Ctx, draft: MjJobDraft, submit: (job: Job) => Promise<MjSubmitOutcome>): Promise<Job> {
-  try {
-    return await ctx.services.jobs.run(
-      {
-        ...draft,
-        provider: 'mj',
-        owner: jobOwner(i, ctx.locale, ctx.guildId),
-        interaction: { applicationId: i.applicationId, token: i.token, issuedAt: i.createdTimestamp },
-        attachmentLimit: i.attachmentSizeLimit,
-      },
-      async (job) => submitResult(await submit(job)),
-    );
-  } catch (err) {
-    if (err instanceof SubmitFailed) throw UserError.from(err.userMessage);
-    throw err;
-  }
+  return await ctx.services.jobs.run(
+    {
+      ...draft,
+      provider: 'mj',
+      owner: jobOwner(i, ctx.locale, ctx.guildId),
+      interaction: { applicationId: i.applicationId, token: i.token, issuedAt: i.createdTimestamp },
+      attachmentLimit: i.attachmentSizeLimit,
+    },
+    async (job) => submitResult(await submit(job)),
+  );
 }
 
 /** The proxy's outcome as the job service wants it. */

@@ -1,7 +1,7 @@
 import type { ButtonInteraction, ChatInputCommandInteraction, ModalSubmitInteraction } from 'discord.js';
 import type { Rect } from '../../images/mask.js';
 import { upstreamOf, type DeliveryMode, type ImageTool, type Job, type SwapEngine } from '../../jobs/model.js';
-import { SubmitFailed, type JobDraft, type SubmitResult } from '../../jobs/service.js';
+import type { JobDraft, SubmitResult } from '../../jobs/service.js';
 import type { Services } from '../../services.js';
 import { ImageToolError } from '../../upstream/imageToolError.js';
 import { IMGOPEN_DEADLINE_MS, IMGOPEN_DEFAULT_DEADLINE_MS, IMGOPEN_TOOLS, newBusinessTaskId, type ImgOpenCreated } from '../../upstream/imgOpen.js';
@@ -213,25 +213,20 @@ async function picwishCreate(job: Job, create: () => Promise<PicwishCreated>): P
 
 type DraftParts = Pick<JobDraft, 'provider' | 'kind' | 'prompt' | 'upstream' | 'timeoutMs'>;
 
-/** Record, submit and track a job through the shared pipeline; a refused submit becomes the user's error. */
+/** Record, submit and track a job through the shared pipeline (a refusal is reported by the dispatcher). */
 async function run(origin: JobOrigin, parts: DraftParts, submit: (job: Job) => Promise<SubmitResult>): Promise<Job> {
   const i = origin.interaction;
-  try {
-    return await origin.ctx.services.jobs.run(
-      {
-        ...parts,
-        owner: jobOwner(i, origin.ctx.locale, origin.ctx.guildId),
-        delivery: origin.delivery,
-        parentJobId: origin.parentJobId,
-        interaction: { applicationId: i.applicationId, token: i.token, issuedAt: i.createdTimestamp },
-        attachmentLimit: i.attachmentSizeLimit,
-      },
-      submit,
-    );
-  } catch (err) {
-    if (err instanceof SubmitFailed) throw UserError.from(err.userMessage);
-    throw err;
-  }
+  return await origin.ctx.services.jobs.run(
+    {
+      ...parts,
+      owner: jobOwner(i, origin.ctx.locale, origin.ctx.guildId),
+      delivery: origin.delivery,
+      parentJobId: origin.parentJobId,
+      interaction: { applicationId: i.applicationId, token: i.token, issuedAt: i.createdTimestamp },
+      attachmentLimit: i.attachmentSizeLimit,
+    },
+    submit,
+  );
 }
 
 /** Which upstream powers which feature, for the startup log (never a key). */
