@@ -6,7 +6,8 @@ import { Community } from './community/community.js';
 import { describeReach } from './community/reach.js';
 import { GuildRulesRepo } from './community/rules.js';
 import type { Config } from './config.js';
-import { Delivery, type ImageFetcher } from './discord/messages/delivery.js';
+import { Delivery } from './discord/messages/delivery.js';
+import { resultImageFetcher } from './discord/messages/resultImage.js';
 import { Dispatcher } from './discord/interactions/dispatcher.js';
 import type { Command } from './discord/interactions/interactionKit.js';
 import { ChannelBudget } from './discord/messages/channelBudget.js';
@@ -20,10 +21,8 @@ import { MediaStore } from './http/mediaStore.js';
 import { HttpServer } from './http/server.js';
 import { createHealthCheck, gatewayConnected } from './health.js';
 import { createI18n } from './i18n/index.js';
-import { IMAGE_BUDGETS, overPixelBudget } from './images/budgets.js';
 import { MaskWork } from './images/maskWork.js';
-import { sniffImage } from './images/sniff.js';
-import { ImgOpenProvider } from './jobs/imgOpenProvider.js';
+import { ImgOpenProvider, imgOpenScheduleFor } from './jobs/imgOpenProvider.js';
 import { MjProvider } from './jobs/mjProvider.js';
 import { PicwishProvider } from './jobs/picwishProvider.js';
 import type { Provider } from './jobs/model.js';
@@ -142,15 +141,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const outbound = createOutbound(upstreamOrigins(config));
 
   // a result image is re-uploaded, never decoded: its byte budget, its deadline, and its pixel budget on the header
-  const fetchImage: ImageFetcher = async (url, maxBytes) => {
-    const budget = IMAGE_BUDGETS.result;
-    const data = await outbound.download(url, { maxBytes: Math.min(maxBytes, budget.maxBytes), timeoutMs: budget.deadlineMs });
-    const info = sniffImage(data);
-    if (!info) throw Object.assign(new Error('the upstream result is not an image'), { kind: 'not-image' });
-    if (overPixelBudget(info.width, info.height, budget))
-      throw Object.assign(new Error(`the upstream result is ${info.width}x${info.height}, over the pixel budget`), { kind: 'too-many-pixels' });
-    return { data, contentType: info.mime, ext: info.ext };
-  };
+  const fetchImage = resultImageFetcher(outbound.download);
   const masks = new MaskWork({ logger: logger.child({ part: 'masks' }) });
 
   const delivery = new Delivery({
@@ -167,10 +158,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   const providers = new Map<Provider, ProviderAdapter>([['mj', new MjProvider(mj, { flavor: config.mj.flavor, logger, secrets: config.secrets })]]);
   if (imgOpen) {
-    // the contract's schedule (3 s, ×1.5, 15 s cap), scaled down when POLL_INTERVAL_MS is below its 3 s default
-    const f = Math.min(1, config.jobs.pollIntervalMs / 3000);
-    const schedule = { firstMs: 3000 * f, intervalMs: 3000 * f, maxMs: 15_000 * f };
-    providers.set('imgopen', new ImgOpenProvider(imgOpen, { logger: logger.child({ provider: 'imgopen' }), schedule }));
+    providers.set(
+      'imgopen',
+      new ImgOpenProvider(imgOpen, { logger: logger.child({ provider: 'imgopen' }), schedule: imgOpenScheduleFor(config.jobs.pollIntervalMs) }),
+    );
   }
   if (picwish) providers.set('picwish', new PicwishProvider(picwish, { logger: logger.child({ provider: 'picwish' }) }));
   const ownership = store.redis

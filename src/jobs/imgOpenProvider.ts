@@ -51,6 +51,12 @@ export interface PollSchedule {
   maxMs?: number | undefined;
 }
 
+/** Img Open's own schedule (3 s, ×1.5, capped at 15 s), scaled down when POLL_INTERVAL_MS is below its 3 s default (tests). */
+export function imgOpenScheduleFor(pollIntervalMs: number): PollSchedule {
+  const f = Math.min(1, pollIntervalMs / 3000);
+  return { firstMs: 3000 * f, intervalMs: 3000 * f, maxMs: 15_000 * f };
+}
+
 export interface ImgOpenProviderOptions {
   logger: Logger;
   /** queries in flight at once (default 4) */

@@ -1,4 +1,6 @@
 import type { I18n } from '../../i18n/index.js';
+import { IMAGE_BUDGETS, overPixelBudget } from '../../images/budgets.js';
+import { sniffImage } from '../../images/sniff.js';
 import type { Job } from '../../jobs/model.js';
 import type { Logger } from '../../log.js';
 import type { Messenger } from './messenger.js';
@@ -6,6 +8,22 @@ import type { ResultImage } from './renderer.js';
 
 /** Downloads a result image (size-capped); throws an error with `kind: 'too-large'` and `size` past the cap. */
 export type ImageFetcher = (url: string, maxBytes: number) => Promise<{ data: Buffer; contentType?: string | undefined; ext: string }>;
+
+/**
+ * The bot's result fetcher: a guarded download within the result budget (bytes, deadline), then the type and size
+ * read from the bytes; an image over the pixel budget is not re-hosted (the result carries a link instead).
+ */
+export function resultImageFetcher(download: (url: string, opts: { maxBytes: number; timeoutMs: number }) => Promise<Buffer>): ImageFetcher {
+  const budget = IMAGE_BUDGETS.result;
+  return async (url, maxBytes) => {
+    const data = await download(url, { maxBytes: Math.min(maxBytes, budget.maxBytes), timeoutMs: budget.deadlineMs });
+    const info = sniffImage(data);
+    if (!info) throw Object.assign(new Error('the upstream result is not an image'), { kind: 'not-image' });
+    if (overPixelBudget(info.width, info.height, budget))
+      throw Object.assign(new Error(`the upstream result is ${info.width}x${info.height}, over the pixel budget`), { kind: 'too-many-pixels' });
+    return { data, contentType: info.mime, ext: info.ext };
+  };
+}
 
 /** What goes with a result: the image, or a link to it, or a note saying why there is neither. */
 export type LoadedImage = { image?: ResultImage; imageLink?: { url: string; bytes: number }; note?: string };
