@@ -5,26 +5,17 @@ import { RedisJobOwnership } from '../../src/store/leases.js';
 import { createRepositories, type Repositories } from '../../src/store/repositories.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { silentLogger, tempDir } from '../support/tmp.js';
+import { makeJob } from '../support/unitKit.js';
 
 function job(id: string, over: Partial<Job> = {}): Job {
-  const now = Date.now();
-  return {
+  return makeJob({
     id,
-    provider: 'mj',
-    kind: 'imagine',
+    upstreamId: undefined,
     owner: { userId: 'u1', channelId: 'c1', locale: 'en-US' },
-    delivery: 'channel',
     status: 'queued',
-    progress: 0,
-    prompt: 'a cat',
-    messages: { results: [] },
-    attachmentLimit: 10 * 1024 * 1024,
-    createdAt: now,
-    updatedAt: now,
-    deadlineAt: now + 60_000,
-    upstream: {},
+    deadlineAt: Date.now() + 60_000,
     ...over,
-  };
+  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

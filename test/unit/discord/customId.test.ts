@@ -12,30 +12,13 @@ import { newId, type Job } from '../../../src/jobs/model.js';
 import { mapButton, type MappedButton } from '../../../src/mj/buttons.js';
 import { describeButtons, seedButton } from '../../../src/mj/resultButtons.js';
 import type { ButtonRecord } from '../../../src/store/repositories.js';
+import { makeJob } from '../../support/unitKit.js';
 
 // the wording does not matter here, only the ids: every text is its key
 const ctx = { locale: 'en-US', t: (key: string) => key, services: undefined as never } satisfies Ctx;
 
 function job(over: Partial<Job> = {}): Job {
-  const now = Date.now();
-  return {
-    id: newId(),
-    provider: 'mj',
-    kind: 'imagine',
-    upstreamId: '1712345678901234',
-    owner: { userId: 'u', channelId: 'c', locale: 'en-US' },
-    delivery: 'channel',
-    status: 'succeeded',
-    progress: 100,
-    prompt: 'a lighthouse at dusk',
-    messages: { results: [] },
-    attachmentLimit: 10 * 1024 * 1024,
-    createdAt: now,
-    updatedAt: now,
-    deadlineAt: now + 60_000,
-    upstream: {},
-    ...over,
-  } as Job;
+  return makeJob({ id: newId(), upstreamId: '1712345678901234', status: 'succeeded', progress: 100, prompt: 'a lighthouse at dusk', ...over });
 }
 
 function pressed<S>(spec: S, parent: Job, customId: string) {
