@@ -6,43 +6,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Job, JobUpdate } from '../../src/jobs/model.js';
 import { describeImageToolError, PicwishProvider } from '../../src/jobs/picwishProvider.js';
 import { createLogger } from '../../src/log.js';
-import { PicwishClient, type PicwishClientOptions } from '../../src/upstream/picwish.js';
-import { RateLimiter } from '../../src/upstream/rateLimiter.js';
+import { PicwishClient } from '../../src/upstream/picwish.js';
 import { makePng } from '../fakes/images.js';
-import { startFakePicwish, type FakePicwish, type FakePicwishOptions } from '../fakes/picwish/index.js';
-import { caughtImageToolError as caught, newPicwishKey as newKey, picwishJob as job } from '../support/picwish.js';
+import { caughtImageToolError as caught, newPicwishKey as newKey, picwishJob as job, picwishRig } from '../support/picwish.js';
 
 const logger = createLogger({ level: 'silent', pretty: false });
-const fakes: FakePicwish[] = [];
-const clients: PicwishClient[] = [];
 const img = () => makePng(40, 30, { seed: 3 });
 
-async function fake(opts: FakePicwishOptions = {}): Promise<FakePicwish> {
-  const f = await startFakePicwish({ stepMs: 30, ...opts });
-  fakes.push(f);
-  return f;
-}
-
-/** The fake and the client both allow 1000 req/s: only an explicit 429 slows anything down. */
-async function fastPair(opts: FakePicwishOptions = {}, copts: Partial<PicwishClientOptions> = {}): Promise<{ f: FakePicwish; c: PicwishClient; key: string }> {
-  const key = newKey();
-  const f = await fake({ apiKeys: [key], qps: 1000, ...opts });
-  const c = new PicwishClient({
-    baseUrl: f.url,
-    apiKey: key,
-    logger,
-    limiter: new RateLimiter({ perWindow: 1000, marginMs: 0 }),
-    retryAfterDefaultMs: 50,
-    ...copts,
-  });
-  clients.push(c);
-  return { f, c, key };
-}
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await Promise.all(fakes.splice(0).map((f) => f.close()));
-});
+const { fake, fastPair, track, closeAll } = picwishRig(logger);
+afterEach(closeAll);
 
 describe('PicWish Retry-After, in real seconds', () => {
   it('HTTP 429 on a create → rate-limited (Retry-After kept), sent once; on a query → waits Retry-After and retries', async () => {
@@ -74,7 +46,7 @@ describe('PicWish QPS per key, in real seconds', () => {
     const key = newKey();
     const f = await fake({ apiKeys: [key], qps: 2, stepMs: 100 });
     const c = new PicwishClient({ baseUrl: f.url, apiKey: key, logger }); // defaults: qps 2, shared limiter of this key
-    clients.push(c);
+    track(c);
     const p = new PicwishProvider(c, { logger, pollBudgetMs: 1000 });
     const active = new Map<string, Job>();
     const finals = new Map<string, JobUpdate>();

@@ -4,45 +4,23 @@ import { describeImageToolError, PicwishProvider } from '../../src/jobs/picwishP
 import { createLogger } from '../../src/log.js';
 import { createDownloadAgent, downloadBytes } from '../../src/upstream/http.js';
 import { ImageToolError } from '../../src/upstream/imageToolError.js';
-import { PICWISH_PATHS, PicwishClient, type PicwishClientOptions, type PicwishCreated, type PicwishTask } from '../../src/upstream/picwish.js';
+import { PICWISH_PATHS, PicwishClient, type PicwishCreated, type PicwishTask } from '../../src/upstream/picwish.js';
 import { RateLimiter, RateLimiters } from '../../src/upstream/rateLimiter.js';
 import { makeJpeg, makePng } from '../fakes/images.js';
-import { startFakePicwish, type FakePicwish, type FakePicwishOptions } from '../fakes/picwish/index.js';
-import { caughtImageToolError, newPicwishKey, picwishJob } from '../support/picwish.js';
+import type { FakePicwish } from '../fakes/picwish/index.js';
+import { caughtImageToolError, newPicwishKey, picwishJob, picwishRig } from '../support/picwish.js';
 
 /** where these tests fetch the fakes' result images (the bot's own downloads go through its guarded agent) */
 const downloads = createDownloadAgent();
 afterAll(() => downloads.close());
 
 const logger = createLogger({ level: 'silent', pretty: false });
-const fakes: FakePicwish[] = [];
-const clients: PicwishClient[] = [];
+const { fake, fastPair, track, closeAll } = picwishRig(logger);
+afterEach(closeAll);
 
 const newKey = newPicwishKey;
 const job = picwishJob;
 const caught = caughtImageToolError;
-
-async function fake(opts: FakePicwishOptions = {}): Promise<FakePicwish> {
-  const f = await startFakePicwish({ stepMs: 30, ...opts });
-  fakes.push(f);
-  return f;
-}
-
-/** A fast pair: the fake allows 1000 req/s and so does the client (for tests not about QPS). */
-async function fastPair(opts: FakePicwishOptions = {}, copts: Partial<PicwishClientOptions> = {}): Promise<{ f: FakePicwish; c: PicwishClient; key: string }> {
-  const key = newKey();
-  const f = await fake({ apiKeys: [key], qps: 1000, ...opts });
-  const c = new PicwishClient({
-    baseUrl: f.url,
-    apiKey: key,
-    logger,
-    limiter: new RateLimiter({ perWindow: 1000, marginMs: 0 }),
-    retryAfterDefaultMs: 50,
-    ...copts,
-  });
-  clients.push(c);
-  return { f, c, key };
-}
 
 async function runToEnd(p: PicwishProvider, j: Job, maxMs = 8000): Promise<{ final: JobUpdate; seen: JobUpdate[] }> {
   const seen: JobUpdate[] = [];
@@ -85,11 +63,6 @@ async function rawCreate(
 }
 
 const img = () => makePng(40, 30, { seed: 3 });
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await Promise.all(fakes.splice(0).map((f) => f.close()));
-});
 
 describe('PicwishClient creates and queries', () => {
   it('inpaint with rectangles: multipart, X-API-KEY, sync=0, image_file, rectangles as a JSON string; GET <path>/<task_id>; a real JPEG result', async () => {
@@ -273,7 +246,7 @@ describe('PicWish errors → kinds and message keys', () => {
     const { f, c } = await fastPair();
     const wrongKey = 'WRONG-picwish-key-123456';
     const wrong = new PicwishClient({ baseUrl: f.url, apiKey: wrongKey, logger, limiter: new RateLimiter({ perWindow: 100 }) });
-    clients.push(wrong);
+    track(wrong);
     const e = await caught(wrong.segmentation({ image: img(), imageName: 'a.png' }));
     expect(e).toMatchObject({ kind: 'auth', status: 401 });
     expect(f.requests.at(-1)?.status).toBe(401);
@@ -321,7 +294,7 @@ describe('PicwishProvider', () => {
     const b = new PicwishClient({ baseUrl: f.url, apiKey: key, logger, limiters });
     const other = new PicwishClient({ baseUrl: f.url, apiKey: newKey(), logger, limiters });
     const alone = new PicwishClient({ baseUrl: f.url, apiKey: key, logger });
-    clients.push(a, b, other, alone);
+    track(a, b, other, alone);
     expect(a.limiter).toBe(b.limiter);
     expect(other.limiter).not.toBe(a.limiter);
     expect(alone.limiter).not.toBe(a.limiter); // no registry given: a limiter of its own
@@ -337,7 +310,7 @@ describe('PicwishProvider', () => {
     const key = newKey();
     const f = await fake({ apiKeys: [key] });
     const greedy = new PicwishClient({ baseUrl: f.url, apiKey: key, logger, limiter: new RateLimiter({ perWindow: 100 }), queryRetries: 0 });
-    clients.push(greedy);
+    track(greedy);
     const results = await Promise.allSettled(Array.from({ length: 5 }, () => greedy.query(PICWISH_PATHS.inpaint, 'nope')));
     expect(results.filter((r) => r.status === 'rejected' && (r.reason as ImageToolError).kind === 'rate-limited').length).toBe(3);
     expect(f.qps429(key)).toBe(3);
