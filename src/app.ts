@@ -41,7 +41,7 @@ import { NudgeRelay } from './store/nudgeRelay.js';
 import { RetentionSweeper } from './store/retention.js';
 import { createOutbound, upstreamOrigins } from './net/outbound.js';
 import { ImgOpenClient } from './upstream/imgOpen.js';
-import { MjProxyClient } from './upstream/mjProxy.js';
+import { mjClientOptionsFrom, MjProxyClient } from './upstream/mjProxy.js';
 import { PicwishClient } from './upstream/picwish.js';
 import { RateLimiters } from './upstream/rateLimiter.js';
 
@@ -91,14 +91,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const notifyHookUrl = config.http.publicUrl ? `${config.http.publicUrl}/hooks/mj/${hookSecret}` : undefined;
 
   const mj = new MjProxyClient({
-    baseUrl: config.mj.baseUrl,
-    flavor: config.mj.flavor,
-    authStyle: config.mj.authStyle,
-    secret: config.mj.secret,
-    defaultMode: config.mj.mode,
+    ...mjClientOptionsFrom(config.mj),
     notifyHookUrl,
     alsoScrub: config.secrets,
-    disabledButtonPatterns: config.mj.disabledButtons,
     timeouts: { headersMs: config.jobs.upstreamTimeoutMs, bodyMs: config.jobs.upstreamTimeoutMs, totalMs: config.jobs.upstreamTimeoutMs },
     observer: (o) => metrics.upstream(o),
     logger: logger.child({ upstream: 'mj' }),

@@ -8,7 +8,7 @@ import { CommandLocalizer } from '../discord/interactions/registry.js';
 import { createI18n } from '../i18n/index.js';
 import type { Services } from '../services.js';
 import { ImgOpenClient } from '../upstream/imgOpen.js';
-import { MjProxyClient } from '../upstream/mjProxy.js';
+import { mjClientOptionsFrom, MjProxyClient } from '../upstream/mjProxy.js';
 import { PicwishClient } from '../upstream/picwish.js';
 import { errorText, fail, pass, skip, type CheckResult, type DoctorContext } from './types.js';
 
@@ -143,14 +143,7 @@ function tokenFailure(e: unknown, config: Config): CheckResult {
  */
 export async function expectedCommandNames(config: Config, ctx: DoctorContext): Promise<string[]> {
   const loc = new CommandLocalizer(await createI18n());
-  const mj = new MjProxyClient({
-    baseUrl: config.mj.baseUrl,
-    flavor: config.mj.flavor,
-    authStyle: config.mj.authStyle,
-    secret: config.mj.secret,
-    defaultMode: config.mj.mode,
-    logger: ctx.logger,
-  });
+  const mj = new MjProxyClient({ ...mjClientOptionsFrom(config.mj), logger: ctx.logger });
   const imgOpen = config.imgOpen ? new ImgOpenClient({ ...config.imgOpen, logger: ctx.logger }) : undefined;
   const picwish = config.picwish ? new PicwishClient({ ...config.picwish, logger: ctx.logger }) : undefined;
   // only what commands read while being defined; anything else they touch fails loudly below

@@ -34,6 +34,30 @@ import {
   type MjTask,
 } from './mjTypes.js';
 
+/** The proxy settings as configured (MJ_BASE_URL, MJ_FLAVOR, MJ_AUTH_HEADER, MJ_API_SECRET, MJ_MODE, MJ_DISABLED_BUTTONS). */
+export interface MjSettings {
+  baseUrl: string;
+  flavor: MjFlavor;
+  authStyle: MjAuthStyle;
+  secret: string | undefined;
+  mode: MjMode | undefined;
+  disabledButtons: RegExp[];
+}
+
+/** The client options that follow from the configured proxy settings, the same for the bot and the doctor. */
+export function mjClientOptionsFrom(
+  mj: MjSettings,
+): Pick<MjClientOptions, 'baseUrl' | 'flavor' | 'authStyle' | 'secret' | 'defaultMode' | 'disabledButtonPatterns'> {
+  return {
+    baseUrl: mj.baseUrl,
+    flavor: mj.flavor,
+    authStyle: mj.authStyle,
+    secret: mj.secret,
+    defaultMode: mj.mode,
+    disabledButtonPatterns: mj.disabledButtons,
+  };
+}
+
 export interface MjClientOptions {
   /** may already carry a mode prefix, e.g. http://h/mj-relax; the client appends /mj/... */
   baseUrl: string;
