@@ -12,6 +12,7 @@ import { createRepositories } from '../src/store/repositories.js';
 import type { Job } from '../src/jobs/model.js';
 import { createLogger } from '../src/log.js';
 import type { FakeDiscord, FakeMessage } from '../test/fakes/discord/index.js';
+import { snowflakeTimestamp } from '../test/fakes/discord/snowflake.js';
 import { bilevelPng } from '../test/fakes/images.js';
 import { BotProcess } from '../test/support/botProcess.js';
 import { button, waitForResult } from '../test/support/discordHelpers.js';
@@ -32,7 +33,7 @@ const figures: Figure[] = [];
 const log = (s: string) => process.stdout.write(`${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quick = process.argv.includes('--quick');
-/** `--only=ack,memory`: run just these scenarios (startup, ack, channel, delivery, upstream, memory, hostile; buttons: the button bursts of `ack` alone) */
+/** `--only=ack,memory`: run just these scenarios (startup, ack, channel, busy, delivery, upstream, memory, hostile; buttons: the button bursts of `ack` alone) */
 const only = process.argv
   .find((a) => a.startsWith('--only='))
   ?.slice('--only='.length)
@@ -243,6 +244,191 @@ function maxEditsPer3s(messages: FakeMessage[]): number {
     }
   }
   return max;
+}
+
+/** One busy-channel load: members each send one /imagine into the same channel, with Discord's rate limits on. */
+interface BusyLoad {
+  /** prompt prefix; prompts are `${key}-NN`, so no prompt is a prefix of another */
+  key: string;
+  jobs: number;
+  /** time between two /imagine (0: all at once) */
+  spacingMs: number;
+  /** a job lasts stepMs × (progressSteps.length + 2): SUBMITTED, each progress step, SUCCESS */
+  proxy: { stepMs: number; progressSteps: number[]; maxConcurrent: number };
+  /** how long after the first /imagine results are waited for */
+  windowMs: number;
+}
+
+/** What one bot delivered under a BusyLoad: delays are upstream SUCCESS → result posted, in ms, sorted. */
+interface BusyOutcome {
+  expected: number;
+  posted: number;
+  delays: number[];
+  /** results posted as channel messages / as interaction responses or follow-ups */
+  viaChannel: number;
+  viaInteraction: number;
+  rateLimitHits: number;
+}
+
+/** 50 members at once in one channel, 2 s jobs (400 ms × 5 steps) */
+const BURST_LOAD: BusyLoad = { key: 'burst', jobs: 50, spacingMs: 0, proxy: { stepMs: 400, progressSteps: [0, 30, 60], maxConcurrent: 500 }, windowMs: 90_000 };
+/** 20 members one after the other (one /imagine every 0.6 s) in one channel, 12 s jobs (1.2 s × 10 steps) */
+const STEADY_LOAD: BusyLoad = {
+  key: 'steady',
+  jobs: 20,
+  spacingMs: 600,
+  proxy: { stepMs: 1200, progressSteps: [0, 10, 25, 40, 55, 70, 85, 95], maxConcurrent: 500 },
+  windowMs: 120_000,
+};
+
+/** When a message first carried its image: its creation, or the edit that uploaded it (attachment ids are snowflakes). */
+function imageShownAt(m: FakeMessage): number {
+  const uploaded = Math.min(...m.attachments.map((a) => snowflakeTimestamp(a.id)));
+  return Math.max(m.createdAt, uploaded);
+}
+
+/** The public bot message carrying a job's result image and its prompt, from whichever route it came (channel or interaction). */
+function resultMessageFor(world: World, prompt: string): FakeMessage | undefined {
+  const candidates = world.discord
+    .allMessages()
+    .filter(
+      (m) =>
+        m.author.id === world.discord.botUser.id &&
+        !m.ephemeral &&
+        m.content.includes(prompt) &&
+        m.attachments.some((a) => a.content_type?.startsWith('image/')),
+    );
+  return candidates.sort((a, b) => imageShownAt(a) - imageShownAt(b))[0];
+}
+
+/** Sends the load's /imagine commands into the world's main channel and reads what was delivered within its window. */
+async function runBusyLoad(world: World, load: BusyLoad): Promise<BusyOutcome> {
+  const people = users(world.discord, load.jobs);
+  const prompts = people.map((_, i) => `${load.key}-${String(i).padStart(2, '0')}`);
+  await sleep(300);
+  const deadline = Date.now() + load.windowMs;
+  for (const [i, user] of people.entries()) {
+    world.discord.slash({ name: 'imagine', options: { prompt: prompts[i]! }, user });
+    if (load.spacingMs > 0) await sleep(load.spacingMs);
+  }
+  const allPosted = () => prompts.every((p) => resultMessageFor(world, p)) || undefined;
+  await world.discord.waitFor(allPosted, { timeoutMs: Math.max(0, deadline - Date.now()), intervalMs: 250 }).catch(() => undefined);
+  const outcome: BusyOutcome = {
+    expected: load.jobs,
+    posted: 0,
+    delays: [],
+    viaChannel: 0,
+    viaInteraction: 0,
+    rateLimitHits: world.discord.rateLimitHits.length,
+  };
+  for (const prompt of prompts) {
+    const msg = resultMessageFor(world, prompt);
+    if (!msg) continue;
+    outcome.posted++;
+    if (msg.source === 'channel') outcome.viaChannel++;
+    else outcome.viaInteraction++;
+    const task = [...world.proxy.tasks.values()].find((t) => String(t.prompt ?? '').includes(prompt) && t.finishTime);
+    if (task?.finishTime) outcome.delays.push(imageShownAt(msg) - task.finishTime);
+  }
+  outcome.delays.sort((a, b) => a - b);
+  return outcome;
+}
+
+/** bench/naiveBot.ts in its own process against this world; resolves once it is logged in. */
+async function startNaiveBot(world: World): Promise<ReturnType<typeof spawn>> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./naiveBot.ts', import.meta.url))], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...world.env() },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('naive bot did not log in within 30 s')), 30_000);
+    child.stdout!.on('data', (b: Buffer) => {
+      if (String(b).includes('naive bot ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`naive bot exited (${code})`)));
+  });
+  return child;
+}
+
+/** The same load against the bot (webhook mode, so a result waits on Discord, not on a poll) and against the naive bot, side by side. */
+async function measureBusyLoad(load: BusyLoad): Promise<{ bot: BusyOutcome; naive: BusyOutcome }> {
+  const options = { proxy: load.proxy, discord: { rateLimits: true, validateOpenApi: false } };
+  const botWorld = await World.fakesOnly(options);
+  const naiveWorld = await World.fakesOnly(options);
+  const port = await freePort();
+  let bot: BotProcess | undefined;
+  let naive: ReturnType<typeof spawn> | undefined;
+  try {
+    bot = await startBot(botWorld, { PUBLIC_URL: `http://127.0.0.1:${port}`, HTTP_PORT: String(port) });
+    naive = await startNaiveBot(naiveWorld);
+    const [botOutcome, naiveOutcome] = await Promise.all([runBusyLoad(botWorld, load), runBusyLoad(naiveWorld, load)]);
+    return { bot: botOutcome, naive: naiveOutcome };
+  } finally {
+    await bot?.close();
+    if (naive && naive.exitCode === null) {
+      const exited = new Promise((r) => naive!.once('exit', r));
+      naive.kill('SIGTERM');
+      await exited;
+    }
+    await botWorld.close();
+    await naiveWorld.close();
+  }
+}
+
+function describeBusyOutcome(o: BusyOutcome): string {
+  const s = (ms: number) => (Number.isNaN(ms) ? '—' : `${(ms / 1000).toFixed(2)} s`);
+  const routes = `${o.viaChannel} by channel message, ${o.viaInteraction} by interaction follow-up`;
+  return `${o.posted}/${o.expected} posted (${routes}); worst ${s(o.delays.at(-1) ?? NaN)}, p50 ${s(pct(o.delays, 50))}, p99 ${s(pct(o.delays, 99))}; ${o.rateLimitHits} Discord 429s`;
+}
+
+function busyValue(o: BusyOutcome): Record<string, number> {
+  const { expected, posted, viaChannel, viaInteraction, rateLimitHits } = o;
+  return { expected, posted, worst: o.delays.at(-1) ?? NaN, p50: pct(o.delays, 50), p99: pct(o.delays, 99), viaChannel, viaInteraction, rateLimitHits };
+}
+
+/** The naive bot's figures under the same load: the baseline beside each busy-channel goal. */
+function recordNaiveBaseline(o: BusyOutcome): void {
+  record({
+    figure: '— reference: the same load, naive bot (no write budget; @discordjs/rest waits out 429s; polls each job every 1 s)',
+    goal: '—',
+    measured: describeBusyOutcome(o),
+    pass: true,
+    reference: true,
+    value: busyValue(o),
+  });
+}
+
+/** 50 concurrent /imagine in one channel, 2 s jobs: every result posted, worst SUCCESS → posted ≤ 5 s */
+async function busyChannelBurst(): Promise<void> {
+  log('50 concurrent /imagine in one channel, 2 s jobs, Discord rate limits on (bot and naive baseline side by side)');
+  const { bot, naive } = await measureBusyLoad(BURST_LOAD);
+  const worst = bot.delays.at(-1) ?? Infinity;
+  record({
+    figure: `50 concurrent /imagine in one channel, 2 s jobs: results posted within ${BURST_LOAD.windowMs / 1000} s, upstream SUCCESS → result posted`,
+    goal: 'every result posted, worst ≤ 5 s',
+    measured: describeBusyOutcome(bot),
+    pass: bot.posted === bot.expected && worst <= 5000,
+    value: busyValue(bot),
+  });
+  recordNaiveBaseline(naive);
+}
+
+/** 20 jobs of 12 s in one channel: delivery delay p99 ≤ 3 s, 0 Discord 429s */
+async function busyChannelSteady(): Promise<void> {
+  log('20 jobs of 12 s in one channel (one /imagine every 0.6 s), Discord rate limits on (bot and naive baseline side by side)');
+  const { bot, naive } = await measureBusyLoad(STEADY_LOAD);
+  const p99 = pct(bot.delays, 99);
+  record({
+    figure: '20 jobs of 12 s in one channel (one /imagine every 0.6 s): delivery delay, upstream SUCCESS → result posted',
+    goal: 'delivery delay p99 ≤ 3 s, 0 Discord 429s',
+    measured: describeBusyOutcome(bot),
+    pass: bot.posted === bot.expected && p99 <= 3000 && bot.rateLimitHits === 0,
+    value: busyValue(bot),
+  });
+  recordNaiveBaseline(naive);
 }
 
 /** upstream SUCCESS → result message posted, webhook mode */
@@ -560,6 +746,10 @@ async function main(): Promise<void> {
   if (wanted('ack')) await ackLatency();
   else if (wanted('buttons')) await buttonAckLatency();
   if (wanted('channel')) await oneBusyChannel();
+  if (wanted('busy')) {
+    await busyChannelBurst();
+    await busyChannelSteady();
+  }
   if (wanted('delivery')) await deliveryLatency();
   if (wanted('hostile')) await hostileMasks();
   await Promise.all([wanted('upstream') ? upstreamLoad() : undefined, wanted('memory') ? memory() : undefined]);
