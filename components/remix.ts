@@ -13,18 +13,20 @@ import { modal, MODAL_TEXT_MAX } from '../src/discord/interactions/modals.js';
 export const remix = component({
   route: 'remix',
   accepts: 'button',
-  async parse(rest, i, ctx): Promise<{ job: Job; edit: boolean }> {
-    const [jobId, what] = rest.split(':');
-    return { job: await remixJob(i, jobId ?? '', ctx), edit: what === 'edit' };
+  // "Edit prompt" opens a modal (the first answer) prefilled from the waiting job, so that job is read first;
+  // "Submit unchanged" is acknowledged before any store read
+  async parse(rest, i, ctx): Promise<{ edit: true; job: Job } | { edit: false; jobId: string }> {
+    const [jobId = '', what] = rest.split(':');
+    return what === 'edit' ? { edit: true, job: await remixJob(i, jobId, ctx) } : { edit: false, jobId };
   },
   ack: ({ edit }) => (edit ? 'none' : 'update'),
-  async run(i, { job, edit }, ctx) {
-    const prefill = remixPrefill(job);
-    if (edit) {
-      await i.showModal(remixPromptModal(job, prefill, ctx));
+  async run(i, press, ctx) {
+    if (press.edit) {
+      await i.showModal(remixPromptModal(press.job, remixPrefill(press.job), ctx));
       return;
     }
-    await submitRemix(job, prefill, ctx);
+    const job = await remixJob(i, press.jobId, ctx); // no longer waiting, or not the presser's: told in an ephemeral follow-up
+    await submitRemix(job, remixPrefill(job), ctx);
     await i.editReply({ content: acceptedReply(job, ctx), components: [] });
   },
 });

@@ -1,4 +1,3 @@
-import type { Job } from '../src/jobs/model.js';
 import { validatePrompt } from '../src/mj/prompts.js';
 import { component, UserError } from '../src/discord/interactions/interactionKit.js';
 import { acceptedReply } from '../src/discord/flows/jobOptions.js';
@@ -10,15 +9,16 @@ import { remixJob } from './remix.js';
 export const remixModal = component({
   route: 'remixModal',
   accepts: 'modal',
-  async parse(jobId, i, ctx): Promise<{ job: Job; prompt: string; fromMessage: boolean }> {
-    const job = await remixJob(i, jobId, ctx);
+  // what the member typed is checked at once; the waiting job is read after the acknowledgement
+  async parse(jobId, i): Promise<{ jobId: string; prompt: string; fromMessage: boolean }> {
     const checked = validatePrompt(i.fields.getTextInputValue('prompt'), { maxLength: MODAL_TEXT_MAX });
     if (!checked.ok) throw new UserError(checked.key, checked.params);
-    return { job, prompt: checked.prompt, fromMessage: i.isFromMessage() };
+    return { jobId, prompt: checked.prompt, fromMessage: i.isFromMessage() };
   },
   // opened from the "Edit prompt" button: the message with the two buttons is updated in place
   ack: ({ fromMessage }) => (fromMessage ? 'update' : 'ephemeral'),
-  async run(i, { job, prompt }, ctx) {
+  async run(i, { jobId, prompt }, ctx) {
+    const job = await remixJob(i, jobId, ctx);
     await submitRemix(job, prompt, ctx);
     await i.editReply({ content: acceptedReply(job, ctx), components: [] });
   },

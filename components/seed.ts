@@ -1,7 +1,7 @@
 import { component, UserError } from '../src/discord/interactions/interactionKit.js';
 import { seedMessage } from '../src/discord/flows/seed.js';
 
-/** ✉️ on a result (`mj:s:<key>`): the seed of its job, told only to the presser (who must be allowed to see it). */
+/** ✉️ on a result (`mj:s:<key>`): the seed of its job, told only to the presser (who must be allowed to see it); acknowledged before its record is read. */
 export const seed = component({
   route: 'seed',
   accepts: 'button',

@@ -12,6 +12,8 @@ export interface TestRedis {
   port: number;
   /** drop every key (between tests) */
   flush(): Promise<void>;
+  /** every client's commands wait for `ms` (CLIENT PAUSE … ALL): a store that does not answer for a while */
+  pause(ms: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -90,6 +92,10 @@ async function startOn(bin: string, port: number, readyTimeoutMs: number): Promi
     async flush() {
       const reply = await command(port, 'FLUSHALL');
       if (!reply.startsWith('+OK')) throw new Error(`FLUSHALL answered ${reply}`);
+    },
+    async pause(ms) {
+      const reply = await command(port, `CLIENT PAUSE ${Math.round(ms)} ALL`);
+      if (!reply.startsWith('+OK')) throw new Error(`CLIENT PAUSE answered ${reply}`);
     },
     stop,
   };

@@ -184,14 +184,26 @@ export class Dispatcher {
     await command.run(interaction as never, ctx);
   }
 
-  /** A button, modal or select: its piece by route, `parse` (may refuse), the acknowledgement `ack` asks for, `run`. */
+  /**
+   * A button, modal or select: its piece by route, then its acknowledgement as early as the piece allows. An `ack`
+   * the route alone decides is sent before `parse` reads anything (a refusal then edits the deferred reply, or follows
+   * an update ephemerally); an `ack` that depends on `parse`'s data (a press that may open a modal) waits for it, and
+   * such a `parse` reads only what decides it. Then `run`.
+   */
   private async runComponent(interaction: ComponentInteraction, ctx: Ctx): Promise<void> {
     const parsed = parseCustomId(interaction.customId);
     const piece = parsed ? this.components.get(parsed.route) : undefined;
     if (!parsed || !piece) throw new UserError('errors.buttonUnknown');
     this.checkRules(interaction, ctx, undefined);
     if (!accepts(piece, interaction)) throw new UserError('errors.buttonUnknown');
-    // counted from before `parse` (it reads the store): in a burst of presses, no press's work starts while
+    const early = ackBeforeParse(piece.ack);
+    if (early) {
+      await this.acknowledge(interaction, () => sendComponentAck(interaction, early));
+      await this.ackFirst.turn();
+      await piece.run(interaction, await piece.parse(parsed.rest, interaction, ctx), ctx);
+      return;
+    }
+    // counted from before `parse` (it may read the store): in a burst of presses, no press's work starts while
     // another is still being read and acknowledged
     const acknowledged = this.ackFirst.arrived();
     let data: unknown;
@@ -201,8 +213,7 @@ export class Dispatcher {
       ack = typeof piece.ack === 'function' ? piece.ack(data) : piece.ack;
       // 'none': run answers at once itself (opens a modal, updates the message), and that answer is the acknowledgement
       if (ack === 'none') await piece.run(interaction, data, ctx);
-      else if (ack === 'ephemeral') await deferEphemeral(interaction);
-      else await deferUpdate(interaction);
+      else await sendComponentAck(interaction, ack);
     } finally {
       acknowledged();
     }
@@ -230,6 +241,17 @@ export class Dispatcher {
     this.observe(() => this.hooks.ack?.(ms));
     if (this.stats.ackLatencies.length > 1000) this.stats.ackLatencies.shift();
   }
+}
+
+/** The acknowledgement a piece declares without its data (a deferral), sent before `parse`; undefined when `parse` must come first. */
+export function ackBeforeParse(ack: AnyComponent['ack']): Exclude<Ack, 'none'> | undefined {
+  return ack === 'update' || ack === 'ephemeral' ? ack : undefined;
+}
+
+/** Defer as `ack` says: a reply only the presser sees, or an update of the message the component is on. */
+async function sendComponentAck(interaction: ComponentInteraction, ack: Exclude<Ack, 'none'>): Promise<void> {
+  if (ack === 'ephemeral') await deferEphemeral(interaction);
+  else await deferUpdate(interaction);
 }
 
 /** Defer an update of the message the component is on (a modal submit only when it was opened from a message). */

@@ -90,7 +90,9 @@ export type AcceptedKind = keyof Accepted;
 /**
  * A button, modal or select handler: one file under components/ per custom_id route. The dispatcher checks the
  * interaction's kind, `parse`s the rest of its custom_id (cheap; refuses with a UserError when expired or not the
- * presser's), acknowledges as `ack` says, then calls `run` with what was parsed.
+ * presser's), acknowledges as `ack` says, then calls `run` with what was parsed. A fixed 'update' / 'ephemeral' is
+ * sent before `parse` (no store read delays it); an `ack` that needs `parse`'s data (a press that may open a modal)
+ * waits for it, so such a `parse` reads only what decides the acknowledgement and leaves the rest to `run`.
  */
 export interface Component<D, K extends AcceptedKind = AcceptedKind> {
   route: RouteName;

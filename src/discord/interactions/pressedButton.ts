@@ -36,17 +36,32 @@ export function mayPress(interaction: Interaction, ownerId: string, config: Conf
   return false;
 }
 
+/** A pressed key whose record passed the guard (known, not expired, this member may press it, this route's); no parent read yet. */
+export type PressedKey<S> = Omit<Pressed<S>, 'parent'>;
+
 /**
- * The one pressed-button guard: key → stored record (expired past JOB_RETENTION_DAYS, or unknown: says so) → may this
- * member press it → its parent job and what the route makes of the record (`read`, undefined: not this route's).
+ * The first half of the pressed-button guard, one store read: key → stored record (expired past JOB_RETENTION_DAYS,
+ * or unknown: says so) → may this member press it → what the route makes of the record (`read`, undefined: not this
+ * route's). A route whose acknowledgement depends on the record reads this much before acknowledging, no more.
  */
-export async function pressedButton<S>(i: Interaction, key: string, ctx: Ctx, read: (record: ButtonRecord) => S | undefined): Promise<Pressed<S>> {
+export async function pressedKey<S>(i: Interaction, key: string, ctx: Ctx, read: (record: ButtonRecord) => S | undefined): Promise<PressedKey<S>> {
   const record = await findButton(i, key, ctx);
   if (!mayPress(i, record.ownerId, ctx.services.config, ctx.rules)) throw new UserError('errors.notYourJob', { user: `<@${record.ownerId}>` });
-  const parent = await ctx.services.jobs.get(record.jobId);
   const spec = read(record);
-  if (!parent || spec === undefined) throw new UserError('errors.buttonExpired');
-  return { key, record, parent, spec };
+  if (spec === undefined) throw new UserError('errors.buttonExpired');
+  return { key, record, spec };
+}
+
+/** The second half: the pressed key's parent job (gone: the button has expired). */
+export async function withParent<S>(pressed: PressedKey<S>, ctx: Ctx): Promise<Pressed<S>> {
+  const parent = await ctx.services.jobs.get(pressed.record.jobId);
+  if (!parent) throw new UserError('errors.buttonExpired');
+  return { ...pressed, parent };
+}
+
+/** The whole pressed-button guard: the key's record and the member's right to press it, then its parent job. */
+export async function pressedButton<S>(i: Interaction, key: string, ctx: Ctx, read: (record: ButtonRecord) => S | undefined): Promise<Pressed<S>> {
+  return withParent(await pressedKey(i, key, ctx, read), ctx);
 }
 
 /**
