@@ -7,6 +7,7 @@ import { describeReach } from './community/reach.js';
 import { GuildRulesRepo } from './community/rules.js';
 import type { Config } from './config.js';
 import { Delivery } from './discord/messages/delivery.js';
+import { OpenReplies } from './discord/messages/openReplies.js';
 import { resultImageFetcher } from './discord/messages/resultImage.js';
 import { Dispatcher } from './discord/interactions/dispatcher.js';
 import type { Command } from './discord/interactions/interactionKit.js';
@@ -139,8 +140,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const fetchImage = resultImageFetcher(outbound.download);
   const masks = new MaskWork({ logger: logger.child({ part: 'masks' }) });
 
+  const openReplies = new OpenReplies();
   const delivery = new Delivery({
     messenger,
+    openReplies,
     repos,
     renderer,
     i18n,
@@ -215,6 +218,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     jobs,
     tracker,
     delivery,
+    openReplies,
     messenger,
     renderer,
     masks,
@@ -228,7 +232,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     handled: (name, outcome) => metrics.interaction(name, outcome),
     ack: (ms) => metrics.ack(ms),
   });
-  client.on(Events.InteractionCreate, (interaction) => void dispatcher.handle(interaction));
+  client.on(Events.InteractionCreate, (interaction) => {
+    // a job's public follow-up waits until the handler has answered its interaction (see OpenReplies)
+    openReplies.opened(interaction.token);
+    void dispatcher.handle(interaction).finally(() => openReplies.settle(interaction.token));
+  });
   client.on(Events.Error, (err) => logger.error({ err }, 'discord client error'));
   client.rest.on('rateLimited', (info) => {
     metrics.rateLimited(info);

@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import type { HealthReport } from './health.js';
 import type { Delivery } from './discord/messages/delivery.js';
 import type { Messenger } from './discord/messages/messenger.js';
+import type { OpenReplies } from './discord/messages/openReplies.js';
 import type { Renderer } from './discord/messages/renderer.js';
 import type { I18n } from './i18n/index.js';
 import type { JobService } from './jobs/service.js';
@@ -38,6 +39,8 @@ export interface Services {
   jobs: JobService;
   tracker: Tracker;
   delivery: Delivery;
+  /** interactions whose deferred reply is still loading: a job's follow-up waits for them */
+  openReplies: OpenReplies;
   messenger: Messenger;
   renderer: Renderer;
   /** masks decoded and drawn off the event loop, within the image budgets (src/images/budgets.ts) */

@@ -31,6 +31,8 @@ export interface Msg {
 export interface MessageRef {
   channelId: string;
   messageId: string;
+  /** posted as a follow-up of the job's interaction (edited through its webhook while the token lives) */
+  via?: 'followup' | undefined;
 }
 
 export interface JobResult {
@@ -71,10 +73,16 @@ export interface Job {
   botType?: 'MID_JOURNEY' | 'NIJI_JOURNEY' | undefined;
   result?: JobResult | undefined;
   error?: Msg | undefined;
-  /** bot-owned messages: where progress is drawn, and where results went */
-  messages: { progress?: MessageRef | undefined; results: MessageRef[] };
-  /** the interaction that started the job, usable for ephemeral follow-ups for 15 minutes only */
-  interaction?: { applicationId: string; token: string; issuedAt: number } | undefined;
+  /**
+   * bot-owned messages: where progress is drawn, and where results went. `followUpPending`: a result follow-up to
+   * this channel was sent and its answer is not recorded yet (a crash in between): looked up before posting again.
+   */
+  messages: { progress?: MessageRef | undefined; results: MessageRef[]; followUpPending?: string | undefined };
+  /**
+   * the interaction that started the job: its webhook carries the job's messages for 15 minutes (its own rate
+   * bucket); `ended` once Discord refused its token
+   */
+  interaction?: { id?: string | undefined; applicationId: string; token: string; issuedAt: number; ended?: boolean | undefined } | undefined;
   /** the largest attachment the invoking interaction allowed (bytes) */
   attachmentLimit: number;
   createdAt: number;

@@ -63,15 +63,24 @@ describe('delivery', () => {
     await discord.waitFor(() => proxy.requestsTo('/submit/action').find((r) => String((r.body as { customId: string }).customId).includes('variation::3')));
   }, 40_000);
 
-  it('delivers a job that outlives the interaction token', async () => {
-    world = await World.start({ proxy: { stepMs: 500 }, discord: { tokenLifetimeMs: 1500 } });
+  it('delivers a job that outlives the interaction token: its follow-up progress goes on as a channel message, the result too', async () => {
+    world = await World.start({ proxy: { stepMs: 500 }, discord: { tokenLifetimeMs: 1500 }, env: { PROGRESS_EDIT_INTERVAL_MS: '500' } });
     const { discord } = world;
     const ix = discord.slash({ name: 'imagine', options: { prompt: 'a slow sunrise' }, user: discord.alice });
     await discord.waitFor(() => ix.original()?.content.includes('accepted'));
     const result = await waitForResult(discord, discord.channel.id, { match: (m) => m.content.includes('slow sunrise'), timeoutMs: 15_000 });
     expect(Date.now() - ix.sentAt).toBeGreaterThan(1500); // the token had expired before the result
     expect(result.attachments).toHaveLength(1);
-    expect(discord.calls.filter((c) => c.discordCode === 50027)).toEqual([]); // nothing relied on the token
+    expect(result.source).toBe('channel'); // the token was dead: a bot-owned channel message
+    expect(result.pingedUserIds).toEqual([discord.alice.id]);
+    // the progress began as a follow-up while the token lived, and was edited and removed through the channel after
+    const progress = discord.allMessages().find((m) => m.source === 'followup' && m.content.includes('slow sunrise'));
+    await discord.waitFor(() => progress?.deleted);
+    expect(progress!.deletedBy).toBe('bot');
+    expect(discord.calls.some((c) => c.method === 'PATCH' && c.path === `/channels/${discord.channel.id}/messages/${progress!.id}` && c.status === 200)).toBe(true);
+    // Discord refused the token once or twice (an edit in flight), then nothing relied on it
+    expect(discord.calls.filter((c) => c.discordCode === 50027).length).toBeLessThanOrEqual(2);
+    expect(botMessages(discord, discord.channel.id).filter((m) => m.content.includes('slow sunrise'))).toHaveLength(1);
   }, 30_000);
 
   it('still posts the result when the user deletes the progress message, and stops editing it', async () => {

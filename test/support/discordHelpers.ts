@@ -35,11 +35,16 @@ export function button(m: FakeMessage, labelOrEmoji: string): DrawnButton {
   return b;
 }
 
-/** Messages the bot posted in a channel (not interaction responses), oldest first. */
+/** A message the bot posts for a job: a channel message, or a public follow-up of the job's interaction. */
+export function isJobMessage(m: FakeMessage): boolean {
+  return m.source === 'channel' || (m.source === 'followup' && !m.ephemeral);
+}
+
+/** The job messages the bot posted in a channel (not interaction responses), oldest first. */
 export function botMessages(discord: FakeDiscord, channelId: string, opts: { includeDeleted?: boolean } = {}): FakeMessage[] {
   return discord
     .allMessages()
-    .filter((m) => m.channel_id === channelId && m.author.id === discord.botUser.id && m.source === 'channel' && (opts.includeDeleted || !m.deleted));
+    .filter((m) => m.channel_id === channelId && m.author.id === discord.botUser.id && isJobMessage(m) && (opts.includeDeleted || !m.deleted));
 }
 
 /** Wait for a bot message in the channel carrying an image attachment (a delivered result), newer than `after`. */

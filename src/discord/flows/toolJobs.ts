@@ -222,7 +222,7 @@ async function run(origin: JobOrigin, parts: DraftParts, submit: (job: Job) => P
       owner: jobOwner(i, origin.ctx.locale, origin.ctx.guildId),
       delivery: origin.delivery,
       parentJobId: origin.parentJobId,
-      interaction: { applicationId: i.applicationId, token: i.token, issuedAt: i.createdTimestamp },
+      interaction: { id: i.id, applicationId: i.applicationId, token: i.token, issuedAt: i.createdTimestamp },
       attachmentLimit: i.attachmentSizeLimit,
     },
     submit,

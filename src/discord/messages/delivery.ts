@@ -5,7 +5,9 @@ import { KeyedMutex, type Repositories } from '../../store/repositories.js';
 import { DeliveryTargets, type Target } from './deliveryTargets.js';
 import { drawButtons, type ButtonPlanner } from './drawnButtons.js';
 import { EditCoalescer } from './editCoalescer.js';
-import { DiscordCodes, discordCode, isTransient, type MessagePayload, type Messenger } from './messenger.js';
+import { liveHook, snowflakeAt, tokenEnded } from './followUps.js';
+import { DiscordCodes, discordCode, hookLane, isTransient, type InteractionHook, type MessagePayload, type Messenger } from './messenger.js';
+import { OpenReplies } from './openReplies.js';
 import { formatBytes, type DrawnButton, type Renderer } from './renderer.js';
 import { imageFromOwnPost, loadResultImage, type ImageFetcher, type LoadedImage } from './resultImage.js';
 
@@ -20,47 +22,86 @@ export interface DeliveryDeps {
   fetchImage: ImageFetcher;
   planButtons: ButtonPlanner;
   progressIntervalMs: number;
+  /** deferred replies still loading (a follow-up waits for them); none when the job service runs without Discord */
+  openReplies?: OpenReplies;
   now?: () => number;
 }
 
+/** How long a job's first follow-up waits for its interaction's deferred reply to be answered. */
+const REPLY_WAIT_MS = 5000;
+
 /**
- * Where a job shows up in Discord: one bot-owned progress message (edited through the coalescer),
- * then the result posted to the channel and/or DM. Never depends on the interaction token.
+ * Where a job shows up in Discord: one progress message (edited through the coalescer), then the result posted to the
+ * channel and/or DM, exactly once.
+ *
+ * Two routes, so that a busy channel never makes a member wait: while the job's interaction token lives, its messages in
+ * the interaction's channel are follow-ups through the interaction's own webhook (a rate bucket per token, beside the
+ * channel's); afterwards, or when Discord refuses the token, bot-owned channel messages take over (restart- and
+ * expiry-proof, and still editable: a follow-up is the bot's own message). Channel writes share the channel's budget:
+ * results first, progress only with capacity no result needs; a progress post still waiting when its job finishes is
+ * never sent.
  */
 export class Delivery {
   readonly coalescer: EditCoalescer;
   private now: () => number;
   private finishing = new Map<string, Promise<void>>();
   private beginning = new Map<string, Promise<void>>();
+  private beginAborts = new Map<string, AbortController>();
   private redraws = new KeyedMutex();
   private redrawQueued = new Set<string>();
   private targets: DeliveryTargets;
+  private openReplies: OpenReplies;
 
   constructor(private d: DeliveryDeps) {
     this.now = d.now ?? Date.now;
     this.targets = new DeliveryTargets(d);
-    // progress edits take a channel slot only when one is free now, leaving one for results
-    this.coalescer = new EditCoalescer({ minIntervalMs: d.progressIntervalMs, gate: (channel) => d.messenger.budget.tryReserveNow(channel, 1), now: this.now });
+    this.openReplies = d.openReplies ?? new OpenReplies();
+    // progress edits take a slot only when one is free now: in a channel leaving one for results, in a token's bucket any
+    this.coalescer = new EditCoalescer({
+      minIntervalMs: d.progressIntervalMs,
+      gate: (lane) => (lane.startsWith('hook:') ? d.messenger.hookBudget.tryReserveNow(lane, 0) : d.messenger.budget.tryReserveNow(lane)),
+      now: this.now,
+    });
   }
 
   /** Post the job's progress message where the user will look for it. Mutates job.messages; caller saves. */
   async begin(job: Job): Promise<void> {
-    const p = this.doBegin(job).finally(() => this.beginning.delete(job.id));
+    const abort = new AbortController();
+    this.beginAborts.set(job.id, abort);
+    const p = this.doBegin(job, abort.signal).finally(() => {
+      this.beginning.delete(job.id);
+      this.beginAborts.delete(job.id);
+    });
     this.beginning.set(job.id, p);
     return p;
   }
 
-  private async doBegin(job: Job): Promise<void> {
+  private async doBegin(job: Job, finished: AbortSignal): Promise<void> {
     if (job.deliveredAt || job.messages.progress) return;
     const payload = this.d.renderer.progress(job);
     const target = await this.targets.primary(job);
+    const hook = this.hookFor(job, target.channelId);
+    if (hook && (await this.openReplies.answered(hook.token, REPLY_WAIT_MS)) && !finished.aborted) {
+      try {
+        const msg = await this.d.messenger.followUp(hook, payload);
+        job.messages.progress = { channelId: target.channelId, messageId: msg.id, via: 'followup' };
+        return;
+      } catch (err) {
+        if (!tokenEnded(err)) return void this.logFail(job, 'progress follow-up', err);
+        this.tokenEnded(job); // the channel takes over
+      }
+    }
+    if (finished.aborted) return;
     try {
-      const msg = await this.d.messenger.send(target.channelId, payload);
+      const msg = await this.d.messenger.send(target.channelId, payload, { priority: 'progress', signal: finished });
       job.messages.progress = { channelId: target.channelId, messageId: msg.id };
     } catch (err) {
+      if (finished.aborted) return; // the job finished first: its progress is not worth a channel write
       if (target.dm && discordCode(err) === DiscordCodes.cannotDm) {
         await this.targets.markDmClosed(job);
-        const msg = await this.d.messenger.send(job.owner.channelId, payload).catch((e) => this.logFail(job, 'progress post', e));
+        const msg = await this.d.messenger
+          .send(job.owner.channelId, payload, { priority: 'progress', signal: finished })
+          .catch((e) => (finished.aborted ? undefined : this.logFail(job, 'progress post', e)));
         if (msg) job.messages.progress = { channelId: job.owner.channelId, messageId: msg.id };
         return;
       }
@@ -74,10 +115,13 @@ export class Delivery {
     if (!ref) return;
     const key = `${ref.channelId}:${ref.messageId}`;
     const snapshot = this.d.renderer.progress(job);
-    this.coalescer.offer(key, ref.channelId, this.d.renderer.progressKey(job), async () => {
+    const hook = ref.via === 'followup' ? this.hookFor(job, ref.channelId) : undefined;
+    this.coalescer.offer(key, hook ? hookLane(hook) : ref.channelId, this.d.renderer.progressKey(job), async () => {
       try {
-        await this.d.messenger.edit(ref.channelId, ref.messageId, snapshot, { reserved: true });
+        if (hook) await this.d.messenger.editFollowUp(hook, ref.messageId, snapshot, { reserved: true });
+        else await this.d.messenger.edit(ref.channelId, ref.messageId, snapshot, { reserved: true });
       } catch (err) {
+        if (hook && tokenEnded(err)) return this.tokenEnded(job); // the next frame goes through the channel
         const code = discordCode(err);
         if (code === DiscordCodes.unknownMessage || code === DiscordCodes.unknownChannel || code === DiscordCodes.maxOldEdits) {
           // the user deleted it (or it can no longer be edited): stop editing; the result is still posted as a new message
@@ -104,7 +148,8 @@ export class Delivery {
 
   private async doFinish(job: Job): Promise<void> {
     if (job.deliveredAt) return;
-    await this.beginning.get(job.id); // a progress post still on its way must land before it is replaced
+    this.beginAborts.get(job.id)?.abort(); // a progress post still waiting for a slot is not sent at all …
+    await this.beginning.get(job.id); // … and one already on its way must land before it is replaced
     const progress = job.messages.progress;
     if (progress) await this.coalescer.close(`${progress.channelId}:${progress.messageId}`);
 
@@ -139,11 +184,26 @@ export class Delivery {
       throw err;
     }
 
-    if (progress && !job.messages.results.some((p) => p.messageId === progress.messageId)) {
+    const shown = job.messages.progress;
+    if (shown && !job.messages.results.some((p) => p.messageId === shown.messageId)) {
       // the result was posted as a new message (so the user is notified); the progress message goes away
-      await this.d.messenger.delete(progress.channelId, progress.messageId).catch(() => undefined);
+      await this.deleteMessage(job, shown).catch(() => undefined);
       job.messages.progress = undefined;
     }
+  }
+
+  /** Delete one of the job's messages: a follow-up through its webhook while the token lives, else as a channel message. */
+  private async deleteMessage(job: Job, ref: MessageRef): Promise<void> {
+    const hook = ref.via === 'followup' ? this.hookFor(job, ref.channelId) : undefined;
+    if (hook) {
+      try {
+        return await this.d.messenger.deleteFollowUp(hook, ref.messageId);
+      } catch (err) {
+        if (!tokenEnded(err)) throw err;
+        this.tokenEnded(job);
+      }
+    }
+    await this.d.messenger.delete(ref.channelId, ref.messageId);
   }
 
   /**
@@ -166,10 +226,23 @@ export class Delivery {
     const rows = await this.drawButtons(job);
     const components = this.d.renderer.rows(rows, job.owner.locale);
     for (const ref of job.messages.results) {
-      await this.d.messenger.editComponents(ref.channelId, ref.messageId, components).catch((err) => {
+      await this.editComponents(job, ref, components).catch((err) => {
         if (discordCode(err) !== DiscordCodes.unknownMessage) this.d.logger.debug({ err, jobId: job.id }, 'button redraw failed');
       });
     }
+  }
+
+  private async editComponents(job: Job, ref: MessageRef, components: MessagePayload['components']): Promise<void> {
+    const hook = ref.via === 'followup' ? this.hookFor(job, ref.channelId) : undefined;
+    if (hook) {
+      try {
+        return await this.d.messenger.editFollowUpComponents(hook, ref.messageId, components);
+      } catch (err) {
+        if (!tokenEnded(err)) throw err;
+        this.tokenEnded(job);
+      }
+    }
+    await this.d.messenger.editComponents(ref.channelId, ref.messageId, components);
   }
 
   /**
@@ -194,6 +267,9 @@ export class Delivery {
 
   private async postFinal(job: Job, target: Target, payload: MessagePayload): Promise<MessageRef | undefined> {
     try {
+      const hook = this.hookFor(job, target.channelId);
+      const followed = hook ? await this.postFollowUp(job, hook, target.channelId, payload) : undefined;
+      if (followed) return followed;
       const msg = await this.d.messenger.send(target.channelId, payload);
       return { channelId: target.channelId, messageId: msg.id };
     } catch (err) {
@@ -221,6 +297,59 @@ export class Delivery {
       this.logFail(job, 'result post', err);
       return undefined;
     }
+  }
+
+  /**
+   * Post a result as a follow-up of the job's interaction, exactly once: a webhook takes no nonce, so the attempt is
+   * recorded before it goes, and an attempt whose answer was lost (a crash, a timeout) is looked up in the channel
+   * before posting again. Undefined when the token no longer works: the channel route takes over.
+   */
+  private async postFollowUp(job: Job, hook: InteractionHook, channelId: string, payload: MessagePayload): Promise<MessageRef | undefined> {
+    if (job.messages.followUpPending === channelId) {
+      const landed = await this.findFollowUp(job, channelId);
+      if (landed) return landed;
+    }
+    job.messages.followUpPending = channelId;
+    await this.d.repos.jobs.save(job, this.now());
+    try {
+      const msg = await this.d.messenger.followUp(hook, payload);
+      job.messages.followUpPending = undefined;
+      return { channelId, messageId: msg.id, via: 'followup' };
+    } catch (err) {
+      if (isTransient(err)) throw err; // it may have landed: the mark stays, and the retry looks first
+      job.messages.followUpPending = undefined; // refused: nothing was posted
+      if (!tokenEnded(err)) throw err;
+      this.tokenEnded(job);
+      return undefined;
+    }
+  }
+
+  /** The job's result follow-up in the channel's recent history (by its interaction), if an earlier attempt posted it. */
+  private async findFollowUp(job: Job, channelId: string): Promise<MessageRef | undefined> {
+    const interactionId = job.interaction?.id;
+    if (!interactionId) return undefined;
+    const progressId = job.messages.progress?.messageId;
+    const after = progressId ?? snowflakeAt(job.createdAt - 60_000);
+    try {
+      const recent = await this.d.messenger.messagesAfter(channelId, after);
+      const found = recent.find((m) => m.interaction_metadata?.id === interactionId && m.id !== progressId);
+      return found ? { channelId, messageId: found.id, via: 'followup' } : undefined;
+    } catch (err) {
+      // the history cannot be read (no permission): post again rather than not at all
+      this.d.logger.warn({ err, jobId: job.id }, 'could not check whether a result follow-up landed; posting it');
+      return undefined;
+    }
+  }
+
+  /** The job's interaction webhook, when a message to this channel may go through it now. */
+  private hookFor(job: Job, channelId: string): InteractionHook | undefined {
+    return liveHook(job, channelId, this.now());
+  }
+
+  /** Discord refused the token: from now on the job's messages are channel messages. */
+  private tokenEnded(job: Job): void {
+    if (job.interaction) job.interaction.ended = true;
+    this.d.logger.debug({ jobId: job.id }, 'interaction token ended; channel messages take over');
   }
 
   private drawButtons(job: Job): Promise<DrawnButton[][]> {

@@ -48,6 +48,7 @@ export class EditCoalescer {
       this.slots.set(messageKey, slot);
     }
     if (slot.closed) return;
+    slot.channel = channelKey; // a message's lane may change (its interaction token ended: channel writes take over)
     if (slot.pending) this.stats.dropped++;
     slot.pending = { frameKey, send };
     this.pump(messageKey, slot);

@@ -1,5 +1,5 @@
 import type { REST, RawFile } from '@discordjs/rest';
-import { ChannelBudget } from './channelBudget.js';
+import { ChannelBudget, type ReserveOptions } from './channelBudget.js';
 import { Routes, type APIActionRowComponent, type APIComponentInMessageActionRow, type APIEmbed, type APIMessage } from 'discord.js';
 
 /** A message as the renderer draws it: plain API JSON plus files, independent of where it is sent. */
@@ -68,23 +68,73 @@ export function toApiBody(p: MessagePayload): { body: Record<string, unknown>; f
   return { body, files };
 }
 
+/** The interaction a follow-up belongs to: its webhook is the application's, authorised by the token alone. */
+export interface InteractionHook {
+  applicationId: string;
+  token: string;
+}
+
 /**
- * Bot-owned messages through the REST API: works for any channel or DM without discord.js's cache,
- * and never depends on an interaction token (which dies after 15 minutes).
+ * Bot-owned messages through the REST API: works for any channel or DM without discord.js's cache. Channel messages
+ * never depend on an interaction token (which dies after 15 minutes); follow-ups use one while it lives, because an
+ * interaction's webhook has a rate bucket of its own beside the channel's.
  */
 export class Messenger {
   private dmChannels = new Map<string, string>();
 
-  /** every write waits for a slot in its channel's budget (see ChannelBudget), unless the caller reserved one */
+  /**
+   * Every write waits for a slot in its lane's budget (see ChannelBudget), unless the caller reserved one: channel
+   * writes in the channel's (about 5 per 5 s), follow-up writes in their token's (about 5 per 2 s).
+   */
   constructor(
     private rest: REST,
     readonly budget: ChannelBudget = new ChannelBudget(),
+    readonly hookBudget: ChannelBudget = new ChannelBudget({ perWindow: 5, windowMs: 2250 }),
   ) {}
 
-  async send(channelId: string, payload: MessagePayload): Promise<APIMessage> {
+  async send(channelId: string, payload: MessagePayload, reserve: ReserveOptions = {}): Promise<APIMessage> {
     const { body, files } = toApiBody(payload);
-    await this.budget.reserve(channelId);
+    await this.budget.reserve(channelId, reserve);
     return (await this.rest.post(Routes.channelMessages(channelId), { body, files })) as APIMessage;
+  }
+
+  /** Post a follow-up message through the interaction's webhook (in the interaction's channel). */
+  async followUp(hook: InteractionHook, payload: MessagePayload): Promise<APIMessage> {
+    const { body, files } = toApiBody(payload);
+    delete body.nonce; // webhooks take no nonce: exactly-once is the caller's (see Delivery)
+    delete body.enforce_nonce;
+    await this.hookBudget.reserve(hookLane(hook));
+    return (await this.rest.post(Routes.webhook(hook.applicationId, hook.token), {
+      body,
+      files,
+      query: new URLSearchParams({ wait: 'true' }),
+      auth: false,
+    })) as APIMessage;
+  }
+
+  /** Edit a message the interaction's webhook posted. */
+  async editFollowUp(hook: InteractionHook, messageId: string, payload: MessagePayload, opts: { reserved?: boolean } = {}): Promise<APIMessage> {
+    const { body, files } = toApiBody(payload);
+    delete body.nonce;
+    delete body.enforce_nonce;
+    delete body.flags;
+    if (!opts.reserved) await this.hookBudget.reserve(hookLane(hook));
+    return (await this.rest.patch(Routes.webhookMessage(hook.applicationId, hook.token, messageId), { body, files, auth: false })) as APIMessage;
+  }
+
+  /** Edit only the components of a follow-up (e.g. mark a pressed button as used). */
+  async editFollowUpComponents(hook: InteractionHook, messageId: string, components: MessagePayload['components']): Promise<void> {
+    await this.hookBudget.reserve(hookLane(hook));
+    await this.rest.patch(Routes.webhookMessage(hook.applicationId, hook.token, messageId), { body: { components: components ?? [] }, auth: false });
+  }
+
+  async deleteFollowUp(hook: InteractionHook, messageId: string): Promise<void> {
+    await this.rest.delete(Routes.webhookMessage(hook.applicationId, hook.token, messageId), { auth: false });
+  }
+
+  /** The channel's latest messages after `afterId` (oldest first is not promised). */
+  async messagesAfter(channelId: string, afterId: string, limit = 50): Promise<APIMessage[]> {
+    return (await this.rest.get(Routes.channelMessages(channelId), { query: new URLSearchParams({ after: afterId, limit: String(limit) }) })) as APIMessage[];
   }
 
   async edit(channelId: string, messageId: string, payload: MessagePayload, opts: { reserved?: boolean } = {}): Promise<APIMessage> {
@@ -123,4 +173,9 @@ export class Messenger {
     for (const id of this.dmChannels.values()) if (id === channelId) return true;
     return false;
   }
+}
+
+/** The budget lane of an interaction's webhook (keyed like Discord's bucket: webhook id + token). */
+export function hookLane(hook: InteractionHook): string {
+  return `hook:${hook.applicationId}:${hook.token}`;
 }
