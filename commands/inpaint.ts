@@ -4,11 +4,12 @@ import { acceptedReply, jobOptionDefs, pickDelivery } from '../src/discord/flows
 import { admitBeforeDownload } from '../src/discord/interactions/admission.js';
 import { checkRectanglesText, limitsFor, PICWISH_LIMITS, readRegion, readToolImages } from '../src/discord/flows/toolInputs.js';
 import { startInpaint } from '../src/discord/flows/toolJobs.js';
+import { editorAvailable, offerEditor } from '../src/discord/flows/maskEditor.js';
 
 /**
  * /inpaint image [mask] [rectangles] [delivery] — object removal (PicWish). The area to remove is a black/white
- * mask of the image's size (white = remove) or rectangles `x,y,w,h; …` (up to 50). Everything is checked
- * before anything is sent.
+ * mask of the image's size (white = remove) or rectangles `x,y,w,h; …` (up to 50); with neither, and PUBLIC_URL set,
+ * the member draws it in the browser mask editor. Everything is checked before anything is sent.
  */
 export const inpaint: Command<ChatInputCommandInteraction> = {
   name: 'inpaint',
@@ -32,17 +33,23 @@ export const inpaint: Command<ChatInputCommandInteraction> = {
     const mask = o.getAttachment('mask');
     const rects = (o.getString('rectangles') ?? '').trim();
     if (mask && rects) throw new UserError('tools.errors.maskAndRectangles');
-    if (!mask && !rects) throw new UserError('errors.maskMissing');
+    const drawIt = !mask && !rects; // neither: the area is drawn in the mask editor (PUBLIC_URL), else it is missing
+    if (drawIt && !editorAvailable(ctx.services)) throw new UserError('errors.maskMissing');
     checkRectanglesText(rects); // count and syntax before any download
 
     await admitBeforeDownload(interaction, ctx); // a refused member costs no download and no decode
     const limits = limitsFor(PICWISH_LIMITS, interaction.attachmentSizeLimit);
     const [image] = await readToolImages([o.getAttachment('image', true)], ctx, limits);
     if (!image) throw new UserError('errors.maskMissing');
-    const region = await readRegion(image, mask, rects, ctx, limits);
-
     const settings = await ctx.services.repos.users.settings(interaction.user.id);
-    const job = await startInpaint({ interaction, ctx, delivery: pickDelivery(o.getString('delivery'), settings, ctx.rules) }, { image, ...region });
+    const delivery = pickDelivery(o.getString('delivery'), settings, ctx.rules);
+    if (drawIt) {
+      const { url, name, width, height } = image;
+      await offerEditor(interaction, ctx, { flow: 'inpaint', image: { url, name }, delivery, width, height, command: 'inpaint' });
+      return;
+    }
+    const region = await readRegion(image, mask, rects, ctx, limits);
+    const job = await startInpaint({ interaction, ctx, delivery }, { image, ...region });
     await interaction.editReply({ content: acceptedReply(job, ctx), allowedMentions: { parse: [] } });
   },
 };

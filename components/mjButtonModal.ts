@@ -2,15 +2,16 @@ import type { ModalSubmitInteraction } from 'discord.js';
 import type { Job } from '../src/jobs/model.js';
 import { IMAGE_BUDGETS } from '../src/images/budgets.js';
 import { parseRectangles } from '../src/images/mask.js';
-import { sniffImage, toDataUrl } from '../src/images/sniff.js';
+import { toDataUrl } from '../src/images/sniff.js';
 import { applyZoom, validatePrompt } from '../src/mj/prompts.js';
 import { admitBeforeDownload } from '../src/discord/interactions/admission.js';
 import { encode } from '../src/discord/interactions/customId.js';
 import { component, UserError, type Ctx } from '../src/discord/interactions/interactionKit.js';
-import { acceptedReply } from '../src/discord/flows/jobOptions.js';
-import { readMjButton, startAction, type ActionInput, type MjPressed } from '../src/discord/flows/mjAction.js';
+import { readMjButton, regionImageSize, startActionWithInput, type ActionInput, type MjPressed } from '../src/discord/flows/mjAction.js';
+import { withEditorNote } from '../src/discord/flows/maskEditor.js';
+import { varyRegionMask } from '../src/discord/flows/toolInputs.js';
 import { modal, MODAL_TEXT_MAX } from '../src/discord/interactions/modals.js';
-import { afterPress, pressedButton } from '../src/discord/interactions/pressedButton.js';
+import { pressedButton } from '../src/discord/interactions/pressedButton.js';
 
 /** The modal a Midjourney button opens first (Custom Zoom, Vary Region, a describe pick, remix editing): `mj:f:<key>`. */
 export const mjButtonModal = component({
@@ -21,10 +22,8 @@ export const mjButtonModal = component({
   async run(i, p, ctx) {
     await admitBeforeDownload(i, ctx); // a member a limit refuses costs no download and no decode
     const input = await modalInput(i, p, ctx);
-    // not claimed against a double click: each modal submit is one deliberate edit (Discord never sends one twice)
-    const job = await afterPress(i, p, ctx, { claim: false }, () => startAction(i, ctx, p, input));
-    const note = job.upstream.editNotApplied ? `\n${ctx.t('remix.editNotApplied')}` : '';
-    await i.editReply({ content: acceptedReply(job, ctx) + note, allowedMentions: { parse: [] } });
+    // the same step the mask editor's submit continues with (src/discord/flows/maskEditor.ts)
+    await i.editReply({ content: await startActionWithInput(i, ctx, p, input), allowedMentions: { parse: [] } });
   },
 });
 
@@ -37,8 +36,8 @@ export function mjButtonModalFor(p: MjPressed, ctx: Ctx) {
       return modal(id, ctx.t('modals.customZoom.title'), [
         { id: 'prompt', label: ctx.t('modals.customZoom.label'), description: ctx.t('modals.customZoom.description'), value: withZoomHint(prompt) },
       ]);
-    case 'vary-region':
-      return modal(id, ctx.t('modals.varyRegion.title'), [
+    case 'vary-region': {
+      const form = modal(id, ctx.t('modals.varyRegion.title'), [
         {
           id: 'mask',
           label: ctx.t('modals.varyRegion.maskLabel'),
@@ -57,6 +56,8 @@ export function mjButtonModalFor(p: MjPressed, ctx: Ctx) {
         },
         { id: 'prompt', label: ctx.t('modals.varyRegion.promptLabel'), value: prompt, required: false },
       ]);
+      return withEditorNote(ctx, form); // without PUBLIC_URL: says the drawing editor needs it
+    }
     case 'describe-pick':
     case 'shorten-pick': {
       const picked = p.record.data?.prompt ?? prompt;
@@ -95,7 +96,7 @@ async function modalInput(i: ModalSubmitInteraction, p: MjPressed, ctx: Ctx): Pr
       return { prompt: zoomed.prompt };
     }
     case 'vary-region': {
-      const size = await imageSize(p.parent, ctx);
+      const size = await regionImageSize(p.parent, ctx);
       const maskBase64 = await readMask(i, text('rects'), size, ctx);
       const prompt = text('prompt').trim();
       return { maskBase64, prompt: prompt || undefined };
@@ -124,11 +125,7 @@ async function readMask(i: ModalSubmitInteraction, rectsText: string, size: { wi
     const bytes = await ctx.services.download(upload.url, maxBytes).catch(() => {
       throw new UserError('errors.attachmentDownload', { name: upload.name });
     });
-    if (!sniffImage(bytes)) throw new UserError('errors.notAnImage', { name: upload.name });
-    // the size (expected and budgeted) is checked from the header first; decoding happens off the event loop
-    const mask = await ctx.services.masks.normalize(bytes, size.width, size.height);
-    if (!mask.ok) throw new UserError(mask.key, { ...size, ...(mask.params ?? {}) });
-    return toDataUrl(mask.png, 'image/png');
+    return varyRegionMask(bytes, upload.name, size, ctx);
   }
   if (rectsText.trim()) {
     const parsed = parseRectangles(rectsText, { max: 50, width: size.width, height: size.height });
@@ -139,15 +136,4 @@ async function readMask(i: ModalSubmitInteraction, rectsText: string, size: { wi
     return toDataUrl(mask.png, 'image/png');
   }
   throw new UserError('errors.maskMissing');
-}
-
-/** Pixel size of a job's result image: from the upstream, else from our re-hosted attachment. */
-async function imageSize(job: Job, ctx: Ctx): Promise<{ width: number; height: number }> {
-  if (job.result?.width && job.result.height) return { width: job.result.width, height: job.result.height };
-  for (const ref of job.messages.results) {
-    const msg = await ctx.services.messenger.fetch(ref.channelId, ref.messageId).catch(() => undefined);
-    const att = msg?.attachments.find((a) => a.width && a.height);
-    if (att?.width && att.height) return { width: att.width, height: att.height };
-  }
-  throw new UserError('errors.imageSizeUnknown');
 }

@@ -5,6 +5,7 @@ import { encode } from '../src/discord/interactions/customId.js';
 import { component, UserError, type Ctx } from '../src/discord/interactions/interactionKit.js';
 import { acceptedReply } from '../src/discord/flows/jobOptions.js';
 import { modal } from '../src/discord/interactions/modals.js';
+import { withEditorNote } from '../src/discord/flows/maskEditor.js';
 import { afterPress, pressedButton } from '../src/discord/interactions/pressedButton.js';
 import { parseFaceIndex, parseFidelity, readToolAction, toolOrigin, type ToolPressed } from '../src/discord/flows/toolButtons.js';
 import {
@@ -77,7 +78,7 @@ function swapModal(p: ToolPressed, ctx: Ctx) {
 
 function inpaintModal(p: ToolPressed, ctx: Ctx) {
   const size = { width: p.parent.result?.width ?? '?', height: p.parent.result?.height ?? '?' };
-  return modal(encode('toolButtonModal', p.key), ctx.t('tools.modals.inpaint.title'), [
+  const form = modal(encode('toolButtonModal', p.key), ctx.t('tools.modals.inpaint.title'), [
     {
       id: 'mask',
       label: ctx.t('tools.modals.inpaint.maskLabel'),
@@ -95,6 +96,7 @@ function inpaintModal(p: ToolPressed, ctx: Ctx) {
       maxLength: 2000,
     },
   ]);
+  return withEditorNote(ctx, form);
 }
 
 /** Swap again: a new face (uploaded in the modal) onto this result, with the same engine. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Transpile src/, commands/ and components/ to dist/ (one .js per .ts, no bundling, no type check: `npm test` type-checks),
-// and copy the locale files. Takes a fraction of a second, so `npm start` runs it every time.
+// and copy the locale files and the mask editor's static files. Takes a fraction of a second, so `npm start` runs it every time.
 import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,3 +31,5 @@ await build({
   logLevel: 'warning',
 });
 cpSync(join(root, 'src/i18n/locales'), join(out, 'src/i18n/locales'), { recursive: true });
+// the mask editor's page script and style sheet (its maskGeometry.ts is transpiled above with the rest)
+cpSync(join(root, 'src/http/editor/public'), join(out, 'src/http/editor/public'), { recursive: true, filter: (p) => !p.endsWith('.ts') });

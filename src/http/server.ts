@@ -45,6 +45,8 @@ export interface HttpDeps {
   metrics?(): Promise<{ contentType: string; body: string }>;
   /** short-lived input images served to upstreams that only take URLs (IMAGE_INGRESS_MODE=rehost) */
   media?: { get(name: string): MediaItem | undefined };
+  /** the mask editor's pages, picture and submit under `/editor/` (with PUBLIC_URL; src/http/editor/routes.ts) */
+  editor?: { handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> };
   /** default HTTP_LIMITS */
   limits?: Partial<HttpLimits>;
 }
@@ -140,6 +142,7 @@ export class HttpServer {
       res.end(req.method === 'HEAD' ? undefined : item.bytes);
       return;
     }
+    if (this.d.editor && (await this.d.editor.handle(req, res, url))) return;
     const hook = /^\/hooks\/(mj|imgopen|picwish)\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'POST' && hook) {
       await this.callback(req, res, hook[1] as Provider, hook[2]!);

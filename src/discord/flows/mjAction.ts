@@ -2,10 +2,10 @@ import type { ButtonInteraction, ModalSubmitInteraction } from 'discord.js';
 import type { Job } from '../../jobs/model.js';
 import { mapButton, type MappedButton } from '../../mj/buttons.js';
 import type { MjSubmitOutcome } from '../../upstream/mjTypes.js';
-import type { Ctx } from '../interactions/interactionKit.js';
-import { pickDelivery } from './jobOptions.js';
+import { UserError, type Ctx } from '../interactions/interactionKit.js';
+import { acceptedReply, pickDelivery } from './jobOptions.js';
 import { startMjJob, submitResult } from './mjJobs.js';
-import type { Pressed } from '../interactions/pressedButton.js';
+import { afterPress, type Pressed } from '../interactions/pressedButton.js';
 import { startPromptPick } from './promptPicks.js';
 
 /** A pressed Midjourney button (an upstream one, or a describe/shorten pick the bot handles itself). */
@@ -58,6 +58,28 @@ export async function startAction(i: ButtonInteraction | ModalSubmitInteraction,
     if (hasInput && input.prompt !== undefined && button.kind !== 'custom-zoom' && button.kind !== 'vary-region') job.upstream.editNotApplied = true;
     return out;
   });
+}
+
+/**
+ * Start a pressed button's action with what the member gave in its modal or in the mask editor, as the press's
+ * follow-up step (not claimed against a double click: each submit is one deliberate edit). Returns the member's
+ * "accepted" line.
+ */
+export async function startActionWithInput(i: ButtonInteraction | ModalSubmitInteraction, ctx: Ctx, p: MjPressed, input: ActionInput): Promise<string> {
+  const job = await afterPress(i, p, ctx, { claim: false }, () => startAction(i, ctx, p, input));
+  const note = job.upstream.editNotApplied ? `\n${ctx.t('remix.editNotApplied')}` : '';
+  return acceptedReply(job, ctx) + note;
+}
+
+/** Pixel size of a job's result image (a Vary (Region) mask's size): from the upstream, else from our re-hosted attachment. */
+export async function regionImageSize(job: Job, ctx: Ctx): Promise<{ width: number; height: number }> {
+  if (job.result?.width && job.result.height) return { width: job.result.width, height: job.result.height };
+  for (const ref of job.messages.results) {
+    const msg = await ctx.services.messenger.fetch(ref.channelId, ref.messageId).catch(() => undefined);
+    const att = msg?.attachments.find((a) => a.width && a.height);
+    if (att?.width && att.height) return { width: att.width, height: att.height };
+  }
+  throw new UserError('errors.imageSizeUnknown');
 }
 
 /** What the proxy said to a submitted modal; a modal asking again counts as accepted under the modal's task id. */

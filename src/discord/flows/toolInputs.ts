@@ -1,6 +1,6 @@
 import type { Attachment, ModalSubmitInteraction } from 'discord.js';
 import { parseRectangles, type Rect } from '../../images/mask.js';
-import { checkImage, toDataUrl } from '../../images/sniff.js';
+import { checkImage, sniffImage, toDataUrl } from '../../images/sniff.js';
 import type { Job } from '../../jobs/model.js';
 import type { Services } from '../../services.js';
 import { PICWISH_MAX_INPUT_BYTES, PICWISH_MAX_RECTANGLES } from '../../upstream/picwish.js';
@@ -116,6 +116,19 @@ export async function readRegion(
   if (!mask) throw new UserError('errors.maskMissing');
   const [m] = await readToolImages([mask], ctx, limits);
   if (!m) throw new UserError('errors.maskMissing');
+  return checkedMask(image, m, ctx);
+}
+
+/** A mask's bytes from elsewhere than an attachment (the mask editor's submit), checked exactly as an uploaded one. */
+export async function toolMask(image: CheckedImage, bytes: Buffer, name: string, ctx: Ctx, limits: ImageLimits): Promise<{ mask: Buffer }> {
+  const checked = checkImage(bytes, limits);
+  if (!checked.ok) throw new UserError(checked.key, { name, ...(checked.params ?? {}) });
+  return checkedMask(image, { bytes, mime: checked.info.mime, width: checked.info.width, height: checked.info.height }, ctx);
+}
+
+/** The image's size, then (PNG) decoded off the event loop within the mask budget into a clean black/white mask. */
+async function checkedMask(image: CheckedImage, m: Pick<CheckedImage, 'bytes' | 'mime' | 'width' | 'height'>, ctx: Ctx): Promise<{ mask: Buffer }> {
+  const size = { width: image.width, height: image.height };
   if (m.width !== image.width || m.height !== image.height) {
     throw new UserError('errors.maskSizeMismatch', { maskWidth: m.width, maskHeight: m.height, ...size });
   }
@@ -123,6 +136,18 @@ export async function readRegion(
   const clean = await ctx.services.masks.normalize(m.bytes, image.width, image.height); // off the event loop, within the mask budget
   if (!clean.ok) throw new UserError(clean.key, { ...size, ...(clean.params ?? {}) });
   return { mask: clean.png };
+}
+
+/**
+ * A Vary (Region) mask from a file's bytes (an upload, or the mask editor's submit): an image, then decoded off the
+ * event loop within the mask budget, at exactly the size given; a PNG data URL as the proxy takes it.
+ */
+export async function varyRegionMask(bytes: Buffer, name: string, size: { width: number; height: number }, ctx: Ctx): Promise<string> {
+  if (!sniffImage(bytes)) throw new UserError('errors.notAnImage', { name });
+  // the size (expected and budgeted) is checked from the header first; decoding happens off the event loop
+  const mask = await ctx.services.masks.normalize(bytes, size.width, size.height);
+  if (!mask.ok) throw new UserError(mask.key, { ...size, ...(mask.params ?? {}) });
+  return toDataUrl(mask.png, 'image/png');
 }
 
 function mib(bytes: number): string {

@@ -37,6 +37,8 @@ export interface PicwishRecordedRequest {
   headers: Record<string, string | string[] | undefined>;
   /** multipart fields: strings as-is, files as {file, size, type} */
   fields?: Record<string, string | { file: string; size: number; type: string }>;
+  /** multipart files as received (e.g. to read a mask's pixels) */
+  files?: Record<string, Buffer>;
   status?: number;
 }
 
@@ -272,6 +274,7 @@ export class FakePicwish {
         const bytes = Buffer.from(await value.arrayBuffer());
         files[name] = bytes;
         rec.fields[name] = { file: value.name, size: bytes.length, type: value.type };
+        (rec.files ??= {})[name] = bytes;
       }
     }
     const problem = validate(kind, fields, files);
