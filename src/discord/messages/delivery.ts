@@ -307,7 +307,10 @@ export class Delivery {
   private async postFollowUp(job: Job, hook: InteractionHook, channelId: string, payload: MessagePayload): Promise<MessageRef | undefined> {
     if (job.messages.followUpPending === channelId) {
       const landed = await this.findFollowUp(job, channelId);
-      if (landed) return landed;
+      if (landed) {
+        job.messages.followUpPending = undefined;
+        return landed;
+      }
     }
     job.messages.followUpPending = channelId;
     await this.d.repos.jobs.save(job, this.now());

@@ -35,6 +35,8 @@ interface Call {
  */
 class RecordingRest {
   readonly calls: Call[] = [];
+  /** what a channel history read (GET /channels/:id/messages) answers */
+  history: unknown[] = [];
   private planned: { method: Method; route: string; error: Error }[] = [];
   private seq = 0;
 
@@ -58,7 +60,12 @@ class RecordingRest {
     if (method === 'POST' && route === '/users/@me/channels') return { id: `dm-${String((opts.body as { recipient_id: string }).recipient_id)}` };
     if (method === 'POST') return { id: `m${++this.seq}`, attachments: [] };
     if (method === 'DELETE') return undefined;
+    if (method === 'GET' && /^\/channels\/[^/]+\/messages$/.test(route)) return this.history;
     return { id: route.split('/').pop(), attachments: [] };
+  }
+
+  hookCalls(): string[] {
+    return this.calls.filter((c) => c.route.startsWith('/webhooks/')).map((c) => `${c.method} ${c.route}`);
   }
 
   get = (route: string) => this.request('GET', route);
@@ -301,5 +308,101 @@ describe('retries', () => {
     await drive(d.finish(job));
     await drive(d.finish((await repos.jobs.get(job.id))!));
     expect(rest.posts('c')).toHaveLength(1);
+  });
+});
+
+describe("the interaction's own webhook (a rate bucket per token, beside the channel's)", () => {
+  const HOOK = '/webhooks/app/tok';
+  const withToken = (over: Partial<Job> = {}): Job =>
+    makeJob({ interaction: { id: 'ix1', applicationId: 'app', token: 'tok', issuedAt: Date.now() }, ...over });
+
+  it('carries progress, its edits and the result while the token lives; nothing is written in the channel', async () => {
+    const d = delivery();
+    const job = withToken();
+    await d.begin(job);
+    expect(job.messages.progress).toEqual({ channelId: 'c', messageId: 'm1', via: 'followup' });
+    job.progress = 40;
+    d.progress(job);
+    await advance(INTERVAL);
+    Object.assign(job, succeeded({ id: job.id, messages: job.messages, interaction: job.interaction }));
+    await drive(d.finish(job));
+
+    expect(rest.hookCalls()).toEqual([`POST ${HOOK}`, `PATCH ${HOOK}/messages/m1`, `POST ${HOOK}`, `DELETE ${HOOK}/messages/m1`]);
+    expect(rest.posts('c')).toEqual([]);
+    const result = rest.calls.filter((c) => c.method === 'POST')[1];
+    expect(mentioned(result)).toEqual(['u']); // the owner is pinged once, as in the channel
+    expect(result?.files).toBe(1);
+    expect(job.messages.results).toEqual([{ channelId: 'c', messageId: 'm2', via: 'followup' }]);
+  });
+
+  it('is not used in the last minute of the token, nor for a DM the interaction was not in', async () => {
+    const d = delivery();
+    const old = withToken({ interaction: { id: 'ix1', applicationId: 'app', token: 'tok', issuedAt: Date.now() - 14.5 * 60_000 } });
+    await drive(d.finish(Object.assign(old, succeeded({ id: old.id, interaction: old.interaction }))));
+    const dm = withToken({ delivery: 'dm' });
+    await drive(d.finish(Object.assign(dm, succeeded({ id: dm.id, delivery: 'dm', interaction: dm.interaction }))));
+    expect(rest.hookCalls()).toEqual([]);
+    expect(rest.posts('c')).toHaveLength(1);
+    expect(rest.posts('dm-u')).toHaveLength(1);
+  });
+
+  it('hands over to the channel when Discord refuses the token (50027): the result is posted there, once', async () => {
+    const d = delivery();
+    const job = withToken();
+    await d.begin(job);
+    rest.failNext('POST', HOOK, discordError(50027, 401));
+    Object.assign(job, succeeded({ id: job.id, messages: job.messages, interaction: job.interaction }));
+    await drive(d.finish(job));
+    expect(job.interaction?.ended).toBe(true);
+    expect(rest.posts('c')).toHaveLength(1);
+    expect(job.messages.results).toEqual([{ channelId: 'c', messageId: 'm2' }]);
+    // the follow-up progress message is removed through the channel (the bot's own message)
+    expect(rest.calls.at(-1)).toMatchObject({ method: 'DELETE', route: '/channels/c/messages/m1' });
+  });
+
+  it('posts a result follow-up once: an attempt whose answer was lost is looked up in the channel first', async () => {
+    const d = delivery();
+    const job = succeeded({ interaction: { id: 'ix1', applicationId: 'app', token: 'tok', issuedAt: Date.now() } });
+    rest.failNext('POST', HOOK, serverError()); // Discord may or may not have posted it
+    await expect(drive(d.finish(job))).rejects.toBeInstanceOf(HTTPError);
+    const stored = (await repos.jobs.get(job.id))!;
+    expect(stored.messages.followUpPending).toBe('c');
+
+    // it had landed: the retry (from the stored job, as after a restart) finds it and posts nothing
+    rest.history = [
+      { id: 'm40', interaction_metadata: { id: 'someone else' } },
+      { id: 'm41', interaction_metadata: { id: 'ix1' } },
+    ];
+    await drive(d.finish(stored));
+    expect(rest.hookCalls().filter((c) => c.startsWith('POST'))).toHaveLength(1);
+    expect(stored.messages.results).toEqual([{ channelId: 'c', messageId: 'm41', via: 'followup' }]);
+    expect(stored.messages.followUpPending).toBeUndefined();
+    expect((await repos.jobs.get(job.id))?.deliveredAt).toBeDefined();
+  });
+
+  it('posts again when the lost attempt is not in the channel', async () => {
+    const d = delivery();
+    const job = succeeded({ interaction: { id: 'ix1', applicationId: 'app', token: 'tok', issuedAt: Date.now() } });
+    rest.failNext('POST', HOOK, serverError());
+    await expect(drive(d.finish(job))).rejects.toBeInstanceOf(HTTPError);
+    const stored = (await repos.jobs.get(job.id))!;
+    await drive(d.finish(stored));
+    expect(rest.hookCalls().filter((c) => c.startsWith('POST'))).toHaveLength(2);
+    expect(stored.messages.results).toHaveLength(1);
+  });
+});
+
+describe('a busy channel', () => {
+  it('never sends a progress post that was still waiting for a slot when its job finished', async () => {
+    const budget = new ChannelBudget();
+    const d = delivery({ messenger: new Messenger(rest as unknown as REST, budget) });
+    for (let i = 0; i < 5; i++) await budget.reserve('c'); // other jobs' results filled the window
+    const job = makeJob();
+    const begun = d.begin(job);
+    Object.assign(job, succeeded({ id: job.id, messages: job.messages }));
+    await drive(Promise.all([begun, d.finish(job)]));
+    expect(rest.posts('c')).toHaveLength(1); // the result only
+    expect(job.messages.progress).toBeUndefined();
+    expect(job.messages.results).toEqual([{ channelId: 'c', messageId: 'm1' }]);
   });
 });
