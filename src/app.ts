@@ -20,6 +20,9 @@ import { CommandLocalizer, registerCommands } from './discord/interactions/regis
 import { Renderer } from './discord/messages/renderer.js';
 import { MediaStore } from './http/mediaStore.js';
 import { HttpServer } from './http/server.js';
+import { EditorRoutes } from './http/editor/routes.js';
+import { EditorSessions } from './http/editor/sessions.js';
+import { MaskEditorFlows } from './discord/flows/maskEditor.js';
 import { createHealthCheck, gatewayConnected } from './health.js';
 import { createI18n } from './i18n/index.js';
 import { MaskWork } from './images/maskWork.js';
@@ -257,6 +260,16 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       return false;
     },
     media,
+    // the browser mask editor (Vary (Region), /inpaint, Inpaint again): only where members can reach PUBLIC_URL
+    editor: config.http.publicUrl
+      ? new EditorRoutes({
+          sessions: new EditorSessions(store, now),
+          backend: new MaskEditorFlows(services, client.rest),
+          i18n,
+          logger: logger.child({ part: 'editor' }),
+          publicUrl: config.http.publicUrl,
+        })
+      : undefined,
     health,
     metrics: () => metrics.render(),
   });
