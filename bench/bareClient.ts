@@ -1,8 +1,9 @@
 /**
- * The harness's own floor for the acknowledgement figure: a bare gateway client (no discord.js, no bot, no
- * store) that answers every INTERACTION_CREATE with a deferred callback the moment it is parsed. Run by
- * `npm run bench` in its own process, exactly where the bot would run; whatever latency it shows is the cost of
- * the fake Discord, loopback and this machine, not of mj-relay.
+ * The harness's own floor for the acknowledgement figures: a bare gateway client (no discord.js, no bot, no store)
+ * that answers every INTERACTION_CREATE with the deferral the bot sends (an update for a button press, a reply for a
+ * command) the moment it is parsed. `npm run bench` runs it in its own process, exactly where the bot would run, on
+ * a fake Discord of its own, its bursts taking turns with the bot's; whatever latency it shows is the cost of the
+ * fake Discord, loopback and this machine, not of mj-relay.
  */
 import { request } from 'undici';
 import WebSocket from 'ws';
@@ -24,11 +25,13 @@ ws.on('message', (raw) => {
   } else if (frame.t === 'READY') {
     process.stdout.write('bare client ready\n');
   } else if (frame.t === 'INTERACTION_CREATE') {
-    const { id, token: itoken } = frame.d as { id: string; token: string };
+    const { id, token: itoken, type } = frame.d as { id: string; token: string; type: number };
+    // the acknowledgement the bot sends: a button press defers an update of its message (6), a command a reply (5)
+    const body = type === 3 ? { type: 6 } : { type: 5, data: { flags: 64 } };
     void request(`${api}/v10/interactions/${id}/${itoken}/callback`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 5, data: { flags: 64 } }),
+      body: JSON.stringify(body),
     }).then(
       (r) => r.body.dump(),
       () => undefined,
