@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects, one config: `npm run test:unit` (fast, no real sleeping) and `npm run test:e2e` (the real bot,
-// a real discord.js client and the fakes on loopback). `npm test` type-checks, then runs unit, then e2e.
+// Three projects, one config: `npm run test:unit` (fast, no real sleeping), `npm run test:e2e` (the real bot,
+// a real discord.js client and the fakes on loopback) and `npm run test:browser` (the mask editor's page in a real
+// headless Chromium). `npm test` type-checks, then runs unit, then e2e, then browser.
 // `npx vitest run <file>` still picks the right project by the file's path. See test/README.md.
 export default defineConfig({
   test: {
@@ -29,6 +30,16 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts', 'test/fakes/**/*.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 30_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          // the real bot and the fakes, driven through its pages in a headless Chromium (playwright-core; .ci/run installs chromium)
+          include: ['test/browser/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
     ],

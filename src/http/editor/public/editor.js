@@ -24,7 +24,7 @@ function start(root) {
 
   // the stage keeps the picture's aspect ratio and fits the window's height as well as its width
   stage.style.aspectRatio = `${size.width} / ${size.height}`;
-  stage.style.maxWidth = `min(100%, calc((100vh - 14rem) * ${size.width / size.height}))`;
+  stage.style.maxWidth = `min(100%, calc((100vh - 20rem) * ${size.width / size.height}))`;
 
   /** @type {import('./maskGeometry.js').Shape[]} */
   const shapes = [];
