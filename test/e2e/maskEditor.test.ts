@@ -2,7 +2,7 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeInteraction, FakeMessage } from '../fakes/discord/index.js';
 import { makePng } from '../fakes/images.js';
-import { button, waitForResult } from '../support/discordHelpers.js';
+import { button, buttons, waitForResult } from '../support/discordHelpers.js';
 import { freePort } from '../support/tmp.js';
 import { World } from '../support/world.js';
 
@@ -185,7 +185,7 @@ describe('mask editor links (PUBLIC_URL set)', () => {
     expect(world.proxy.requestsTo('/submit/action')).toHaveLength(before);
   });
 
-  it('/inpaint without a mask offers the editor; the drawn mask reaches PicWish and the result is delivered, in Chinese for a zh-CN member', async () => {
+  it('/inpaint without a mask offers the editor; the drawn mask reaches PicWish, the result is delivered, and its Inpaint again offers the editor too (zh-CN)', async () => {
     const image = makePng(96, 64, { seed: 7 });
     const ix = world.discord.slash({ name: 'inpaint', options: { image: { attachment: { name: 'street.png', bytes: image } } } as never, locale: 'zh-CN' });
     const reply = await world.discord.waitFor(() => (ix.original()?.components.length ? ix.original() : undefined));
@@ -205,8 +205,27 @@ describe('mask editor links (PUBLIC_URL set)', () => {
     expect([mask.width, mask.height, mask.data[(15 * 96 + 15) * 4], mask.data[(50 * 96 + 80) * 4]]).toEqual([96, 64, 255, 0]);
     // the reply says the job was submitted (in Chinese) and the link is gone; the result is delivered
     await world.discord.waitFor(() => ix.original()?.content.includes('已提交') && ix.original()!.components.length === 0);
-    const job = /`([a-z2-9]+)`/.exec(ix.original()!.content)![1]!;
-    await waitForResult(world.discord, world.discord.channel.id, { match: (m) => m.content.includes(job) || m.attachments.length > 0 });
+    const delivered = await waitForResult(world.discord, world.discord.channel.id, {
+      after: ix.sentAt,
+      match: (m) => m.attachments.length > 0 && buttons(m).some((x) => x.customId.startsWith('mj:t:')),
+    });
+
+    // "Inpaint again" on that result: the editor too, on the result image at its own size
+    const again = world.discord.clickButton({ messageId: delivered.id, customId: buttons(delivered)[0]!.customId, locale: 'zh-CN' });
+    expect((await again.firstCallback()).type).toBe(5);
+    const againUrl = (
+      (await world.discord.waitFor(() => (again.original()?.components.length ? again.original() : undefined))).components as {
+        components: { url: string }[];
+      }[]
+    )[0]!.components[0]!.url;
+    const b2 = browser();
+    const page = await (await b2.get(againUrl)).text();
+    const [, w, h] = /data-width="(\d+)" data-height="(\d+)"/.exec(page)!;
+    const creates2 = creates().length;
+    const res2 = await b2.post(againUrl, { mask: rectMask(Number(w), Number(h), { x: 2, y: 2, w: 20, h: 20 }) });
+    expect(((await res2.json()) as { ok: boolean }).ok).toBe(true);
+    expect(creates()).toHaveLength(creates2 + 1);
+    await world.discord.waitFor(() => again.original()?.content.includes('已提交'));
   });
 });
 
