@@ -22,11 +22,21 @@ describe('delivery retries', () => {
     redis = undefined;
   });
 
-  /** result posts of a prompt (progress posts carry no file) */
+  /** result posts of a prompt (progress posts carry no file): channel messages, or follow-ups while the token lives */
   const resultPosts = (discord: FakeDiscord, tag: string) =>
-    discord.calls.filter((c) => c.route === 'POST /channels/:id/messages' && c.files.length > 0 && JSON.stringify(c.body ?? '').includes(tag));
+    discord.calls.filter(
+      (c) => (c.route === 'POST /channels/:id/messages' || c.route === 'POST /webhooks/:id/:token') && c.files.length > 0 && JSON.stringify(c.body ?? '').includes(tag),
+    );
+  /** the next posts fail (set once the progress message is there, so that they hit the result) */
   const failResultPosts = (discord: FakeDiscord, times: number) =>
-    discord.failNext({ method: 'POST', pathPattern: /^\/channels\/\d+\/messages$/, status: 500, code: 0, message: '500: Internal Server Error', times });
+    discord.failNext({
+      method: 'POST',
+      pathPattern: /^\/(channels\/\d+\/messages|webhooks\/\d+\/[^/]+)$/,
+      status: 500,
+      code: 0,
+      message: '500: Internal Server Error',
+      times,
+    });
 
   async function startAndHold(tag: string): Promise<void> {
     const { discord, proxy } = world!;

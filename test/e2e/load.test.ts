@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BotProcess } from '../support/botProcess.js';
 import { World } from '../support/world.js';
+import { isJobMessage } from '../support/discordHelpers.js';
 
 /**
  * 200 concurrent jobs across 5 channels with Discord's rate limits on: all delivered once, no missed 3 s windows,
@@ -36,7 +37,7 @@ describe('load', () => {
     const delivered = () =>
       discord
         .allMessages()
-        .filter((m) => !m.deleted && m.source === 'channel' && /load job \d+/.test(m.content) && (m.attachments.length > 0 || m.content.includes('❌')));
+        .filter((m) => !m.deleted && isJobMessage(m) && /load job \d+/.test(m.content) && (m.attachments.length > 0 || m.content.includes('❌')));
     await discord.waitFor(() => delivered().length >= 200, { timeoutMs: 240_000, intervalMs: 250 });
     const results = delivered();
     expect(results.filter((m) => m.content.includes('❌'))).toEqual([]); // 0 failed results

@@ -67,7 +67,10 @@ describe('two processes on one Redis store (one shard each)', () => {
   const postsFor = (tag: string) =>
     world.discord.calls.filter(
       (c) =>
-        c.method === 'POST' && c.route === 'POST /channels/:id/messages' && JSON.stringify(c.body ?? '').includes(`**${tag} --v 7**`) && c.files.length > 0,
+        c.method === 'POST' &&
+        (c.route === 'POST /channels/:id/messages' || c.route === 'POST /webhooks/:id/:token') && // a channel post or a follow-up
+        JSON.stringify(c.body ?? '').includes(`**${tag} --v 7**`) &&
+        c.files.length > 0,
     );
 
   async function metric(p: BotProcess, name: string): Promise<number> {

@@ -89,7 +89,8 @@ export class Messenger {
   constructor(
     private rest: REST,
     readonly budget: ChannelBudget = new ChannelBudget(),
-    readonly hookBudget: ChannelBudget = new ChannelBudget({ perWindow: 5, windowMs: 2250 }),
+    // 4 of the token's 5: the interaction's own reply (discord.js edits it) shares the bucket
+    readonly hookBudget: ChannelBudget = new ChannelBudget({ perWindow: 4, windowMs: 2250 }),
   ) {}
 
   async send(channelId: string, payload: MessagePayload, reserve: ReserveOptions = {}): Promise<APIMessage> {
@@ -128,7 +129,9 @@ export class Messenger {
     await this.rest.patch(Routes.webhookMessage(hook.applicationId, hook.token, messageId), { body: { components: components ?? [] }, auth: false });
   }
 
+  /** Unlike a channel's deletes, a webhook's share the token's bucket. */
   async deleteFollowUp(hook: InteractionHook, messageId: string): Promise<void> {
+    await this.hookBudget.reserve(hookLane(hook));
     await this.rest.delete(Routes.webhookMessage(hook.applicationId, hook.token, messageId), { auth: false });
   }
 
