@@ -34,10 +34,10 @@ describe('/metrics and /healthz on the bot’s HTTP server', () => {
 
   it('after an /imagine run, /metrics exposes interactions, ack latency, jobs, upstream requests, Discord 429s and in-flight jobs', async () => {
     const { discord } = world;
-    // one real 429 from Discord on the first channel post (progress or result); discord.js waits and retries
+    // one real 429 from Discord on the first post (progress or result, a channel message or a follow-up); discord.js waits and retries
     discord.failNext({
       method: 'POST',
-      pathPattern: /^\/channels\/\d+\/messages$/,
+      pathPattern: /^\/(channels\/\d+\/messages|webhooks\/\d+\/[^/]+)$/,
       status: 429,
       code: 0,
       message: 'You are being rate limited.',
