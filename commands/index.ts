@@ -1,7 +1,9 @@
 import type { Command } from '../src/discord/interactions/interactionKit.js';
+import type { Services } from '../src/services.js';
 import { admin } from './admin.js';
 import { deleteResult } from './deleteResult.js';
 import { faceswap } from './faceswap.js';
+import { help } from './help.js';
 import { imagine } from './imagine.js';
 import { mjCommands } from './mjCommands.js';
 import { inpaint } from './inpaint.js';
@@ -16,4 +18,10 @@ export const allCommands: Command[] = [
   ...mjCommands,
   admin as Command,
   deleteResult as Command,
+  help as Command,
 ];
+
+/** The commands this deployment registers: those whose upstream is configured (`enabled`), plus any given. */
+export function offeredCommands(services: Services, extra: readonly Command[] = []): Command[] {
+  return [...allCommands, ...extra].filter((c) => c.enabled?.(services) ?? true);
+}

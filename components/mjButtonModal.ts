@@ -12,6 +12,7 @@ import { withEditorNote } from '../src/discord/flows/maskEditor.js';
 import { varyRegionMask } from '../src/discord/flows/toolInputs.js';
 import { modal, MODAL_TEXT_MAX } from '../src/discord/interactions/modals.js';
 import { pressedButton } from '../src/discord/interactions/pressedButton.js';
+import { refuseUnfitParams } from '../src/discord/flows/versionCheck.js';
 
 /** The modal a Midjourney button opens first (Custom Zoom, Vary Region, a describe pick, remix editing): `mj:f:<key>`. */
 export const mjButtonModal = component({
@@ -22,6 +23,7 @@ export const mjButtonModal = component({
   async run(i, p, ctx) {
     await admitBeforeDownload(i, ctx); // a member a limit refuses costs no download and no decode
     const input = await modalInput(i, p, ctx);
+    if (input.prompt) refuseUnfitParams(input.prompt, ctx, { botType: p.parent.botType, fallbackVersion: p.parent.result?.version });
     // the same step the mask editor's submit continues with (src/discord/flows/maskEditor.ts)
     await i.editReply({ content: await startActionWithInput(i, ctx, p, input), allowedMentions: { parse: [] } });
   },

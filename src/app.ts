@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Events, GatewayIntentBits, type RESTPostAPIApplicationCommandsJSONBody } from 'discord.js';
-import { allCommands } from '../commands/index.js';
+import { offeredCommands } from '../commands/index.js';
 import { allComponents } from '../components/index.js';
 import { Community } from './community/community.js';
 import { describeReach } from './community/reach.js';
@@ -230,7 +230,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     now,
   };
 
-  const commands = [...allCommands, ...(opts.commands ?? [])].filter((c) => c.enabled?.(services) ?? true);
+  const commands = offeredCommands(services, opts.commands); // /help lists the same set
   const dispatcher = new Dispatcher(services, commands, allComponents, {
     handled: (name, outcome) => metrics.interaction(name, outcome),
     ack: (ms) => metrics.ack(ms),
@@ -261,15 +261,16 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     },
     media,
     // the browser mask editor (Vary (Region), /inpaint, Inpaint again): only where members can reach PUBLIC_URL
-    editor: config.http.publicUrl
-      ? new EditorRoutes({
-          sessions: new EditorSessions(store, now),
-          backend: new MaskEditorFlows(services, client.rest),
-          i18n,
-          logger: logger.child({ part: 'editor' }),
-          publicUrl: config.http.publicUrl,
-        })
-      : undefined,
+    editor:
+      config.http.maskEditor && config.http.publicUrl
+        ? new EditorRoutes({
+            sessions: new EditorSessions(store, now),
+            backend: new MaskEditorFlows(services, client.rest),
+            i18n,
+            logger: logger.child({ part: 'editor' }),
+            publicUrl: config.http.publicUrl,
+          })
+        : undefined,
     health,
     metrics: () => metrics.render(),
   });

@@ -125,6 +125,12 @@ const envSchema = z.object({
   MJ_MODE: oneOf(['fast', 'relax', 'turbo'] as const),
   MJ_DISABLED_BUTTONS: patternList,
   MJ_FACE_SWAP: oneOf(['on', 'off'] as const, 'on'),
+  /** the Midjourney version the proxy's accounts run when a prompt names none (their /settings), e.g. 7 or 6.1 */
+  MJ_DEFAULT_VERSION: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? '7' : v.trim().replace(/^v\s*/i, '')))
+    .refine((v) => /^\d{1,2}(\.\d)?$/.test(v), { message: 'must be a Midjourney version number, e.g. 7 or 6.1' }),
 
   IMGOPEN_BASE_URL: optionalHttpUrl('https://api.zhiqite.com'),
   IMGOPEN_ACCESS_KEY_ID: optionalString,
@@ -197,6 +203,8 @@ export interface Config {
     disabledButtons: RegExp[];
     /** offer the proxy's InsightFace swap as a /faceswap engine (MJ_FACE_SWAP, default on where the flavour has it) */
     faceSwap: boolean;
+    /** the version a prompt without `--v`/`--niji` runs on (MJ_DEFAULT_VERSION, default 7): decides which parameters fit */
+    defaultVersion?: string | undefined;
   };
   imgOpen: { baseUrl: string; accessKeyId: string; accessKeySecret: string } | undefined;
   picwish: { baseUrl: string; apiKey: string } | undefined;
@@ -310,6 +318,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       mode: e.MJ_MODE,
       disabledButtons: e.MJ_DISABLED_BUTTONS,
       faceSwap: (e.MJ_FACE_SWAP ?? 'on') === 'on',
+      defaultVersion: e.MJ_DEFAULT_VERSION,
     },
     imgOpen,
     picwish,

@@ -176,6 +176,7 @@ export class MjProvider implements ProviderAdapter {
         finalPrompt: textual ? undefined : finalPrompt,
         text: textual ? finalPrompt : undefined,
         mode: speedOf(task.mode),
+        version: versionOf(task.version),
       },
     };
   }
@@ -201,6 +202,12 @@ const UUID_IN_ID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 function speedOf(mode: unknown): SpeedMode | undefined {
   const m = typeof mode === 'string' ? mode.toLowerCase() : '';
   return m === 'fast' || m === 'relax' || m === 'turbo' ? m : undefined;
+}
+
+/** "v 8.1", "V7", "niji 6" → "v 8.1", "v 7", "niji 6"; anything else (or too long to be a version) is dropped. */
+export function versionOf(version: unknown): string | undefined {
+  const m = typeof version === 'string' ? /^\s*(v|niji)\s*(\d{1,2}(?:\.\d{1,2})?)\s*$/i.exec(version) : null;
+  return m ? `${m[1]!.toLowerCase()} ${m[2]}` : undefined;
 }
 
 function isGridAction(action: string | undefined): boolean {

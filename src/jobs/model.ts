@@ -49,6 +49,8 @@ export interface JobResult {
   seed?: string | undefined;
   /** the speed the upstream actually used (it may differ from the one asked for) */
   mode?: SpeedMode | undefined;
+  /** the model version the upstream reports it ran ("v 8.1", "niji 6"), shown beside the speed */
+  version?: string | undefined;
 }
 
 export interface Job {

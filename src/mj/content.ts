@@ -34,6 +34,8 @@ export interface ResultContentInput {
   userId: string;
   /** upstream mode (FAST/relax/…); anything but fast/relax/turbo is omitted */
   mode?: string | null | undefined;
+  /** the model version the upstream reports ("v 8.1"), shown before the mode: `(v 8.1 · fast)` */
+  version?: string | undefined;
   /** before the mention, as Midjourney writes "Image #2" / "Variations (Strong) by" (not escaped) */
   label?: string | undefined;
   /** appended after the byline as is, e.g. `' (46%)'` or `'\n▰▰▱… 20%'` */
@@ -47,7 +49,8 @@ export interface ResultContentInput {
 export function formatResultContent(input: ResultContentInput): string {
   const mode = typeof input.mode === 'string' ? input.mode.trim().toLowerCase() : '';
   const label = input.label?.trim();
-  const tail = ` - ${label ? `${label} ` : ''}<@${input.userId}>${MODES.has(mode) ? ` (${mode})` : ''}${input.suffix ?? ''}`;
+  const model = [input.version?.trim(), MODES.has(mode) ? mode : ''].filter(Boolean).join(' · ');
+  const tail = ` - ${label ? `${label} ` : ''}<@${input.userId}>${model ? ` (${model})` : ''}${input.suffix ?? ''}`;
   const prompt = (input.prompt ?? '').trim();
   const build = (p: string) => `**${escapePromptMarkdown(p)}**${tail}`;
 

@@ -82,7 +82,7 @@ export interface MjClientOptions {
   logger: Logger;
 }
 
-type Op = 'imagine' | 'blend' | 'describe' | 'shorten' | 'faceSwap' | 'action' | 'modal' | 'seed' | 'fetch' | 'list' | 'cancel';
+type Op = 'imagine' | 'blend' | 'describe' | 'shorten' | 'faceSwap' | 'action' | 'modal' | 'seed' | 'fetch' | 'list' | 'cancel' | 'upload';
 
 /** Ops that start a fresh job: code 3 means "no usable account" there, "unknown task" everywhere else. */
 const FRESH_SUBMITS: ReadonlySet<Op> = new Set(['imagine', 'blend', 'describe', 'shorten', 'faceSwap']);
@@ -99,6 +99,9 @@ const FLAVOR_CAPS: Record<MjFlavor, MjCapabilities> = {
   'task-form': { actions: 'form', modal: true, shorten: false, describeLink: false, faceSwap: true, listByCondition: false, modePaths: false },
 };
 
+/** Flavours with `upload-discord-images` (contract §3.0: trueai; plus and the form reseller undocumented, so not tried). */
+const UPLOAD_FLAVORS: ReadonlySet<MjFlavor> = new Set(['trueai']);
+
 /** The grid buttons novicezk's /submit/change can express ({taskId, action: UPSCALE|VARIATION|REROLL, index 1..4}). */
 const CHANGE_ACTIONS: { re: RegExp; action: 'UPSCALE' | 'VARIATION' | 'REROLL' }[] = [
   { re: /^MJ::JOB::upsample::([1-4])(?:::|$)/, action: 'UPSCALE' },
@@ -112,7 +115,7 @@ export class MjProxyClient {
   private readonly secrets: string[];
   private readonly log: Logger;
   /** routes that answered 404/405 without an envelope (runtime degradation) */
-  private readonly missing = new Set<'list' | 'shorten' | 'modal' | 'faceSwap'>();
+  private readonly missing = new Set<'list' | 'shorten' | 'modal' | 'faceSwap' | 'upload'>();
 
   constructor(private readonly opts: MjClientOptions) {
     this.log = opts.logger;
@@ -231,6 +234,27 @@ export class MjProxyClient {
       return this.submit('modal', 'task/modal', form({ taskId: req.taskId, prompt: req.prompt ?? '', maskBase64: req.maskBase64 ?? '' }), undefined);
     }
     return this.submit('modal', 'submit/modal', { taskId: req.taskId, prompt: req.prompt, maskBase64: req.maskBase64 }, req.mode);
+  }
+
+  /**
+   * Host images on the proxy's Discord channel (`POST /mj/submit/upload-discord-images`, trueai) so Midjourney can
+   * fetch them from a prompt: their URLs, in order; null where the proxy has no such route (another flavour, or a
+   * 404/405 before). Not a job, so nothing is tracked; not retried.
+   */
+  async uploadImages(images: readonly string[]): Promise<string[] | null> {
+    if (!UPLOAD_FLAVORS.has(this.opts.flavor) || this.missing.has('upload')) return null;
+    const res = await this.call('upload', { method: 'POST', url: this.url('submit/upload-discord-images'), json: { base64Array: images } });
+    const env = asEnvelope(res.json);
+    if (!env && (res.status === 404 || res.status === 405)) {
+      this.markMissing('upload');
+      return null;
+    }
+    if (env && env.code === 1) {
+      const urls = Array.isArray(env.result) ? env.result.map(String) : [];
+      if (urls.length === images.length && urls.every((u) => /^https?:\/\//i.test(u))) return urls;
+      throw new MjError('bad-response', `Midjourney Proxy upload: expected ${images.length} URL(s), got ${urls.length}`, { code: 1, httpStatus: res.status });
+    }
+    throw this.failure('upload', res);
   }
 
   // ------------------------------------------------------------------ queries (idempotent, retried)
@@ -409,7 +433,7 @@ export class MjProxyClient {
   }
 
   private markMissing(op: Op): void {
-    const key = op === 'list' ? 'list' : op === 'shorten' || op === 'modal' || op === 'faceSwap' ? op : undefined;
+    const key = op === 'list' ? 'list' : op === 'shorten' || op === 'modal' || op === 'faceSwap' || op === 'upload' ? op : undefined;
     if (key && !this.missing.has(key)) {
       this.missing.add(key);
       this.log.warn({ route: op, flavor: this.opts.flavor }, 'Midjourney Proxy has no such route (404/405); feature disabled');

@@ -42,6 +42,8 @@ export interface MjTask {
   failReason?: string | null;
   buttons?: MjButton[];
   mode?: string | null;
+  /** the model version Midjourney ran, as the proxy reports it: "v 7", "v 8.1", "niji 6" */
+  version?: string | null;
   botType?: string | null;
   width?: number | null;
   height?: number | null;

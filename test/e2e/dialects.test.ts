@@ -33,7 +33,7 @@ for (const flavor of ['novicezk', 'task-form'] as const) {
       expect(req.path).toBe('/mj/submit/imagine'); // no /mj-relax prefix: these proxies answer 404 to it
       const task = [...proxy.tasks.values()].find((t) => String(t.prompt).startsWith('a quiet harbor'))!;
       expect(task.mode).toBe('RELAX');
-      expect(result.content).toContain('(relax)');
+      expect(result.content).toContain('· relax)'); // after the version the task reports: (v 7 · relax)
 
       discord.slash({ name: 'imagine', options: { prompt: 'a loud harbor --fast', speed: 'turbo' }, user: discord.alice });
       await waitForResult(discord, discord.channel.id, { match: (m) => m.content.includes('loud harbor') && m.attachments.length > 0, timeoutMs: 10_000 });

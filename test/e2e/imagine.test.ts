@@ -32,7 +32,7 @@ describe('/imagine: the user story', () => {
     expect((submits[0]!.body as { prompt: string }).prompt).toBe('a cat in a spacesuit --ar 16:9');
 
     // result: the image re-hosted as an attachment, Midjourney's byline, one ping for the owner
-    expect(result.content).toMatch(new RegExp(`^\\*\\*a cat in a spacesuit --ar 16:9.*\\*\\* - <@${discord.alice.id}> \\(fast\\)$`));
+    expect(result.content).toMatch(new RegExp(`^\\*\\*a cat in a spacesuit --ar 16:9.*\\*\\* - <@${discord.alice.id}> \\(v 7 · fast\\)$`)); // the version and speed the task reports
     expect(result.attachments).toHaveLength(1);
     expect(sniffImage(result.attachments[0]!.bytes)?.mime).toBe('image/png');
     expect(result.pingedUserIds).toEqual([discord.alice.id]);

@@ -10,6 +10,11 @@ describe('formatResultContent', () => {
     expect(formatResultContent({ prompt: 'cat', userId: '42', mode: 'turbo' })).toBe('**cat** - <@42> (turbo)');
   });
 
+  it('names the model version the task reports before the speed', () => {
+    expect(formatResultContent({ prompt: 'cat', userId: '42', mode: 'FAST', version: 'v 8.1' })).toBe('**cat** - <@42> (v 8.1 · fast)');
+    expect(formatResultContent({ prompt: 'cat', userId: '42', version: 'niji 6' })).toBe('**cat** - <@42> (niji 6)');
+  });
+
   it('omits an unknown or missing mode', () => {
     expect(formatResultContent({ prompt: 'cat', userId: '42', mode: 'stealth' })).toBe('**cat** - <@42>');
     expect(formatResultContent({ prompt: 'cat', userId: '42', mode: null })).toBe('**cat** - <@42>');

@@ -2,6 +2,7 @@ import type { ButtonInteraction, ModalSubmitInteraction } from 'discord.js';
 import type { Job } from '../../jobs/model.js';
 import type { MappedButton } from '../../mj/buttons.js';
 import { splitDescribePrompts, validatePrompt } from '../../mj/prompts.js';
+import { refuseUnfitParams } from './versionCheck.js';
 import { imagineAllUpstream } from '../../mj/resultButtons.js';
 import { UserError, type Ctx } from '../interactions/interactionKit.js';
 import { jobOwner, pickDelivery } from './jobOptions.js';
@@ -32,6 +33,7 @@ export async function startPromptPick(
     case 'shorten-pick': {
       const checked = validatePrompt(input.prompt ?? p.record.data?.prompt, { maxLength: PROMPT_MAX });
       if (!checked.ok) throw new UserError(checked.key, checked.params);
+      refuseUnfitParams(checked.prompt, ctx, { botType: p.parent.botType });
       return imagineFrom(i, ctx, p.parent, checked.prompt);
     }
     case 'describe-all':

@@ -4,6 +4,7 @@ import type { Job } from '../../jobs/model.js';
 import type { MappedButton } from '../../mj/buttons.js';
 import { defuseLinks, escapePromptMarkdown, formatResultContent, progressBar } from '../../mj/content.js';
 import { promptForDisplay } from '../../mj/prompts.js';
+import { lacksUpscalePanel } from '../../mj/versionRules.js';
 import { describeText, shortenText } from '../../mj/textResults.js';
 import type { MessagePayload } from './messenger.js';
 
@@ -43,6 +44,7 @@ export class Renderer {
       prompt: promptForDisplay(job.result?.finalPrompt ?? job.prompt),
       userId: job.owner.userId,
       mode: job.result?.mode ?? job.mode,
+      version: job.result?.version,
       label: this.actionLabel(job),
       suffix: extra.length ? `\n${extra.join('\n')}` : '',
     });
@@ -83,6 +85,8 @@ export class Renderer {
       lines.push(opts.imageLink.url);
     }
     if (opts.note) lines.push(opts.note);
+    const hint = this.versionHint(job);
+    if (hint) lines.push(hint);
     const payload: MessagePayload = {
       content: this.byline(job, lines),
       components: this.rows(opts.rows, l),
@@ -98,6 +102,14 @@ export class Renderer {
         },
       ];
     return payload;
+  }
+
+  /** One line on a single image whose version has no upscale, zoom or pan (V8): how to get them. */
+  private versionHint(job: Job): string | undefined {
+    const r = job.result;
+    const customIds = r?.buttons.map((b) => b.customId) ?? [];
+    if (!r || r.text || !r.imageUrl || !lacksUpscalePanel(r.version, customIds)) return undefined;
+    return this.i18n.t(job.owner.locale, 'reference.hint.noUpscalePanel', { version: r.version ?? '' });
   }
 
   /** Text results: describe's numbered prompts, shorten's analysis and candidates, else the text as is. */

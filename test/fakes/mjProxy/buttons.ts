@@ -1,5 +1,6 @@
 // The button catalogue (contract §7) and what each customId does when pressed (§3.6, §8).
 import type { MjButton } from '../../../src/upstream/mjTypes.js';
+import { isV8OrLater } from './context.js';
 
 export const KEYCAPS = ['1️⃣', '2️⃣', '3️⃣', '4️⃣', '5️⃣'] as const;
 
@@ -46,6 +47,15 @@ export function upscaleButtons(h: string, version: string, square: boolean): MjB
   ];
 }
 
+/** §3.10a: a V8 upscale carries no HD-upscale, zoom or pan (V8 uses `--hd` instead); vary and bookmark remain. */
+export function v8UpscaleButtons(h: string): MjButton[] {
+  return [
+    btn(`MJ::JOB::low_variation::1::${h}::SOLO`, 'Vary (Subtle)', '🪄'),
+    btn(`MJ::JOB::high_variation::1::${h}::SOLO`, 'Vary (Strong)', '🪄'),
+    btn(`MJ::BOOKMARK::${h}`, '', '❤️'),
+  ];
+}
+
 /** §7.4: describe result. */
 export function describeButtons(): MjButton[] {
   return [
@@ -78,7 +88,7 @@ export function buttonsFor(action: string, h: string, prompt: string, version: s
   const ar = aspectOf(prompt);
   const square = !ar || ar.w === ar.h;
   if (GRID_ACTIONS.has(action)) return gridButtons(h);
-  if (action === 'UPSCALE') return upscaleButtons(h, version, square);
+  if (action === 'UPSCALE') return isV8OrLater(prompt) ? v8UpscaleButtons(h) : upscaleButtons(h, version, square);
   if (action === 'UPSCALE_HD') return editButtons(h, square);
   if (action === 'DESCRIBE') return describeButtons();
   if (action === 'SHORTEN') return shortenButtons(h);

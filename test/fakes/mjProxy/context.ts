@@ -69,7 +69,20 @@ export function modeOf(pathMode: string | undefined, prompt: string, fallback = 
 }
 
 export function versionParam(version: string): string {
-  return version === 'v6r1' ? '6.1' : version === 'v6' ? '6.0' : '7';
+  return version === 'v6r1' ? '6.1' : version === 'v6' ? '6.0' : version === 'v8' ? '8' : '7';
+}
+
+/** `task.version` as the proxy reports it (§3.10a): `"v 8.1"` from `--v 8.1`, `"niji 6"` from `--niji 6`; undefined without one. */
+export function reportedVersion(finalPrompt: string): string | undefined {
+  const m = /(?:^|\s)--(v|version|niji)\s+(\d+(?:\.\d+)?)/i.exec(finalPrompt);
+  if (!m) return undefined;
+  return `${m[1]?.toLowerCase() === 'niji' ? 'niji' : 'v'} ${m[2]}`;
+}
+
+/** Midjourney V8 and later: no upscale, zoom or pan buttons (§3.10a). */
+export function isV8OrLater(finalPrompt: string): boolean {
+  const m = /^v (\d+)/.exec(reportedVersion(finalPrompt) ?? '');
+  return m !== null && Number(m[1]) >= 8;
 }
 
 /** What Midjourney echoes: the prompt with `--v` appended unless a version is given. */

@@ -3,7 +3,7 @@ import type { MjFlavor } from '../../../src/upstream/mjTypes.js';
 import { handleAction, handleChange, handleModal, handleSimpleChange } from './actions.js';
 import { serialize, type RouteCtx, type RouteReq } from './context.js';
 import type { Reply } from './http.js';
-import { handleBlend, handleDescribe, handleFaceSwap, handleImagine, handleShorten } from './submits.js';
+import { handleBlend, handleDescribe, handleFaceSwap, handleImagine, handleShorten, handleUploadDiscordImages } from './submits.js';
 import { isTerminal } from './tasks.js';
 
 export type BodyRule = 'json' | 'form' | 'none';
@@ -84,6 +84,7 @@ export const ROUTES: readonly RouteDef[] = [
   { method: 'POST', pattern: /^\/task\/modal$/, flavors: ['task-form'], body: 'form', handler: handleModal },
   { method: 'POST', pattern: /^\/submit\/change$/, flavors: ['novicezk', 'plus'], body: 'json', handler: handleChange },
   { method: 'POST', pattern: /^\/submit\/simple-change$/, flavors: ['novicezk', 'plus'], body: 'json', handler: handleSimpleChange },
+  { method: 'POST', pattern: /^\/submit\/upload-discord-images$/, flavors: ['trueai'], body: 'json', handler: handleUploadDiscordImages },
   { method: 'POST', pattern: /^\/insight-face\/swap$/, flavors: ['trueai', 'plus', 'task-form'], body: 'json', handler: handleFaceSwap },
   { method: 'GET', pattern: /^\/task\/([^/]+)\/fetch$/, flavors: ALL, body: 'none', handler: handleFetch },
   { method: 'POST', pattern: /^\/task\/list-by-condition$/, flavors: ALL, body: 'json', handler: handleList },

@@ -1,5 +1,6 @@
 // Submit routes that start a new job: imagine, blend, describe, shorten, insight-face swap (§3.2–3.5,
 // image-tools.md §3).
+import { createHash } from 'node:crypto';
 import type { Reply } from './http.js';
 import {
   admitAndReply,
@@ -62,6 +63,29 @@ export function handleImagine(ctx: RouteCtx, req: RouteReq, reply: Reply): void 
   if (ignored.length > 0) task.fake.ignored = ignored;
   if (banned !== undefined) task.fake.failWith = '可能包含敏感词';
   admitAndReply(ctx, task, reply);
+}
+
+/**
+ * `POST /mj/submit/upload-discord-images` (trueai, §3.10): `{base64Array}` → code 1 with one Discord CDN URL per image,
+ * in order (not a task). The URL names the image's SHA-256, so a test knows which upload it is.
+ */
+export function handleUploadDiscordImages(ctx: RouteCtx, req: RouteReq, reply: Reply): void {
+  if (replyForced(ctx, reply)) return;
+  const list = req.body.base64Array;
+  if (!Array.isArray(list) || list.length === 0) return reply.envelope(4, 'base64Array参数错误');
+  const urls: string[] = [];
+  for (const img of list as unknown[]) {
+    const ref = parseImageRef(img, { bare: true, url: false });
+    if (!ref.ok || ref.kind === 'url') return reply.envelope(4, `base64格式错误: ${ref.ok ? 'URL not accepted' : ref.reason}`);
+    urls.push(uploadedImageUrl(ref.bytes));
+  }
+  reply.envelope(1, '成功', urls);
+}
+
+/** Where the fake says an uploaded image now lives (Discord's CDN, as the real proxy answers). */
+export function uploadedImageUrl(bytes: Buffer): string {
+  const digest = createHash('sha256').update(bytes).digest('hex').slice(0, 24);
+  return `https://cdn.discordapp.com/attachments/1190000000000000001/1190000000000000009/${digest}.png`;
 }
 
 const DIMENSIONS: Record<string, string> = { PORTRAIT: '2:3', SQUARE: '1:1', LANDSCAPE: '3:2' };

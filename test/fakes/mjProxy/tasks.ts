@@ -2,6 +2,7 @@
 // steps, preview) → SUCCESS | FAILURE, one step every `stepMs`, with a running-slot limit.
 import { randomUUID } from 'node:crypto';
 import { buttonsFor } from './buttons.js';
+import { reportedVersion } from './context.js';
 import type { FakeTask, ResolvedOptions } from './types.js';
 
 export interface EngineHooks {
@@ -227,6 +228,8 @@ export class TaskEngine {
     task.width = this.opts.reportedSize?.width ?? (task.fake.width || null);
     task.height = this.opts.reportedSize?.height ?? (task.fake.height || null);
     task.jobId = task.fake.hash;
+    const version = reportedVersion(String(props.finalPrompt || task.prompt || ''));
+    if (version) task.version = version;
     task.fake.buttons = buttonsFor(String(task.action), task.fake.hash, String(props.finalPrompt || task.prompt || ''), this.opts.version);
     if (task.buttons) task.buttons = task.fake.buttons.map((b) => ({ ...b }));
     props.messageId = snowflake();

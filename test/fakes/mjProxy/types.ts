@@ -27,7 +27,7 @@ export interface FakeMjProxyOptions {
   /** default 256: px of the grid PNG; upscales are gridSize*2 */
   gridSize?: number;
   /** default 'v7': upscale button customIds */
-  version?: 'v7' | 'v6r1' | 'v6';
+  version?: 'v8' | 'v7' | 'v6r1' | 'v6';
   /** default true; false → image-seed answers code 4 */
   seedAvailable?: boolean;
   /** default false: TA v11 rejects PromptAnalyzer / BOOKMARK / Show Details with code 4 "未知的 Action 类型" */
