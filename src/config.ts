@@ -138,6 +138,7 @@ const envSchema = z.object({
   PICWISH_BASE_URL: optionalHttpUrl('https://techhk.aoscdn.com'),
   PICWISH_API_KEY: optionalString,
   IMAGE_INGRESS_MODE: oneOf(['discord-url', 'rehost'] as const, 'discord-url'),
+  MASK_EDITOR: oneOf(['on', 'off'] as const, 'on'),
 
   STORE_URL: storeUrl,
   HTTP_PORT: intInRange(8080, 0, 65535),
@@ -211,8 +212,11 @@ export interface Config {
   /** how Img Open gets input images: the fresh Discord attachment URL, or a short-lived URL of the bot's own under PUBLIC_URL */
   imageIngress: 'discord-url' | 'rehost';
   storeUrl: string;
-  /** host: the address the HTTP server listens on (HTTP_HOST) */
-  http: { port: number; host: string; publicUrl: string | undefined };
+  /**
+   * host: the address the HTTP server listens on (HTTP_HOST); maskEditor: the browser mask editor is offered under
+   * PUBLIC_URL (MASK_EDITOR=on and PUBLIC_URL set; off keeps the modal, e.g. when only the proxy reaches PUBLIC_URL)
+   */
+  http: { port: number; host: string; publicUrl: string | undefined; maskEditor: boolean };
   logLevel: string;
   jobs: {
     pollIntervalMs: number;
@@ -324,7 +328,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     picwish,
     imageIngress: e.IMAGE_INGRESS_MODE ?? 'discord-url',
     storeUrl: e.STORE_URL,
-    http: { port: e.HTTP_PORT, host: e.HTTP_HOST, publicUrl: e.PUBLIC_URL },
+    http: { port: e.HTTP_PORT, host: e.HTTP_HOST, publicUrl: e.PUBLIC_URL, maskEditor: Boolean(e.PUBLIC_URL) && e.MASK_EDITOR === 'on' },
     logLevel: e.LOG_LEVEL ?? 'info',
     jobs: {
       pollIntervalMs: e.POLL_INTERVAL_MS,

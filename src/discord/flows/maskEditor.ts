@@ -44,9 +44,9 @@ export interface EditedMask {
 /** What the page tells the member after a submit. */
 export type EditorOutcome = { ok: true; message: string } | { ok: false; message: string };
 
-/** Whether this deployment can offer the editor: its page must be reachable at PUBLIC_URL. */
+/** Whether this deployment offers the editor: its page must be reachable at PUBLIC_URL (and MASK_EDITOR not off). */
 export function editorAvailable(services: Pick<Services, 'config'>): boolean {
-  return Boolean(services.config.http.publicUrl);
+  return services.config.http.maskEditor;
 }
 
 /** Where a session's page is. */
