@@ -1,7 +1,7 @@
 import type { Logger } from '../log.js';
 import type { Repositories } from '../store/repositories.js';
 import { isFinal, upstreamOf, type Job, type JobUpdate, type Provider } from './model.js';
-import type { ProviderRegistry } from './provider.js';
+import type { ProviderAdapter, ProviderRegistry } from './provider.js';
 import type { MjButton } from '../upstream/mjTypes.js';
 
 /** What an authenticated callback carried besides naming its task (hints; the task is still re-fetched). */
@@ -11,6 +11,11 @@ export interface CallbackCarry {
 
 /** The longest the tracker's timer sleeps before it looks at the clock again. */
 const MAX_SLEEP_MS = 60_000;
+
+/** Jobs read from the store per page when resuming or adopting (ids are listed first, then a page of jobs is read). */
+export const DEFAULT_RESUME_PAGE = 500;
+/** Jobs asked about per poll of one provider; a round goes batch after batch, each answer applied and let go first. */
+export const DEFAULT_POLL_BATCH = 200;
 
 /** The part of delivery the tracker drives. */
 export interface JobSink {
@@ -63,6 +68,10 @@ export interface TrackerOptions {
   deliveryRetry?: DeliveryRetry | undefined;
   /** randomness for the retry jitter, 0 ≤ x < 1 (tests) */
   random?: () => number;
+  /** jobs read from the store per page at start and when adopting (default DEFAULT_RESUME_PAGE) */
+  resumePageSize?: number | undefined;
+  /** most jobs of one provider asked about in one poll (default DEFAULT_POLL_BATCH): bounds what a round holds at once */
+  pollBatchSize?: number | undefined;
 }
 
 /**
@@ -101,6 +110,8 @@ interface Tracked {
   lastPolledAt: number;
 }
 
+type Adoption = 'resumed' | 'delivered' | 'lost';
+
 /**
  * One loop for every in-flight job of every provider. Each tick polls the jobs that are due in one batch
  * per provider, applies what changed, hands progress to delivery, and delivers finished jobs.
@@ -129,6 +140,8 @@ export class Tracker {
   private readonly ownership: JobOwnership;
   private readonly now: () => number;
   private readonly interval: number;
+  private readonly pageSize: number;
+  private readonly batchSize: number;
   readonly stats = { ticks: 0, polls: 0 };
 
   constructor(private o: TrackerOptions) {
@@ -136,6 +149,8 @@ export class Tracker {
     this.interval = o.safetyPollMs ?? o.pollIntervalMs;
     this.ownership = o.ownership ?? SOLE_OWNER;
     this.retry = o.deliveryRetry ?? DEFAULT_DELIVERY_RETRY;
+    this.pageSize = Math.max(1, Math.floor(o.resumePageSize ?? DEFAULT_RESUME_PAGE));
+    this.batchSize = Math.max(1, Math.floor(o.pollBatchSize ?? DEFAULT_POLL_BATCH));
   }
 
   get size(): number {
@@ -163,13 +178,15 @@ export class Tracker {
     return this.o.safetyPollMs !== undefined;
   }
 
-  /** Resume every unfinished job from the store; deliver finished-but-undelivered ones. */
+  /**
+   * Resume every unfinished job from the store; deliver finished-but-undelivered ones. The store is read a page at
+   * a time (ids, then that page's jobs), so that many jobs are never all loaded at once.
+   */
   async start(): Promise<{ resumed: number; delivered: number; lost: number }> {
     this.stopped = false;
     const counts = { resumed: 0, delivered: 0, lost: 0 };
-    for (const id of await this.o.repos.jobs.inflightIds()) {
-      const outcome = await this.adopt(id);
-      if (outcome) counts[outcome]++;
+    for await (const ids of this.o.repos.jobs.inflightIdPages(this.pageSize)) {
+      for (const outcome of (await this.adoptPage(ids)).values()) counts[outcome]++;
     }
     this.schedule(0);
     if (this.ownership !== SOLE_OWNER) this.startOwnershipLoop();
@@ -177,12 +194,34 @@ export class Tracker {
   }
 
   /**
-   * Take over an unfinished job from the store (at start, or when its owner went away): claim its lease, then read
-   * it again — its owner may have delivered it just before letting go — and resume, deliver or fail it.
+   * Take over unfinished jobs from the store (at start, or when their owner went away): claim their leases, then
+   * read them again — an owner may have delivered one just before letting go — and resume, deliver or fail each.
+   * `skip` is asked right before each claim (the ownership loop: jobs this process follows meanwhile).
    */
-  private async adopt(id: string): Promise<'resumed' | 'delivered' | 'lost' | undefined> {
-    if (!(await this.claim(id))) return undefined; // another process has it
-    const job = await this.o.repos.jobs.get(id);
+  private async adoptPage(ids: string[], skip?: (id: string) => boolean): Promise<Map<string, Adoption>> {
+    const outcomes = new Map<string, Adoption>();
+    const claimed: string[] = [];
+    for (const id of ids) {
+      if (this.stopped) break;
+      if (skip?.(id)) continue;
+      if (await this.claim(id)) claimed.push(id); // else another process has it
+    }
+    if (claimed.length === 0) return outcomes;
+    const jobs = new Map((await this.o.repos.jobs.getMany(claimed)).map((j) => [j.id, j]));
+    for (const id of claimed) {
+      const outcome = await this.settleAdopted(id, jobs.get(id));
+      jobs.delete(id); // let each job go once it is followed or delivered
+      if (outcome) outcomes.set(id, outcome);
+    }
+    return outcomes;
+  }
+
+  private async adopt(id: string): Promise<Adoption | undefined> {
+    return (await this.adoptPage([id])).get(id);
+  }
+
+  private async settleAdopted(id: string, job: Job | undefined): Promise<Adoption | undefined> {
+    if (this.tracked.has(id) || this.delivering.has(id)) return undefined; // followed here meanwhile (a user acted on it)
     if (!job || (isFinal(job) && job.deliveredAt)) {
       await this.release(id);
       return undefined;
@@ -304,14 +343,15 @@ export class Tracker {
         this.held.delete(id);
         this.untrack(id);
       }
-      const ids = await this.o.repos.jobs.inflightIds();
-      for (const id of ids) {
-        if (this.stopped) return;
-        if (this.held.has(id) || this.tracked.has(id) || this.delivering.has(id)) continue;
-        if ((this.paused.get(id) ?? 0) > this.now()) continue; // we failed to deliver it lately: the others go first
+      const busyHere = (id: string): boolean => {
+        if (this.held.has(id) || this.tracked.has(id) || this.delivering.has(id)) return true;
+        if ((this.paused.get(id) ?? 0) > this.now()) return true; // we failed to deliver it lately: the others go first
         this.paused.delete(id);
-        const outcome = await this.adopt(id);
-        if (outcome) this.o.logger.info({ jobId: id, outcome }, 'adopted a job whose owner went away');
+        return false;
+      };
+      for await (const ids of this.o.repos.jobs.inflightIdPages(this.pageSize)) {
+        if (this.stopped) return;
+        for (const [id, outcome] of await this.adoptPage(ids, busyHere)) this.o.logger.info({ jobId: id, outcome }, 'adopted a job whose owner went away');
       }
     })()
       .catch((err) => this.o.logger.warn({ err }, 'ownership round failed'))
@@ -380,6 +420,10 @@ export class Tracker {
     if (next !== Infinity) this.schedule(next - this.now());
   }
 
+  /**
+   * One provider's due jobs, in batches of at most `pollBatchSize`: each batch's answer is applied before the next
+   * batch is asked for, so a round over many jobs holds one batch of upstream answers at a time.
+   */
   private async pollProvider(provider: Provider, list: Tracked[]): Promise<void> {
     const adapter = this.o.providers.get(provider);
     const now = this.now();
@@ -389,17 +433,23 @@ export class Tracker {
       t.lastPolledAt = now;
     }
     if (!adapter) return;
+    for (let i = 0; i < list.length && !this.stopped; i += this.batchSize) {
+      await this.pollBatch(adapter, provider, list.slice(i, i + this.batchSize));
+    }
+  }
+
+  private async pollBatch(adapter: ProviderAdapter, provider: Provider, batch: Tracked[]): Promise<void> {
     let updates: Map<string, JobUpdate>;
     try {
-      this.o.logger.trace({ provider, jobs: list.length }, 'polling');
+      this.o.logger.trace({ provider, jobs: batch.length }, 'polling');
       this.stats.polls++;
-      updates = await adapter.poll(list.map((t) => t.job));
+      updates = await adapter.poll(batch.map((t) => t.job));
     } catch (err) {
       // an upstream outage is not a job failure: keep the jobs, their deadlines still apply
-      this.o.logger.warn({ err, provider, jobs: list.length }, 'poll failed; will retry');
+      this.o.logger.warn({ err, provider, jobs: batch.length }, 'poll failed; will retry');
       return;
     }
-    for (const t of list) {
+    for (const t of batch) {
       const u = updates.get(t.job.id);
       if (u && this.tracked.get(t.job.id) === t) await this.apply(t, u);
     }

@@ -13,7 +13,13 @@ import { connectRedis, type RedisClient } from './redis.js';
 export interface KvStore {
   readonly kind: 'sqlite' | 'redis' | 'postgres';
   namespace(name: string): Keyv;
-  /** every entry of a namespace (used at start to find unfinished jobs); bounded by what the namespace holds */
+  /**
+   * The keys of a namespace, a page of at most `pageSize` at a time, each key once: only keys are read, so listing
+   * a large namespace holds one page, never the whole namespace. SQLite/Postgres may list an entry whose TTL has
+   * passed but that was not swept yet; callers read the values they need (and get nothing for such a key).
+   */
+  keyPages(name: string, pageSize?: number): AsyncGenerator<string[]>;
+  /** every live entry of a namespace, read a page at a time (see keyPages) */
   entries<T>(name: string): AsyncGenerator<[string, T]>;
   /** write and read back a probe key: true when the store works */
   check(): Promise<boolean>;
@@ -104,33 +110,29 @@ export async function openKvStore(url: string, logger: Logger, opts: { connectTi
       : undefined;
   const locks = redis ? redisLocks(redis) : keyvLocks(namespace('locks'));
 
+  function keyPages(name: string, pageSize = DEFAULT_KEY_PAGE): AsyncGenerator<string[]> {
+    const size = Math.max(1, Math.floor(pageSize));
+    if (redis) return redisKeyPages(redis, name, size);
+    // the namespace's own connection (with `sqlite://:memory:` each connection is a database of its own)
+    const sql = namespace(name).store as SqlAdapter;
+    return kind === 'sqlite' ? sqliteKeyPages(sql, name, size) : postgresKeyPages(sql, name, size);
+  }
+
   return {
     kind,
     namespace,
     redis,
     tryLock: (name, ttlMs) => locks.tryLock(name, ttlMs),
     unlock: (name, token) => locks.unlock(name, token),
+    keyPages,
     async *entries<T>(name: string): AsyncGenerator<[string, T]> {
       const kv = namespace(name);
-      if (redis) {
-        // keyv's own iterator SCANs 10 keys per round trip over the whole keyspace; this asks for 1000 at a time
-        // (the in-flight index is listed at start and every lease renewal). Keys are `<ns>::<ns>:<key>`.
-        const prefix = `${name}::${name}:`;
-        const seen = new Set<string>(); // SCAN may return a key twice
-        for await (const batch of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) {
-          const keys = batch.map((k) => String(k).slice(prefix.length)).filter((k) => !seen.has(k) && seen.add(k));
-          if (keys.length === 0) continue;
-          const values = (await kv.get(keys)) as (T | undefined)[];
-          for (const [i, key] of keys.entries()) {
-            const value = values[i];
-            if (value !== undefined) yield [key, value];
-          }
+      for await (const keys of keyPages(name)) {
+        const values = (await kv.get(keys)) as (T | undefined)[];
+        for (const [i, key] of keys.entries()) {
+          const value = values[i];
+          if (value !== undefined) yield [key, value];
         }
-        return;
-      }
-      if (!kv.iterator) throw new Error(`the ${kind} store cannot list entries`);
-      for await (const [key, value] of kv.iterator(undefined) as AsyncGenerator<[string, T]>) {
-        yield [key.startsWith(`${name}:`) ? key.slice(name.length + 1) : key, value];
       }
     },
     async sweepExpired(o: SweepOptions = {}) {
@@ -181,3 +183,69 @@ export async function openKvStore(url: string, logger: Logger, opts: { connectTi
 /** Every namespace the bot uses; opened up front so a misconfigured store fails at start, not on first use. */
 export const STORE_NAMESPACES = ['jobs', 'upstream', 'inflight', 'buttons', 'users', 'guilds', 'meta', 'locks'] as const;
 export type StoreNamespace = (typeof STORE_NAMESPACES)[number];
+
+/** Keys per page when listing a namespace (a page of ids is a few tens of kB). */
+const DEFAULT_KEY_PAGE = 500;
+
+/**
+ * SQLite: keys are `<ns>:<key>` in one table whose primary key orders them bytewise, so a namespace is the range
+ * [`<ns>:`, `<ns>;`) and each page starts after the last key of the one before (an index range scan, no OFFSET).
+ */
+async function* sqliteKeyPages(sql: SqlAdapter, name: string, pageSize: number): AsyncGenerator<string[]> {
+  const table = sql.opts?.table ?? 'keyv';
+  const prefix = `${name}:`;
+  const end = `${name};`; // ';' is the character after ':'
+  let after = prefix;
+  for (;;) {
+    const rows = (await sql.query(`SELECT key FROM ${table} WHERE key > ? AND key < ? ORDER BY key LIMIT ?`, after, end, pageSize)) as { key: string }[];
+    if (rows.length === 0) return;
+    after = rows[rows.length - 1]!.key;
+    yield rows.map((r) => r.key.slice(prefix.length));
+    if (rows.length < pageSize) return;
+  }
+}
+
+/**
+ * Postgres: the same keyset paging, with the namespace matched by its prefix (a database collation other than "C"
+ * does not order `:` and `;` bytewise, so no range bound is derived from them; paging only needs ORDER BY and >
+ * to agree, which they do under any collation).
+ */
+async function* postgresKeyPages(sql: SqlAdapter, name: string, pageSize: number): AsyncGenerator<string[]> {
+  const table = `${sql.opts?.schema ?? 'public'}.${sql.opts?.table ?? 'keyv'}`;
+  const prefix = `${name}:`;
+  let after: string | null = null;
+  for (;;) {
+    const rows = (await sql.query(`SELECT key FROM ${table} WHERE starts_with(key, $1) AND ($2::text IS NULL OR key > $2) ORDER BY key LIMIT $3`, [
+      prefix,
+      after,
+      pageSize,
+    ])) as { key: string }[];
+    if (rows.length === 0) return;
+    after = rows[rows.length - 1]!.key;
+    yield rows.map((r) => r.key.slice(prefix.length));
+    if (rows.length < pageSize) return;
+  }
+}
+
+/**
+ * Redis: SCAN over the namespace's keys (`<ns>::<ns>:<key>`), re-cut into pages of pageSize (COUNT is only a hint).
+ * SCAN may return a key twice; the keys already listed are remembered (the ids alone) so that each comes once.
+ */
+async function* redisKeyPages(redis: RedisClient, name: string, pageSize: number): AsyncGenerator<string[]> {
+  const prefix = `${name}::${name}:`;
+  const seen = new Set<string>();
+  let page: string[] = [];
+  for await (const batch of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: Math.max(pageSize, 100) })) {
+    for (const raw of batch) {
+      const key = String(raw).slice(prefix.length);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      page.push(key);
+      if (page.length === pageSize) {
+        yield page;
+        page = [];
+      }
+    }
+  }
+  if (page.length > 0) yield page;
+}

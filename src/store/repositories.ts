@@ -151,10 +151,18 @@ export class JobsRepo {
     return this.getMany(ids.slice(0, limit));
   }
 
-  /** Ids of every job that is not finished-and-delivered (what a restart must resume). */
+  /**
+   * Ids of every job that is not finished-and-delivered (what a restart must resume), a page at a time: only ids
+   * are read, each once, so resuming many jobs holds one page of them at a time.
+   */
+  inflightIdPages(pageSize?: number): AsyncGenerator<string[]> {
+    return this.store.keyPages('inflight', pageSize);
+  }
+
+  /** Every in-flight id at once (small stores, tools and tests; the tracker goes page by page). */
   async inflightIds(): Promise<string[]> {
     const ids: string[] = [];
-    for await (const [id] of this.store.entries<number>('inflight')) ids.push(id);
+    for await (const page of this.inflightIdPages()) ids.push(...page);
     return ids;
   }
 }

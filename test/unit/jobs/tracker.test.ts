@@ -17,9 +17,12 @@ class ScriptedUpstream implements ProviderAdapter {
   readonly abandoned: string[] = [];
   readonly next = new Map<string, JobUpdate>();
   failNext = 0;
+  /** called as each poll is asked for (before it is answered) */
+  onPoll: (() => void) | undefined;
   constructor(readonly provider: Provider) {}
   async poll(jobs: Job[]): Promise<Map<string, JobUpdate>> {
     this.batches.push({ at: Date.now(), ids: jobs.map((j) => j.id) });
+    this.onPoll?.();
     if (this.failNext > 0) {
       this.failNext--;
       throw Object.assign(new Error('upstream down'), { code: 'ECONNREFUSED' });
@@ -266,5 +269,53 @@ describe('Tracker: start and the clock', () => {
     vi.setSystemTime(Date.now() - 29 * 24 * 3600_000); // the job's next poll is now 29 days "ahead"
     await advance(300);
     expect(mj.batches.length - before).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('Tracker: many jobs, bounded memory', () => {
+  it('resumes more jobs than a page: every one once, the jobs read a page at a time (ids first)', async () => {
+    const jobs = Array.from({ length: 25 }, () => makeJob({ status: 'running' }));
+    for (const j of jobs) await repos.jobs.save(j);
+    // watch the real repository's reads on their way through
+    const pages: number[] = [];
+    const getMany = repos.jobs.getMany.bind(repos.jobs);
+    repos.jobs.getMany = async (ids: string[]) => {
+      pages.push(ids.length);
+      return getMany(ids);
+    };
+    const singleReads = vi.spyOn(repos.jobs, 'get');
+
+    tracker = new Tracker({ repos, providers: new Map([['mj', mj]]), sink: sink.sink, logger: silentLogger, pollIntervalMs: INTERVAL, resumePageSize: 10 });
+    const counts = await tracker.start();
+
+    expect(counts).toEqual({ resumed: 25, delivered: 0, lost: 0 });
+    expect(pages).toEqual([10, 10, 5]);
+    expect(singleReads).not.toHaveBeenCalled();
+    expect(tracker.size).toBe(25);
+    await advanceUntil(() => mj.batches.length > 0, 'the first poll', 100);
+    const polled = mj.batches.flatMap((b) => b.ids);
+    expect(polled.length).toBe(25); // each once
+    expect([...polled].sort()).toEqual(jobs.map((j) => j.id).sort());
+  });
+
+  it('polls a provider in batches of at most pollBatchSize, each answered and applied before the next is asked for', async () => {
+    const t = await startTracker({ pollBatchSize: 10 });
+    const jobs: Job[] = [];
+    for (let i = 0; i < 25; i++) jobs.push(await follow(t));
+    for (const j of jobs) mj.next.set(j.id, { status: 'running', progress: 50 });
+    const framesWhenAsked: number[] = [];
+    mj.onPoll = () => framesWhenAsked.push(sink.progress.length);
+
+    await advanceUntil(() => sink.progress.length === 25, 'a progress frame for every job', 2 * INTERVAL);
+
+    expect(mj.batches.map((b) => b.ids.length)).toEqual([10, 10, 5]);
+    expect(new Set(mj.batches.map((b) => b.at)).size).toBe(1); // one round, one tick
+    expect(framesWhenAsked).toEqual([0, 10, 20]); // the previous batch's answers were applied (and let go) first
+    expect(
+      mj.batches
+        .flatMap((b) => b.ids)
+        .slice()
+        .sort(),
+    ).toEqual(jobs.map((j) => j.id).sort());
   });
 });
