@@ -4,6 +4,7 @@ import { IMAGE_BUDGETS } from '../src/images/budgets.js';
 import { parseRectangles } from '../src/images/mask.js';
 import { toDataUrl } from '../src/images/sniff.js';
 import { applyZoom, validatePrompt } from '../src/mj/prompts.js';
+import { motionOf, withMotion } from '../src/mj/videoPrompt.js';
 import { admitBeforeDownload } from '../src/discord/interactions/admission.js';
 import { encode } from '../src/discord/interactions/customId.js';
 import { component, UserError, type Ctx } from '../src/discord/interactions/interactionKit.js';
@@ -65,10 +66,14 @@ export function mjButtonModalFor(p: MjPressed, ctx: Ctx) {
       const picked = p.record.data?.prompt ?? prompt;
       return modal(id, ctx.t('modals.describePick.title', { n: p.spec.index ?? '' }), [{ id: 'prompt', label: ctx.t('modals.prompt.label'), value: picked }]);
     }
-    default:
+    default: {
+      // Animate / Extend with remix on: the motion prompt, as Midjourney's "Animate manually" prefills it
+      const motion = motionOf(p.spec.kind);
+      const value = motion ? withMotion(prompt, motion).slice(0, MODAL_TEXT_MAX) : prompt;
       return modal(id, ctx.t('modals.remix.title'), [
-        { id: 'prompt', label: ctx.t('modals.prompt.label'), description: ctx.t('modals.remix.description'), value: prompt },
+        { id: 'prompt', label: ctx.t('modals.prompt.label'), description: ctx.t('modals.remix.description'), value },
       ]);
+    }
   }
 }
 

@@ -9,6 +9,7 @@ import type { Config } from './config.js';
 import { Delivery } from './discord/messages/delivery.js';
 import { OpenReplies } from './discord/messages/openReplies.js';
 import { resultImageFetcher } from './discord/messages/resultImage.js';
+import { resultVideoFetcher } from './discord/messages/resultMedia.js';
 import { Dispatcher } from './discord/interactions/dispatcher.js';
 import type { Command } from './discord/interactions/interactionKit.js';
 import { ChannelBudget } from './discord/messages/channelBudget.js';
@@ -152,6 +153,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     i18n,
     logger: logger.child({ part: 'delivery' }),
     fetchImage,
+    fetchVideo: resultVideoFetcher(outbound.download),
     planButtons: (job) => planResultButtons(job, config.mj, toolCaps()),
     progressIntervalMs: config.jobs.progressEditIntervalMs,
     now,

@@ -1,7 +1,7 @@
 import { scrub, type Logger } from '../log.js';
 import { gridButtonsFromHash, hashFromTask } from '../mj/buttons.js';
 import { MjError, type MjButton, type MjFlavor, type MjTask } from '../upstream/mjTypes.js';
-import { upstreamOf, type Job, type JobUpdate, type Msg, type SpeedMode } from './model.js';
+import { upstreamOf, type Job, type JobUpdate, type JobVideo, type Msg, type SpeedMode } from './model.js';
 import type { ProviderAdapter } from './provider.js';
 
 /** The part of the proxy client the tracker needs. */
@@ -177,9 +177,31 @@ export class MjProvider implements ProviderAdapter {
         text: textual ? finalPrompt : undefined,
         mode: speedOf(task.mode),
         version: versionOf(task.version),
+        video: videoOf(task),
       },
     };
   }
+}
+
+/**
+ * A video task's clips (TA v11, contract §3.10a): `contentType: video/mp4` or action VIDEO, `videoUrls[{url}]` one per
+ * clip (a grid has four), else `imageUrl` (which then is the video itself) as the one clip. Thumbnails come as
+ * `thumbnail` (TA's `imageUrls` shape) or `thumbnailUrl`; which of the two TA serialises for videos is unconfirmed.
+ */
+export function videoOf(task: MjTask): JobVideo | undefined {
+  const listed = Array.isArray(task.videoUrls) ? (task.videoUrls as unknown[]) : [];
+  const clips = listed.flatMap((v) => {
+    const o = (typeof v === 'string' ? { url: v } : v) as { url?: unknown; thumbnail?: unknown; thumbnailUrl?: unknown } | null;
+    if (!o || typeof o.url !== 'string' || !/^https?:\/\//i.test(o.url)) return [];
+    const thumb = typeof o.thumbnail === 'string' ? o.thumbnail : typeof o.thumbnailUrl === 'string' ? o.thumbnailUrl : undefined;
+    return [{ url: o.url, ...(thumb && /^https?:\/\//i.test(thumb) ? { thumbnailUrl: thumb } : {}) }];
+  });
+  const isVideo = /^video\//i.test(String(task.contentType ?? '')) || task.action === 'VIDEO' || clips.length > 0 || /\.mp4(\?|$)/i.test(task.imageUrl ?? '');
+  if (!isVideo) return undefined;
+  if (clips.length === 0 && task.imageUrl) clips.push({ url: task.imageUrl });
+  if (clips.length === 0) return undefined;
+  const duration = Number(task.videoDuration);
+  return { clips: clips.slice(0, 4), ...(Number.isFinite(duration) && duration > 0 ? { durationS: duration } : {}) };
 }
 
 /**

@@ -51,6 +51,15 @@ export interface JobResult {
   mode?: SpeedMode | undefined;
   /** the model version the upstream reports it ran ("v 8.1", "niji 6"), shown beside the speed */
   version?: string | undefined;
+  /** a video result (Animate, a clip's U, Extend): its clips (MP4, durable upstream URLs) and thumbnails; `imageUrl` is then the video too */
+  video?: JobVideo | undefined;
+}
+
+/** The clips of a video result: four for a video grid, one for a single clip. */
+export interface JobVideo {
+  clips: { url: string; thumbnailUrl?: string | undefined }[];
+  /** seconds, when the upstream says */
+  durationS?: number | undefined;
 }
 
 export interface Job {

@@ -10,6 +10,7 @@ import { DiscordCodes, discordCode, hookLane, isTransient, type InteractionHook,
 import { OpenReplies } from './openReplies.js';
 import { formatBytes, type DrawnButton, type Renderer } from './renderer.js';
 import { imageFromOwnPost, loadResultImage, type ImageFetcher, type LoadedImage } from './resultImage.js';
+import { clipLinkText, loadResultVideo, newVideoGate, type ByteGate, type LoadedVideo, type VideoFetcher } from './resultMedia.js';
 
 export type { ButtonPlanner, ImageFetcher };
 
@@ -20,6 +21,10 @@ export interface DeliveryDeps {
   i18n: I18n;
   logger: Logger;
   fetchImage: ImageFetcher;
+  /** downloads a video result's clips (guarded, capped); without it, clips are posted as links */
+  fetchVideo?: VideoFetcher;
+  /** video bytes in flight in this process (default: one gate of VIDEO_BYTES_IN_FLIGHT per Delivery) */
+  videoGate?: ByteGate;
   planButtons: ButtonPlanner;
   progressIntervalMs: number;
   /** deferred replies still loading (a follow-up waits for them); none when the job service runs without Discord */
@@ -51,9 +56,11 @@ export class Delivery {
   private redrawQueued = new Set<string>();
   private targets: DeliveryTargets;
   private openReplies: OpenReplies;
+  private videoGate: ByteGate;
 
   constructor(private d: DeliveryDeps) {
     this.now = d.now ?? Date.now;
+    this.videoGate = d.videoGate ?? newVideoGate();
     this.targets = new DeliveryTargets(d);
     this.openReplies = d.openReplies ?? new OpenReplies();
     // progress edits take a slot only when one is free now: in a channel leaving one for results, in a token's bucket any
@@ -156,24 +163,19 @@ export class Delivery {
     const targets = await this.targets.final(job);
     let imagePart: LoadedImage = {};
     let rows: DrawnButton[][] = [];
+    let videoPart: LoadedVideo | undefined;
     if (job.status === 'succeeded') {
-      imagePart = await loadResultImage(job, this.d);
       rows = await this.drawButtons(job);
+      // a video's clips hold their bytes in the process's video budget until posted (released below, whatever happens)
+      const pending = targets.some((t) => !job.messages.results.some((r) => r.channelId === t.channelId));
+      if (job.result?.video) videoPart = pending ? await this.loadVideo(job) : undefined;
+      else imagePart = await loadResultImage(job, this.d);
+      if (videoPart?.notes.length) imagePart.note = videoPart.notes.join('\n');
     }
-
-    for (const [i, target] of targets.entries()) {
-      // an earlier attempt that failed later on (a Discord 5xx, the store) already posted here: not again
-      if (job.messages.results.some((r) => r.channelId === target.channelId)) continue;
-      // ping once: in the channel unless the result also goes to a DM (a DM notifies by itself)
-      const mention = !target.dm && !targets.some((t) => t.dm);
-      const note = target.note ? this.d.i18n.t(job.owner.locale, target.note) : undefined;
-      const payload: MessagePayload =
-        job.status === 'succeeded'
-          ? this.d.renderer.result(job, { rows, ...imagePart, mention, ...(note ? { note: imagePart.note ? `${imagePart.note}\n${note}` : note } : {}) })
-          : this.d.renderer.failure(job, { mention, ...(note ? { note } : {}) });
-      payload.nonce = `${job.id}${i}`.slice(0, 25);
-      const ref = await this.postFinal(job, target, payload);
-      if (ref) job.messages.results.push(ref); // remembered at once, so that a retry after a later failure skips it
+    try {
+      await this.postResults(job, targets, imagePart, rows, videoPart);
+    } finally {
+      videoPart?.release();
     }
 
     job.deliveredAt = this.now();
@@ -190,6 +192,40 @@ export class Delivery {
       await this.deleteMessage(job, shown).catch(() => undefined);
       job.messages.progress = undefined;
     }
+  }
+
+  private async postResults(job: Job, targets: Target[], imagePart: LoadedImage, rows: DrawnButton[][], videoPart: LoadedVideo | undefined): Promise<void> {
+    const video = videoPart ? { video: this.videoView(job, videoPart) } : {};
+    for (const [i, target] of targets.entries()) {
+      // an earlier attempt that failed later on (a Discord 5xx, the store) already posted here: not again
+      if (job.messages.results.some((r) => r.channelId === target.channelId)) continue;
+      // ping once: in the channel unless the result also goes to a DM (a DM notifies by itself)
+      const mention = !target.dm && !targets.some((t) => t.dm);
+      const note = target.note ? this.d.i18n.t(job.owner.locale, target.note) : undefined;
+      const payload: MessagePayload =
+        job.status === 'succeeded'
+          ? this.d.renderer.result(job, {
+              rows,
+              ...imagePart,
+              ...video,
+              mention,
+              ...(note ? { note: imagePart.note ? `${imagePart.note}\n${note}` : note } : {}),
+            })
+          : this.d.renderer.failure(job, { mention, ...(note ? { note } : {}) });
+      payload.nonce = `${job.id}${i}`.slice(0, 25);
+      const ref = await this.postFinal(job, target, payload);
+      if (ref) job.messages.results.push(ref); // remembered at once, so that a retry after a later failure skips it
+    }
+  }
+
+  private loadVideo(job: Job): Promise<LoadedVideo> {
+    const fetchVideo = this.d.fetchVideo ?? (() => Promise.reject(Object.assign(new Error('no video fetcher configured'), { kind: 'not-video' })));
+    return loadResultVideo(job, { fetchVideo, videoGate: this.videoGate, i18n: this.d.i18n, logger: this.d.logger });
+  }
+
+  /** A loaded video as the renderer draws it: its files, and each link with its line in the member's language. */
+  private videoView(job: Job, v: LoadedVideo): { files: LoadedVideo['files']; links: { text: string; url: string }[]; thumbnailUrl?: string | undefined } {
+    return { files: v.files, links: v.links.map((l) => ({ text: clipLinkText(l, job, this.d.i18n), url: l.url })), thumbnailUrl: v.thumbnailUrl };
   }
 
   /** Delete one of the job's messages: a follow-up through its webhook while the token lives, else as a channel message. */
@@ -251,8 +287,23 @@ export class Delivery {
    */
   async repost(job: Job, channelId: string): Promise<MessageRef> {
     const rows = await this.drawButtons(job);
+    if (job.result?.video) {
+      // a video is posted again from the upstream's clips (durable CDN links), within the video budget
+      const v = await this.loadVideo(job);
+      try {
+        const video = this.videoView(job, v);
+        const shown = v.notes.length ? { note: v.notes.join('\n') } : {};
+        return await this.repostAs(job, channelId, this.d.renderer.result(job, { rows, video, ...shown, mention: false }));
+      } finally {
+        v.release();
+      }
+    }
     const imagePart = job.result?.imageUrl ? ((await imageFromOwnPost(job, this.d)) ?? (await loadResultImage(job, this.d))) : {};
-    const msg = await this.d.messenger.send(channelId, this.d.renderer.result(job, { rows, ...imagePart, mention: false }));
+    return this.repostAs(job, channelId, this.d.renderer.result(job, { rows, ...imagePart, mention: false }));
+  }
+
+  private async repostAs(job: Job, channelId: string, payload: MessagePayload): Promise<MessageRef> {
+    const msg = await this.d.messenger.send(channelId, payload);
     const ref = { channelId, messageId: msg.id };
     // a result message like the first: later redraws (buttons marked used) reach it too
     await this.d.repos.jobs.update(
@@ -280,6 +331,15 @@ export class Delivery {
         const note = this.d.i18n.t(job.owner.locale, 'delivery.dmClosedFallback');
         const fallback = { ...payload, mentionUsers: [job.owner.userId], content: `${payload.content ?? ''}\n${note}`.slice(0, 2000) };
         return this.postFinal(job, { channelId: job.owner.channelId, dm: false }, fallback);
+      }
+      if ((code === DiscordCodes.tooLarge || code === DiscordCodes.fileTooLarge) && job.result?.video && payload.files?.length) {
+        // Discord refused the clips after all (a smaller limit than the interaction said): every clip as its link
+        const lines = job.result.video.clips.flatMap((c, i) => [
+          clipLinkText({ n: i + 1, url: c.url, reason: 'too-large', bytes: payload.files?.[i]?.data.length ?? 0 }, job, this.d.i18n),
+          c.url,
+        ]);
+        const { files: _files, ...rest } = payload;
+        return this.postFinal(job, target, { ...rest, content: [payload.content ?? '', ...lines].join('\n').slice(0, 2000) });
       }
       if (code === DiscordCodes.tooLarge || code === DiscordCodes.fileTooLarge) {
         const url = job.result?.imageUrl;

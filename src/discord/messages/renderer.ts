@@ -73,7 +73,15 @@ export class Renderer {
 
   result(
     job: Job,
-    opts: { rows: DrawnButton[][]; image?: ResultImage; imageLink?: { url: string; bytes: number }; note?: string; mention: boolean },
+    opts: {
+      rows: DrawnButton[][];
+      image?: ResultImage;
+      imageLink?: { url: string; bytes: number };
+      note?: string;
+      mention: boolean;
+      /** a video result: its clips as files, the ones that are links (each with its line), a thumbnail for them */
+      video?: { files: ResultImage[]; links: { text: string; url: string }[]; thumbnailUrl?: string | undefined };
+    },
   ): MessagePayload {
     const l = job.owner.locale;
     const lines: string[] = [];
@@ -84,6 +92,7 @@ export class Renderer {
       lines.push(this.i18n.t(l, key, { size: formatBytes(opts.imageLink.bytes), limit: formatBytes(job.attachmentLimit) }));
       lines.push(opts.imageLink.url);
     }
+    for (const link of opts.video?.links ?? []) lines.push(link.text, link.url);
     if (opts.note) lines.push(opts.note);
     const hint = this.versionHint(job);
     if (hint) lines.push(hint);
@@ -101,6 +110,8 @@ export class Renderer {
           description: truncate(job.prompt, 1000),
         },
       ];
+    if (opts.video?.files.length) payload.files = opts.video.files.map((f) => ({ ...f, description: truncate(job.prompt, 1000) }));
+    if (opts.video?.links.length && opts.video.thumbnailUrl) payload.embeds = [{ image: { url: opts.video.thumbnailUrl } }];
     return payload;
   }
 

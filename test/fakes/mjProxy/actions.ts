@@ -118,14 +118,17 @@ function press(ctx: RouteCtx, parent: FakeTask, customId: string, kind: PressKin
     finalPrompt = prompt;
   }
   if (kind.modalKind === 'inpaint') finalPrompt = '';
-  const size = childSize(ctx, parent, kind.action);
+  const video = videoOf(parent, kind);
+  if (video && kind.video?.motion) finalPrompt = withMotion(parentFinal, kind.video.motion);
+  const action = video && kind.action === 'REROLL' ? 'VIDEO' : kind.action;
+  const size = childSize(ctx, parent, action);
   const properties: Record<string, unknown> = { custom_id: customId };
   if (kind.index !== undefined && (kind.action === 'UPSCALE' || kind.action === 'VARIATION')) properties.action_index = kind.index;
 
   if (needsModal(ctx, kind, o)) {
     const t = ctx.engine.create({
       ...base,
-      action: kind.action,
+      action,
       prompt,
       description: MODAL_DESCRIPTION,
       finalPrompt,
@@ -136,13 +139,14 @@ function press(ctx: RouteCtx, parent: FakeTask, customId: string, kind: PressKin
     });
     t.fake.customId = customId;
     t.fake.modalKind = kind.modalKind ?? 'remix';
+    t.fake.video = video;
     return reply.envelope(21, flavor === 'plus' ? '窗口等待' : MODAL_DESCRIPTION, t.id, { finalPrompt, remix: true });
   }
 
   if (!ctx.engine.hasRoom()) return replyQueueFull(ctx, reply);
   const t = ctx.engine.create({
     ...base,
-    action: kind.action,
+    action,
     prompt,
     description: childDescription(parent, kind, customId),
     finalPrompt,
@@ -150,6 +154,7 @@ function press(ctx: RouteCtx, parent: FakeTask, customId: string, kind: PressKin
     height: size.height,
     properties,
   });
+  t.fake.video = video;
   if (kind.special === 'details') {
     const md = tokenWeights(parentPrompt);
     t.fake.result = { finalPrompt: md, description: md };
@@ -157,6 +162,27 @@ function press(ctx: RouteCtx, parent: FakeTask, customId: string, kind: PressKin
     t.fake.prompts = parent.fake.prompts;
   }
   admitAndReply(ctx, t, reply);
+}
+
+/** What a press makes of video (§3.10a): animate → 4 clips of 5 s; a clip's U → that clip; extend → 4 s longer; 🔄 on a video grid → a new grid. */
+function videoOf(parent: FakeTask, kind: PressKind): FakeTask['fake']['video'] {
+  const from = parent.fake.video;
+  const motion = kind.video?.motion ?? from?.motion ?? 'low';
+  if (kind.video?.step === 'animate') return { clips: 4, durationS: 5, motion };
+  if (!from) return undefined;
+  if (kind.video?.step === 'upscale') return { clips: 1, durationS: from.durationS, motion };
+  if (kind.video?.step === 'extend') return { clips: 1, durationS: from.durationS + 4, motion };
+  if (kind.action === 'REROLL') return { ...from };
+  return undefined;
+}
+
+/** The prompt a video press runs (and a remix modal starts from): `--video 1 --motion high|low`, replacing earlier ones. */
+function withMotion(prompt: string, motion: 'high' | 'low'): string {
+  const bare = prompt
+    .replace(/\s--video\s+\S+/gi, '')
+    .replace(/\s--motion\s+\S+/gi, '')
+    .trim();
+  return `${bare} --video 1 --motion ${motion}`;
 }
 
 /** `POST /mj/submit/action` (JSON) and the form reseller's `POST /mj/task/action`. */

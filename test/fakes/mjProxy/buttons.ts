@@ -44,7 +44,27 @@ export function upscaleButtons(h: string, version: string, square: boolean): MjB
     btn(`MJ::JOB::upsample_${version}_2x_subtle::1::${h}::SOLO`, 'Upscale (Subtle)', 'upscale_1'),
     btn(`MJ::JOB::upsample_${version}_2x_creative::1::${h}::SOLO`, 'Upscale (Creative)', 'upscale_1'),
     ...editButtons(h, square),
+    ...animateButtons(h),
   ];
+}
+
+/** §7.3: every upscale (v5.2 and later) offers Animate (High/Low motion). */
+export function animateButtons(h: string): MjButton[] {
+  return [btn(`MJ::JOB::animate_high::1::${h}::SOLO`, 'Animate (High motion)', '🎞️'), btn(`MJ::JOB::animate_low::1::${h}::SOLO`, 'Animate (Low motion)', '🎞️')];
+}
+
+/** §3.10a: a video grid has U1–U4 (video_virtual_upscale) and 🔄. */
+export function videoGridButtons(h: string): MjButton[] {
+  const out: MjButton[] = [];
+  for (let n = 1; n <= 4; n++) out.push(btn(`MJ::JOB::video_virtual_upscale::${n}::${h}`, `U${n}`, ''));
+  out.push(btn(`MJ::JOB::reroll::0::${h}::SOLO`, '', '🔄'));
+  return out;
+}
+
+/** §3.10a: a single clip has Extend (High/Low motion) (no `::SOLO`) while it may still grow. */
+export function videoClipButtons(h: string, canExtend: boolean): MjButton[] {
+  if (!canExtend) return [];
+  return [btn(`MJ::JOB::animate_high_extend::1::${h}`, 'Extend (High motion)', '🎞️'), btn(`MJ::JOB::animate_low_extend::1::${h}`, 'Extend (Low motion)', '🎞️')];
 }
 
 /** §3.10a: a V8 upscale carries no HD-upscale, zoom or pan (V8 uses `--hd` instead); vary and bookmark remain. */
@@ -109,11 +129,21 @@ export interface PressKind {
   special?: 'imagine-all' | 'bookmark' | 'details';
   /** TA v11 rejects these (§7.5) */
   rejectedOnV11?: boolean;
+  /** video presses (§3.10a): animate an upscale, extend a clip, pick a clip of a video grid */
+  video?: { step: 'animate' | 'extend' | 'upscale'; motion?: 'high' | 'low' } | undefined;
 }
 
 /** Classify a customId; undefined = not a known Midjourney press. */
 export function classifyCustomId(customId: string): PressKind | undefined {
   let m: RegExpExecArray | null;
+  if ((m = /^MJ::JOB::animate_(high|low)_extend::([1-4])::/.exec(customId))) {
+    return { action: 'VIDEO', modal: 'remix', modalKind: 'remix', index: Number(m[2]), video: { step: 'extend', motion: m[1] === 'high' ? 'high' : 'low' } };
+  }
+  if ((m = /^MJ::JOB::animate_(high|low)::1::/.exec(customId))) {
+    return { action: 'VIDEO', modal: 'remix', modalKind: 'remix', video: { step: 'animate', motion: m[1] === 'high' ? 'high' : 'low' } };
+  }
+  if ((m = /^MJ::JOB::video_virtual_upscale::([1-4])::/.exec(customId)))
+    return { action: 'UPSCALE', modal: 'never', index: Number(m[1]), video: { step: 'upscale' } };
   if ((m = /^MJ::JOB::upsample::([1-4])::/.exec(customId))) return { action: 'UPSCALE', modal: 'never', index: Number(m[1]) };
   if (/^MJ::JOB::upsample_v[0-9r]+_(2x|4x)(_subtle|_creative)?::/.test(customId)) return { action: 'UPSCALE_HD', modal: 'never' };
   if ((m = /^MJ::JOB::variation::([1-4])::/.exec(customId))) return { action: 'VARIATION', modal: 'remix', modalKind: 'remix', index: Number(m[1]) };

@@ -3,7 +3,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { MjTask } from '../../../src/upstream/mjTypes.js';
-import { makePng } from '../images.js';
+import { makePng, makeWebp } from '../images.js';
+import { makeMp4 } from '../mp4.js';
 import { serialize, type RouteCtx, type RouteReq } from './context.js';
 import { DEFAULT_DESCRIPTIONS, FaultQueue, type FailSpec, type ForcedCode } from './faults.js';
 import { parseBody, readBody, Reply } from './http.js';
@@ -30,11 +31,15 @@ const DEFAULTS: ResolvedOptions = {
   seedAvailable: true,
   trueaiV11: false,
   notifyTimeoutMs: 2000,
+  videoClipBytes: 48 * 1024,
+  videoMaxSeconds: 21,
 };
 
 const MODE_PREFIX = /^\/mj-(fast|relax|turbo)(\/mj(?:\/.*)?)$/;
 const IMAGE_PATH = /^\/images\/(\d+)(-preview)?\.png$/;
 const IMAGE_CACHE_MAX = 64;
+/** §3.10a: `/videos/{id}.mp4` (the task's imageUrl), `/videos/{id}/0_{i}.mp4` (clip i), `/videos/{id}/0_{i}_640_N.webp` (its thumbnail) */
+const VIDEO_PATH = /^\/videos\/(\d+)(?:\/0_([0-3])(_640_N\.webp)?)?(\.mp4)?$/;
 
 export class FakeMjProxy {
   /** `http://127.0.0.1:PORT` (no trailing slash); the client appends `/mj/...` */
@@ -426,6 +431,8 @@ export class FakeMjProxy {
       }
       const img = IMAGE_PATH.exec(path);
       if (img) return this.serveImage(rec.method, img[1] ?? '', img[2] !== undefined, reply);
+      const vid = VIDEO_PATH.exec(path);
+      if (vid) return this.serveVideo(rec.method, vid[1] ?? '', Number(vid[2] ?? 0), vid[3] !== undefined, vid[4] !== undefined, reply);
       if (prefixed && this.flavor === 'novicezk') return reply.empty(404);
       const sub = /^\/mj(\/.*)$/.exec(rec.route)?.[1];
       if (sub === undefined) return reply.empty(404);
@@ -463,6 +470,17 @@ export class FakeMjProxy {
     } catch {
       reply.raw(500, JSON.stringify({ success: false, code: -1, message: '操作失败', timestamp: Date.now() }), 'application/json; charset=utf-8');
     }
+  }
+
+  /** A video task's clip as real MP4 bytes (`videoClipBytes` each, made on every request: nothing held), or its webp thumbnail. */
+  private serveVideo(method: string, id: string, clip: number, thumbnail: boolean, mp4: boolean, reply: Reply): void {
+    if (method !== 'GET' && method !== 'HEAD') return reply.empty(405);
+    const task = this.engine.tasks.get(id);
+    const video = task?.fake.video;
+    if (!task || !video || task.status !== 'SUCCESS' || clip >= video.clips || thumbnail === mp4) return reply.empty(404);
+    if (thumbnail) return reply.raw(200, makeWebp(64, 64), 'image/webp');
+    const seed = (Number(id.slice(-4)) || 1) + clip;
+    reply.raw(200, makeMp4({ bytes: this.options.videoClipBytes, durationS: video.durationS, seed }), 'video/mp4');
   }
 
   private serveImage(method: string, id: string, preview: boolean, reply: Reply): void {

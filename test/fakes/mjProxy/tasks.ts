@@ -1,7 +1,7 @@
 // Task store and lifecycle (contract §5, §6): NOT_START → SUBMITTED → IN_PROGRESS (progress
 // steps, preview) → SUCCESS | FAILURE, one step every `stepMs`, with a running-slot limit.
 import { randomUUID } from 'node:crypto';
-import { buttonsFor } from './buttons.js';
+import { buttonsFor, videoClipButtons, videoGridButtons } from './buttons.js';
 import { reportedVersion } from './context.js';
 import type { FakeTask, ResolvedOptions } from './types.js';
 
@@ -231,6 +231,17 @@ export class TaskEngine {
     const version = reportedVersion(String(props.finalPrompt || task.prompt || ''));
     if (version) task.version = version;
     task.fake.buttons = buttonsFor(String(task.action), task.fake.hash, String(props.finalPrompt || task.prompt || ''), this.opts.version);
+    const video = task.fake.video;
+    if (video) {
+      // §3.10a: imageUrl is the video itself; videoUrls one per clip with webp thumbnails; the buttons are the video ones
+      const base = `${this.hooks.baseUrl()}/videos/${task.id}`;
+      task.contentType = 'video/mp4';
+      task.imageUrl = `${base}.mp4`;
+      task.videoUrls = Array.from({ length: video.clips }, (_, i) => ({ url: `${base}/0_${i}.mp4`, thumbnail: `${base}/0_${i}_640_N.webp` }));
+      task.videoDuration = video.durationS;
+      task.fake.buttons =
+        video.clips === 4 ? videoGridButtons(task.fake.hash) : videoClipButtons(task.fake.hash, video.durationS + 4 <= this.opts.videoMaxSeconds);
+    }
     if (task.buttons) task.buttons = task.fake.buttons.map((b) => ({ ...b }));
     props.messageId = snowflake();
     props.messageContent = `**${props.finalPrompt ?? ''}** - <@1190000000000000002> (${String(task.mode ?? 'fast').toLowerCase()})`;

@@ -34,6 +34,10 @@ export interface FakeMjProxyOptions {
   trueaiV11?: boolean;
   /** default 2000: notifyHook request timeout */
   notifyTimeoutMs?: number;
+  /** default 48 KiB: bytes of each MP4 clip a video task serves (§3.10a) */
+  videoClipBytes?: number;
+  /** default 21: a clip is offered Extend while it would not pass this many seconds (4 s per extend) */
+  videoMaxSeconds?: number;
   /** default null: a lying upstream that reports this size for finished tasks (their images keep their real size) */
   reportedSize?: { width: number; height: number } | null;
 }
@@ -80,6 +84,8 @@ export interface FakeTaskMeta {
   sourceKey?: string | undefined;
   /** a fixed imageUrl (DESCRIBE: the described image; SHORTEN: null) instead of generated ones */
   fixedImageUrl?: string | null | undefined;
+  /** VIDEO tasks (and video-U picks): a grid of 4 clips or one clip, how long each lasts, its motion */
+  video?: { clips: 1 | 4; durationS: number; motion: 'high' | 'low' } | undefined;
   /** last (status, progress) a notification was sent for */
   lastNotified?: string | undefined;
 }
