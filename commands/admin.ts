@@ -4,6 +4,7 @@ import { parseDuration, type GuildRules, type Limits } from '../src/community/ru
 import type { Command, Ctx } from '../src/discord/interactions/interactionKit.js';
 import { UserError } from '../src/discord/interactions/interactionKit.js';
 import { escapePromptMarkdown } from '../src/mj/content.js';
+import type { MjFeatureProbe, MjFeatureState } from '../src/upstream/mjTypes.js';
 
 /**
  * /admin limits | rules | ban | unban | status | job — steering the bot from Discord. Visible only to members with
@@ -243,7 +244,7 @@ async function ban(i: ChatInputCommandInteraction, ctx: Ctx, guildId: string): P
 
 async function status(ctx: Ctx, guildId: string): Promise<string> {
   const s = ctx.services;
-  const [health, reach, today] = await Promise.all([s.health(), probeProxy(ctx), s.community.serverToday(guildId)]);
+  const [health, reach, today, features] = await Promise.all([s.health(), probeProxy(ctx), s.community.serverToday(guildId), s.mj.probeFeatures()]);
   const counts = s.tracker.counts();
   const ok = (v: boolean) => (v ? '✅' : '❌');
   const circuits = Object.entries(health.checks.upstream)
@@ -255,6 +256,7 @@ async function status(ctx: Ctx, guildId: string): Promise<string> {
     `${ok(health.checks.store)} ${ctx.t('community.status.store')} (${s.store.kind})`,
     `${ok(reach.ok)} ${ctx.t('community.status.proxy')}: ${reach.ok ? ctx.t('community.status.reachable', { ms: reach.ms }) : ctx.t('community.status.unreachable', { reason: reach.reason })}`,
     ctx.t('community.status.circuits', { list: circuits || '—' }),
+    ...featureLines(ctx, features),
     ctx.t('community.status.inFlight', {
       total: s.tracker.size,
       list:
@@ -266,6 +268,17 @@ async function status(ctx: Ctx, guildId: string): Promise<string> {
     ctx.t('community.status.today', { count: today }),
     ctx.t('community.status.failures', { count: s.community.failuresLastHour() }),
   ].join('\n');
+}
+
+/** Whether video and image upload work through this proxy, as far as a probe can tell (see MjProxyClient.probeFeatures). */
+function featureLines(ctx: Ctx, probe: MjFeatureProbe): string[] {
+  const mark = (state: MjFeatureState) => (state === 'available' ? '✅' : state === 'unknown' ? '❔' : '❌');
+  const word = (state: MjFeatureState) => ctx.t(`videoCommand.status.${state}`);
+  const viaPrompt = probe.video !== 'available' && ctx.services.mj.capabilities().video === 'prompt';
+  const video = viaPrompt
+    ? `❔ ${ctx.t('videoCommand.status.video')}: ${ctx.t('videoCommand.status.prompt')}`
+    : `${mark(probe.video)} ${ctx.t('videoCommand.status.video')}: ${word(probe.video)}${probe.video === 'available' ? ` (${ctx.t('videoCommand.status.later')})` : ''}`;
+  return [video, `${mark(probe.upload)} ${ctx.t('videoCommand.status.upload')}: ${word(probe.upload)}`];
 }
 
 /** Can the proxy be reached right now? (a fetch of a task that does not exist: nothing is created) */

@@ -1,6 +1,7 @@
 import type { Command } from '../src/discord/interactions/interactionKit.js';
 import type { Services } from '../src/services.js';
 import { admin } from './admin.js';
+import { animate } from './animate.js';
 import { deleteResult } from './deleteResult.js';
 import { faceswap } from './faceswap.js';
 import { help } from './help.js';
@@ -8,16 +9,19 @@ import { imagine } from './imagine.js';
 import { mjCommands } from './mjCommands.js';
 import { inpaint } from './inpaint.js';
 import { tools } from './tools.js';
+import { video } from './video.js';
 
 /** Every command the bot offers; each file holds one command's definition and handler. */
 export const allCommands: Command[] = [
   imagine as Command,
+  video as Command,
   faceswap as Command,
   inpaint as Command,
   tools as Command,
   ...mjCommands,
   admin as Command,
   deleteResult as Command,
+  animate as Command,
   help as Command,
 ];
 

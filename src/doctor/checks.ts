@@ -5,6 +5,7 @@ import { inviteUrl } from '../discord/invite.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { scrub, type Logger } from '../log.js';
 import { discordChecks } from './discordChecks.js';
+import { featureChecks } from './featureChecks.js';
 import { imgOpenCheck, picwishCheck, publicUrlCheck, storeCheck } from './otherChecks.js';
 import { proxyChecks } from './proxyChecks.js';
 import { fail, pass, skip, type CheckResult, type DoctorContext } from './types.js';
@@ -48,15 +49,18 @@ export async function runDoctor(env: Record<string, string | undefined>, opts: D
   }
 
   const results: CheckResult[] = [pass('config', 'Configuration valid', describeConfig(config))];
-  const [discord, proxy, imgOpen, picwish, store, publicUrl] = await Promise.all([
+  const [discord, proxy, features, imgOpen, picwish, store, publicUrl] = await Promise.all([
     discordChecks(config, ctx),
     proxyChecks(config, ctx),
+    featureChecks(config, ctx),
     imgOpenCheck(config, ctx),
     picwishCheck(config, ctx),
     storeCheck(config, ctx),
     publicUrlCheck(config, ctx),
   ]);
-  results.push(...discord.results, ...proxy, imgOpen, picwish, store, publicUrl);
+  // the feature probes only mean something once the proxy answered with accepted credentials
+  const proxyAnswers = proxy.every((r) => r.status !== 'fail' || r.id === 'proxy-dialect');
+  results.push(...discord.results, ...proxy, ...(proxyAnswers ? features : []), imgOpen, picwish, store, publicUrl);
   return {
     ok: results.every((r) => r.status !== 'fail'),
     results,

@@ -149,6 +149,7 @@ export async function expectedCommandNames(config: Config, ctx: DoctorContext): 
   // only what commands read while being defined; anything else they touch fails loudly below
   const services = { config, mj, imgOpen, picwish } as Partial<Services> as Services;
   try {
+    await mj.probeFeatures(ctx.timeoutMs); // as the bot does before registering: /video only where a video can start
     const names: string[] = [];
     for (const c of allCommands) {
       if (!(c.enabled?.(services) ?? true)) continue;

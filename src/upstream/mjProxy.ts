@@ -25,6 +25,9 @@ import {
   type MjEnvelope,
   type MjErrorKind,
   type MjFaceSwapRequest,
+  type MjFeatureGate,
+  type MjFeatureProbe,
+  type MjFeatureState,
   type MjFlavor,
   type MjImagineRequest,
   type MjMode,
@@ -32,6 +35,7 @@ import {
   type MjShortenRequest,
   type MjSubmitOutcome,
   type MjTask,
+  type MjVideoRequest,
 } from './mjTypes.js';
 
 /** The proxy settings as configured (MJ_BASE_URL, MJ_FLAVOR, MJ_AUTH_HEADER, MJ_API_SECRET, MJ_MODE, MJ_DISABLED_BUTTONS). */
@@ -82,21 +86,30 @@ export interface MjClientOptions {
   logger: Logger;
 }
 
-type Op = 'imagine' | 'blend' | 'describe' | 'shorten' | 'faceSwap' | 'action' | 'modal' | 'seed' | 'fetch' | 'list' | 'cancel' | 'upload';
+type Op = 'imagine' | 'blend' | 'describe' | 'shorten' | 'faceSwap' | 'video' | 'action' | 'modal' | 'seed' | 'fetch' | 'list' | 'cancel' | 'upload';
 
 /** Ops that start a fresh job: code 3 means "no usable account" there, "unknown task" everywhere else. */
-const FRESH_SUBMITS: ReadonlySet<Op> = new Set(['imagine', 'blend', 'describe', 'shorten', 'faceSwap']);
+const FRESH_SUBMITS: ReadonlySet<Op> = new Set(['imagine', 'blend', 'describe', 'shorten', 'faceSwap', 'video']);
 
 const LIST_CHUNK = 100;
 const FALLBACK_CONCURRENCY = 4;
 const MAX_DESCRIPTION = 300;
 
 const FLAVOR_CAPS: Record<MjFlavor, MjCapabilities> = {
-  trueai: { actions: 'full', modal: true, shorten: true, describeLink: true, faceSwap: true, listByCondition: true, modePaths: true },
-  plus: { actions: 'full', modal: true, shorten: true, describeLink: false, faceSwap: true, listByCondition: true, modePaths: true },
-  novicezk: { actions: 'change-only', modal: false, shorten: false, describeLink: false, faceSwap: false, listByCondition: true, modePaths: false },
+  trueai: { actions: 'full', modal: true, shorten: true, describeLink: true, faceSwap: true, listByCondition: true, modePaths: true, video: 'route' },
+  plus: { actions: 'full', modal: true, shorten: true, describeLink: false, faceSwap: true, listByCondition: true, modePaths: true, video: 'prompt' },
+  novicezk: {
+    actions: 'change-only',
+    modal: false,
+    shorten: false,
+    describeLink: false,
+    faceSwap: false,
+    listByCondition: true,
+    modePaths: false,
+    video: 'prompt',
+  },
   // the form reseller documents face swap, but not shorten nor list-by-condition: those stay off
-  'task-form': { actions: 'form', modal: true, shorten: false, describeLink: false, faceSwap: true, listByCondition: false, modePaths: false },
+  'task-form': { actions: 'form', modal: true, shorten: false, describeLink: false, faceSwap: true, listByCondition: false, modePaths: false, video: 'prompt' },
 };
 
 /** Flavours with `upload-discord-images` (contract §3.0: trueai; plus and the form reseller undocumented, so not tried). */
@@ -116,6 +129,8 @@ export class MjProxyClient {
   private readonly log: Logger;
   /** routes that answered 404/405 without an envelope (runtime degradation) */
   private readonly missing = new Set<'list' | 'shorten' | 'modal' | 'faceSwap' | 'upload'>();
+  /** what the last feature probe found (probeFeatures); undefined until one ran */
+  private probed: MjFeatureProbe | undefined;
 
   constructor(private readonly opts: MjClientOptions) {
     this.log = opts.logger;
@@ -145,7 +160,52 @@ export class MjProxyClient {
     if (this.missing.has('shorten')) caps.shorten = false;
     if (this.missing.has('modal')) caps.modal = false;
     if (this.missing.has('faceSwap')) caps.faceSwap = false;
+    caps.video = videoPath(caps.video, this.probed?.video);
     return caps;
+  }
+
+  /** What the last probeFeatures() found; undefined before the first. */
+  lastProbe(): MjFeatureProbe | undefined {
+    return this.probed;
+  }
+
+  /**
+   * Ask the proxy whether video and image upload answer, without starting anything: `submit/video` with an empty
+   * prompt and `upload-discord-images` with no image are refused before any account is used (trueai checks "video
+   * enabled" / "upload allowed" first, then the input). A 404/405 without an envelope = no such route. What a probe
+   * cannot tell (Remix on the accounts, an HD-capable account) shows up at the first real submit (codes 9 and 3).
+   * Its own short-lived HTTP client: no retry, a short deadline, and no effect on the circuit breaker of real calls.
+   */
+  async probeFeatures(timeoutMs = 3000): Promise<MjFeatureProbe> {
+    const http = new HttpClient({
+      name: 'mj-proxy-probe',
+      logger: this.log,
+      timeouts: { totalMs: timeoutMs },
+      retry: { retries: 0 },
+      secrets: this.secrets,
+    });
+    const ask = async (route: string, json: unknown, disabled: RegExp): Promise<MjFeatureState> => {
+      try {
+        const res = await http.requestJson({ method: 'POST', url: this.url(route), json, headers: this.headers() });
+        const env = asEnvelope(res.json);
+        if (env) return env.code === 4 && disabled.test(env.description ?? '') ? 'disabled' : 'available';
+        if (res.status === 404 || res.status === 405) return 'missing';
+        if (isResultEnvelope(res.json)) return 'available'; // trueai's model-binding answer: the route is there
+        return 'unknown';
+      } catch {
+        return 'unknown';
+      }
+    };
+    try {
+      const [video, upload] = await Promise.all([
+        ask('submit/video', { prompt: '' }, VIDEO_DISABLED),
+        ask('submit/upload-discord-images', { base64Array: [] }, UPLOAD_DISABLED),
+      ]);
+      this.probed = { video, upload };
+      return this.probed;
+    } finally {
+      await http.close();
+    }
   }
 
   circuitState(): CircuitStateName {
@@ -201,6 +261,37 @@ export class MjProxyClient {
     this.require('faceSwap', FLAVOR_CAPS[this.opts.flavor].faceSwap);
     const { state, notifyHook } = this.common(req);
     return this.submit('faceSwap', 'insight-face/swap', { sourceBase64: req.source, targetBase64: req.target, state, notifyHook }, req.mode);
+  }
+
+  /**
+   * Start a video from a start frame. trueai: `POST /mj/submit/video` (the start and end frames as data URLs, which
+   * the proxy re-hosts on its own Discord channel, so nothing depends on a member's expiring attachment link).
+   * Elsewhere: an imagine whose prompt carries Midjourney's own `--video 1 --motion … [--end …] [--bs n]`, the start
+   * frame as its image (the proxy puts the uploaded image's URL first in the prompt, as Midjourney expects).
+   * Refusals that name something the admin must enable carry `details.gate` (see videoGate).
+   */
+  async video(req: MjVideoRequest): Promise<MjSubmitOutcome> {
+    try {
+      if (this.capabilities().video === 'prompt') {
+        return await this.imagine({ prompt: videoPrompt(req), images: [req.image], botType: req.botType, mode: req.mode, state: req.state });
+      }
+      const { state, notifyHook } = this.common(req);
+      const body = {
+        // the route refuses a blank prompt, and adds no flag the prompt already names
+        prompt: req.prompt.trim() || `--motion ${req.motion}`,
+        image: req.image,
+        endImage: req.endImage,
+        loop: req.loop || undefined,
+        motion: req.motion,
+        batchSize: req.batchSize,
+        videoType: req.hd ? 'vid_1.1_i2v_720' : undefined,
+        state,
+        notifyHook,
+      };
+      return await this.submit('video', 'submit/video', body, req.mode);
+    } catch (e) {
+      throw e instanceof MjError ? videoGate(e) : e;
+    }
   }
 
   /** Press a button: `customId` verbatim from the task that owns it. */
@@ -512,6 +603,11 @@ export class MjProxyClient {
 // ------------------------------------------------------------------ pure helpers
 
 const KNOWN_CODES: ReadonlySet<number> = new Set([1, 3, 4, 9, 21, 22, 23, 24]);
+/** trueai: code 4 "视频功能未启用" (video not enabled) from `submit/video`; code 4 "禁止上传" from `upload-discord-images` */
+const VIDEO_DISABLED = /视频功能未启用|video[^.]*(disabled|not enabled)/i;
+const UPLOAD_DISABLED = /禁止上传|upload[^.]*(disabled|forbidden|not allowed)/i;
+/** trueai: code 9 "未开启 REMIX，无法使用视频扩展功能" (the Discord account has Remix off) */
+const REMIX_OFF = /remix/i;
 const QUEUE_FULL = /队列已满|queue (is )?full/i;
 const MODE_SUFFIX = /\/mj-(fast|relax|turbo)$/;
 
@@ -529,6 +625,30 @@ const SPEED_FLAG = /(^|\s)--(fast|relax|turbo)(?=\s|$)/i;
 export function withSpeedFlag(prompt: string, mode: MjMode | undefined): string {
   if (!mode || SPEED_FLAG.test(prompt)) return prompt;
   return `${prompt.trimEnd()} --${mode}`;
+}
+
+/** How a video starts, given the flavour's way and what a probe found. */
+function videoPath(byFlavor: MjCapabilities['video'], probed: MjFeatureState | undefined): MjCapabilities['video'] {
+  if (probed === 'available') return 'route';
+  if (byFlavor === 'route' && (probed === 'disabled' || probed === 'missing')) return false;
+  return byFlavor;
+}
+
+/** The imagine prompt of a video where the proxy has no video route: `<prompt> --video 1 --motion … [--end …] [--bs n]`. */
+export function videoPrompt(req: Pick<MjVideoRequest, 'prompt' | 'motion' | 'loop' | 'endImageUrl' | 'batchSize'>): string {
+  const end = req.loop ? '--end loop' : req.endImageUrl ? `--end ${req.endImageUrl}` : '';
+  return [req.prompt.trim(), '--video 1', `--motion ${req.motion}`, end, req.batchSize ? `--bs ${req.batchSize}` : ''].filter(Boolean).join(' ');
+}
+
+/** A video refusal that names what the admin must enable: code 4 "video disabled", 9 Remix off, 3 no account, 404. */
+export function videoGate(e: MjError): MjError {
+  const d = e.details;
+  let gate: MjFeatureGate | undefined;
+  if (e.kind === 'validation' && d.code === 4 && VIDEO_DISABLED.test(d.description ?? '')) gate = 'disabled';
+  else if (d.code === 9 && REMIX_OFF.test(d.description ?? '')) gate = 'remix';
+  else if (e.kind === 'no-account') gate = 'no-account';
+  else if (e.kind === 'unsupported' && (d.httpStatus === 404 || d.httpStatus === 405)) gate = 'no-route';
+  return gate ? new MjError(e.kind, e.message, { ...d, feature: 'video', gate }) : e;
 }
 
 function normaliseBase(url: string): string {

@@ -99,6 +99,38 @@ export interface MjModalRequest {
   mode?: MjMode | undefined;
 }
 
+/** A video from a start frame: trueai's `/mj/submit/video`, or `--video 1` on an imagine elsewhere. */
+export interface MjVideoRequest extends MjSubmitCommon {
+  /** the member's prompt; may be empty */
+  prompt: string;
+  /** the start frame: a data URL (`data:image/png;base64,...`) */
+  image: string;
+  /** the end frame: a data URL (sent as `endImage` on trueai) */
+  endImage?: string | undefined;
+  /** the end frame as an http(s) URL Midjourney can fetch (`--end <url>` where there is no video route) */
+  endImageUrl?: string | undefined;
+  /** the clip ends where it starts */
+  loop?: boolean | undefined;
+  motion: 'low' | 'high';
+  /** clips per job: 1, 2 or 4 (Midjourney's default is 4) */
+  batchSize?: 1 | 2 | 4 | undefined;
+  /** 720p instead of 480p (trueai only: `videoType`) */
+  hd?: boolean | undefined;
+}
+
+/** Whether a proxy feature answers: probed with a request the route refuses before doing anything. */
+export type MjFeatureState = 'available' | 'disabled' | 'missing' | 'unknown';
+
+export interface MjFeatureProbe {
+  /** `POST /mj/submit/video` (trueai): `missing` = 404, `disabled` = code 4 "视频功能未启用" */
+  video: MjFeatureState;
+  /** `POST /mj/submit/upload-discord-images` (trueai): `disabled` = code 4 "禁止上传" */
+  upload: MjFeatureState;
+}
+
+/** Why a feature cannot be used, as the proxy told us: what the admin must enable. */
+export type MjFeatureGate = 'disabled' | 'remix' | 'no-account' | 'no-route';
+
 export interface MjFaceSwapRequest extends MjSubmitCommon {
   /** data URL of the image that provides the face */
   source: string;
@@ -139,6 +171,9 @@ export class MjError extends Error {
       circuitOpen?: boolean | undefined;
       /** 'rate-limited': the upstream's Retry-After, when it sent one */
       retryAfterMs?: number | undefined;
+      /** a refusal that names a proxy feature the admin must enable (video: code 4 disabled, 9 Remix, 3 no account, 404) */
+      feature?: 'video' | 'upload' | undefined;
+      gate?: MjFeatureGate | undefined;
     } = {},
   ) {
     super(message);
@@ -147,6 +182,7 @@ export class MjError extends Error {
 
   /** true when a later identical call may succeed */
   get retryable(): boolean {
+    if (this.details.gate) return false; // only the admin can change it
     return this.kind === 'queue-full' || this.kind === 'rate-limited' || this.kind === 'unreachable' || this.kind === 'failure' || this.kind === 'bad-response';
   }
 }
@@ -163,4 +199,9 @@ export interface MjCapabilities {
   listByCondition: boolean;
   /** every route is also mounted under /mj-fast, /mj-relax, /mj-turbo, so any call can pick its speed */
   modePaths: boolean;
+  /**
+   * how a video is started: 'route' = `/mj/submit/video` (trueai); 'prompt' = `--video 1` on an imagine (the
+   * others); false = not here (the route answered 404 or "video disabled")
+   */
+  video: 'route' | 'prompt' | false;
 }
