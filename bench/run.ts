@@ -33,7 +33,7 @@ const figures: Figure[] = [];
 const log = (s: string) => process.stdout.write(`${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quick = process.argv.includes('--quick');
-/** `--only=ack,memory`: run just these scenarios (startup, ack, channel, busy, delivery, upstream, memory, hostile; buttons: the button bursts of `ack` alone) */
+/** `--only=ack,memory`: run just these scenarios (startup, ack, channel, busy, delivery, upstream, memory, hostile, video; buttons: the button bursts of `ack` alone) */
 const only = process.argv
   .find((a) => a.startsWith('--only='))
   ?.slice('--only='.length)
@@ -523,6 +523,73 @@ async function deliveryLatency(): Promise<void> {
   }
 }
 
+/** 20 video results of 4 clips × 5 MB delivered at once (rate limits on): RSS growth ≤ 100 MB, 0 Discord 429s, each posted once */
+async function videoResults(): Promise<void> {
+  log('20 concurrent video results, 4 clips × 5 MB each');
+  const n = 20;
+  const world = await World.fakesOnly({
+    proxy: { stepMs: 150, maxConcurrent: 500, gridSize: 64, videoClipBytes: 5_000_000 },
+    discord: { rateLimits: true, validateOpenApi: false },
+  });
+  const bot = await startBot(world, { POLL_INTERVAL_MS: '500' });
+  const { discord, proxy } = world;
+  const ofPrompt = (m: FakeMessage, i: number) => m.content.includes(`reel${i}z`);
+  const clipsIn = (m: FakeMessage) => m.attachments.filter((a) => a.content_type === 'video/mp4').length;
+  try {
+    const people = users(discord, n);
+    await sleep(300);
+    // every member: /imagine → U1 → Animate (High motion); the animations are held upstream, then all finish at once
+    people.forEach((u, i) => discord.slash({ name: 'imagine', options: { prompt: `a reel${i}z` }, user: u }));
+    const grids = await Promise.all(
+      people.map((_, i) => waitForResult(discord, discord.channel.id, { timeoutMs: 120_000, match: (m) => ofPrompt(m, i) && !m.content.includes('Image #') })),
+    );
+    grids.forEach((g, i) => discord.clickButton({ messageId: g.id, customId: button(g, 'U1').customId, user: people[i]! }));
+    const upscales = await Promise.all(
+      people.map((_, i) => waitForResult(discord, discord.channel.id, { timeoutMs: 120_000, match: (m) => ofPrompt(m, i) && m.content.includes('Image #1') })),
+    );
+    proxy.pause();
+    upscales.forEach((u, i) => discord.clickButton({ messageId: u.id, customId: button(u, 'Animate (High motion)').customId, user: people[i]! }));
+    const videoTasks = () => [...proxy.tasks.values()].filter((t) => t.fake.video);
+    await discord.waitFor(() => videoTasks().length >= n || undefined, { timeoutMs: 60_000 });
+    await sleep(2000); // the bot has taken every job in hand
+    const before = await rssMb(bot.child.pid!);
+    let peak = before;
+    for (const t of videoTasks()) proxy.complete(t.id);
+    const delivered = () => discord.allMessages().filter((m) => clipsIn(m) > 0);
+    const started = Date.now();
+    for (let i = 0; i < 1200 && delivered().length < n; i++) {
+      peak = Math.max(peak, await rssMb(bot.child.pid!));
+      await sleep(100);
+    }
+    const seconds = (Date.now() - started) / 1000;
+    await sleep(2000); // a second copy would land by now
+    peak = Math.max(peak, await rssMb(bot.child.pid!));
+    const posts = delivered();
+    const once = people.every((_, i) => posts.filter((m) => ofPrompt(m, i)).length === 1) && posts.length === n;
+    const allClips = posts.every((m) => clipsIn(m) === 4);
+    const hits = discord.rateLimitHits.length;
+    const growth = peak - before;
+    record({
+      figure: `${n} concurrent video results (4 clips × 5 MB each): bot RSS growth (peak)`,
+      goal: '≤ +100 MB',
+      measured: `+${growth.toFixed(0)} MB (${before.toFixed(0)} → ${peak.toFixed(0)} MB peak), all posted in ${seconds.toFixed(1)} s`,
+      pass: growth <= 100,
+      value: { before, peak, growth, seconds },
+    });
+    record({ figure: `Discord 429s served during the ${n} video results`, goal: '0', measured: String(hits), pass: hits === 0, value: hits });
+    record({
+      figure: `video results posted exactly once, 4 MP4 clips each`,
+      goal: `${n}/${n}`,
+      measured: `${posts.length} posts for ${n} results${allClips ? '' : ' (some with fewer than 4 clips)'}`,
+      pass: once && allClips,
+      value: posts.length,
+    });
+  } finally {
+    await bot.close();
+    await world.close();
+  }
+}
+
 /** upstream requests per in-flight job per minute: polling, webhook, and a naive baseline in the same run */
 async function upstreamLoad(): Promise<void> {
   const seconds = quick ? 30 : 120;
@@ -798,6 +865,7 @@ async function main(): Promise<void> {
   }
   if (wanted('delivery')) await deliveryLatency();
   if (wanted('hostile')) await hostileMasks();
+  if (wanted('video')) await videoResults();
   await Promise.all([wanted('upstream') ? upstreamLoad() : undefined, wanted('memory') ? memory() : undefined]);
 
   const w = Math.max(...figures.map((f) => f.figure.length));
