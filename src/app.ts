@@ -232,6 +232,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     now,
   };
 
+  // which proxy features answer (video, image upload): /video and "Animate" are offered only where a video can start
+  const features = await mj.probeFeatures();
+  logger.info({ features, video: mj.capabilities().video }, 'Midjourney Proxy features');
   const commands = offeredCommands(services, opts.commands); // /help lists the same set
   const dispatcher = new Dispatcher(services, commands, allComponents, {
     handled: (name, outcome) => metrics.interaction(name, outcome),

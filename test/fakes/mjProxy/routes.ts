@@ -5,6 +5,7 @@ import { serialize, type RouteCtx, type RouteReq } from './context.js';
 import type { Reply } from './http.js';
 import { handleBlend, handleDescribe, handleFaceSwap, handleImagine, handleShorten, handleUploadDiscordImages } from './submits.js';
 import { isTerminal } from './tasks.js';
+import { handleVideo } from './videoSubmit.js';
 
 export type BodyRule = 'json' | 'form' | 'none';
 
@@ -85,6 +86,7 @@ export const ROUTES: readonly RouteDef[] = [
   { method: 'POST', pattern: /^\/submit\/change$/, flavors: ['novicezk', 'plus'], body: 'json', handler: handleChange },
   { method: 'POST', pattern: /^\/submit\/simple-change$/, flavors: ['novicezk', 'plus'], body: 'json', handler: handleSimpleChange },
   { method: 'POST', pattern: /^\/submit\/upload-discord-images$/, flavors: ['trueai'], body: 'json', handler: handleUploadDiscordImages },
+  { method: 'POST', pattern: /^\/submit\/video$/, flavors: ['trueai'], body: 'json', handler: handleVideo },
   { method: 'POST', pattern: /^\/insight-face\/swap$/, flavors: ['trueai', 'plus', 'task-form'], body: 'json', handler: handleFaceSwap },
   { method: 'GET', pattern: /^\/task\/([^/]+)\/fetch$/, flavors: ALL, body: 'none', handler: handleFetch },
   { method: 'POST', pattern: /^\/task\/list-by-condition$/, flavors: ALL, body: 'json', handler: handleList },

@@ -38,8 +38,18 @@ export interface FakeMjProxyOptions {
   videoClipBytes?: number;
   /** default 21: a clip is offered Extend while it would not pass this many seconds (4 s per extend) */
   videoMaxSeconds?: number;
+  /** default true (trueai `EnableVideo`); false → `submit/video` answers code 4 "视频功能未启用" */
+  videoEnabled?: boolean;
+  /** default true; false → `submit/video` answers 404 without a body (an API gateway without the route) */
+  videoRoute?: boolean;
+  /** default 'ok'; 'remix-off' → `submit/video` answers code 9 (Remix off); 'none' → code 3 "无可用的账号实例" */
+  videoAccounts?: 'ok' | 'remix-off' | 'none';
+  /** default false: no account can do HD video, so `videoType: vid_1.1_i2v_720` answers code 3 */
+  hdVideo?: boolean;
   /** default null: a lying upstream that reports this size for finished tasks (their images keep their real size) */
   reportedSize?: { width: number; height: number } | null;
+  /** default null (the real time between its steps): a finished task reports this many ms between `startTime` and `finishTime` (§5.1), the GPU time it says it used */
+  reportedWorkMs?: number | null;
 }
 
 export type ResolvedOptions = Required<FakeMjProxyOptions>;
