@@ -14,7 +14,7 @@ async function limitLines(i: ChatInputCommandInteraction, ctx: Ctx): Promise<str
   const u = await ctx.services.community.usage(who.userId, who.guildId, who.roleIds);
   const max = (n: number) => (n === 0 ? ctx.t('community.info.unlimited') : String(n));
   const lines = ['', `**${ctx.t('community.info.limitsTitle')}**`];
-  if (u.ban) lines.push(ctx.t('community.info.banned', { reason: u.ban.reason || '—' }));
+  if (u.ban) lines.push(ctx.t('community.info.banned', { reason: u.ban.reason, context: u.ban.reason ? 'reason' : '' }));
   lines.push(ctx.t('community.info.running', { running: u.running, max: max(u.limits.concurrent) }));
   lines.push(ctx.t('community.info.today', { today: u.today, max: max(u.limits.dailyPerUser), when: relativeTime(u.resetAt) }));
   if (u.cooldownUntil && u.cooldownUntil > ctx.services.now()) lines.push(ctx.t('community.info.cooldown', { when: relativeTime(u.cooldownUntil) }));

@@ -56,7 +56,7 @@ describe('community rules and /admin', () => {
       expect(await answer(imagine(world.discord.alice))).toContain('accepted');
       const before = imagineSubmits();
       expect(await answer(imagine(world.discord.alice))).toBe(
-        'You already have 1 job(s) running, the most this server allows at once. Please wait until one finishes.',
+        'You already have 1 job running, the most this server allows at once. Please wait until it finishes.',
       );
       expect(imagineSubmits()).toBe(before);
     } finally {
@@ -74,9 +74,9 @@ describe('community rules and /admin', () => {
     world.proxy.pause();
     try {
       for (let i = 0; i < 3; i++) expect(await answer(imagine(world.discord.bob))).toContain('accepted');
-      expect(await answer(imagine(world.discord.bob))).toContain('You already have 3 job(s) running');
+      expect(await answer(imagine(world.discord.bob))).toContain('You already have 3 jobs running');
       expect(await answer(imagine(world.discord.alice))).toContain('accepted');
-      expect(await answer(imagine(world.discord.alice))).toContain('You already have 1 job(s) running');
+      expect(await answer(imagine(world.discord.alice))).toContain('You already have 1 job running');
     } finally {
       world.proxy.resume();
     }
@@ -118,7 +118,7 @@ describe('community rules and /admin', () => {
     const dave = world.discord.addUser({ username: 'dave' });
     world.advanceClock(24 * 3_600_000); // a fresh day
     expect(await answer(imagine(dave))).toContain('accepted');
-    expect(await answer(imagine(world.discord.alice))).toMatch(/^This server has used its 1 jobs for today\. The quota resets <t:\d+:R>\.$/);
+    expect(await answer(imagine(world.discord.alice))).toMatch(/^This server has used its 1 job for today\. The quota resets <t:\d+:R>\.$/);
     await settle();
     await admin('limits', { 'server-daily': 0 });
   });
@@ -214,7 +214,7 @@ describe('community rules and /admin', () => {
   });
 
   it('the server can switch the bot to Chinese for everyone', async () => {
-    expect(await admin('rules', { language: 'zh-CN' })).toContain('Language: zh-CN');
+    expect(await admin('rules', { language: 'zh-CN' })).toContain('语言：中文（简体）'); // answered in the new language
     const ix = world.discord.slash({ name: 'imagine', options: { prompt: ' ' }, user: world.discord.alice, locale: 'en-US' });
     expect(await answer(ix)).toBe('请填写提示词，不能为空。');
     await admin('rules', { language: 'auto' });

@@ -31,6 +31,18 @@ function sourceFiles(dir: string): string[] {
 
 const placeholders = (s: string) => [...s.matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]).sort();
 
+/** i18next plural forms: `key_one`, `key_other`… Each language has its own set (zh-CN: `_other` only). */
+const PLURAL = /_(zero|one|two|few|many|other)$/;
+const pluralBase = (key: string) => key.replace(PLURAL, '');
+/** keys with their plural forms folded into one: the same message in every language, however many forms it has */
+const messages = (keys: Map<string, string>) => new Set([...keys.keys()].map(pluralBase));
+/** a plural message lacking a form the language needs ("1 job" in English, one form in Chinese) */
+function missingPluralForms(keys: Map<string, string>, locale: string): string[] {
+  const forms = new Intl.PluralRules(locale).resolvedOptions().pluralCategories;
+  const bases = new Set([...keys.keys()].filter((k) => PLURAL.test(k)).map(pluralBase));
+  return [...bases].flatMap((base) => forms.filter((f) => !keys.has(`${base}_${f}`)).map((f) => `${base}_${f}`));
+}
+
 describe('locale files', () => {
   const en = flatten(load('en-US'));
   const zh = flatten(load('zh-CN'));
@@ -39,13 +51,18 @@ describe('locale files', () => {
     expect(readdirSync(join(root, 'src/i18n/locales/zh-CN')).sort()).toEqual(readdirSync(join(root, 'src/i18n/locales/en-US')).sort());
   });
 
-  it('have the same keys in en-US and zh-CN', () => {
-    expect([...zh.keys()].filter((k) => !en.has(k))).toEqual([]);
-    expect([...en.keys()].filter((k) => !zh.has(k))).toEqual([]);
+  it('have the same keys in en-US and zh-CN (plural forms as each language needs them)', () => {
+    const enMessages = messages(en);
+    const zhMessages = messages(zh);
+    expect([...zhMessages].filter((k) => !enMessages.has(k))).toEqual([]);
+    expect([...enMessages].filter((k) => !zhMessages.has(k))).toEqual([]);
+    expect(missingPluralForms(en, 'en-US')).toEqual([]);
+    expect(missingPluralForms(zh, 'zh-CN')).toEqual([]);
   });
 
   it('use the same placeholders in both languages', () => {
-    const mismatched = [...en].filter(([k, v]) => zh.has(k) && placeholders(v).join() !== placeholders(zh.get(k)!).join()).map(([k]) => k);
+    const zhFor = (k: string) => zh.get(k) ?? zh.get(`${pluralBase(k)}_other`); // English's `_one` against Chinese's one form
+    const mismatched = [...en].filter(([k, v]) => zhFor(k) !== undefined && placeholders(v).join() !== placeholders(zhFor(k)!).join()).map(([k]) => k);
     expect(mismatched).toEqual([]);
   });
 
@@ -60,7 +77,7 @@ describe('locale files', () => {
         used.add(key);
       }
     }
-    const leafOrBranch = (k: string) => en.has(k) || [...en.keys()].some((e) => e.startsWith(`${k}.`));
+    const leafOrBranch = (k: string) => en.has(k) || en.has(`${k}_other`) || [...en.keys()].some((e) => e.startsWith(`${k}.`));
     expect([...used].filter((k) => !leafOrBranch(k)).sort()).toEqual([]);
   });
 
