@@ -56,7 +56,7 @@ describe('Community.entryRefusal from plain facts', () => {
     });
     expect(community.entryRefusal(member(), rules, 'imagine')).toEqual({
       key: 'community.refusal.bannedUntil',
-      params: { reason: 'spam', when: `<t:${(now + 3_600_000) / 1000}:R>` },
+      params: { reason: 'spam', context: 'reason', when: `<t:${(now + 3_600_000) / 1000}:R>` }, // i18next context: the line with the reason
     });
     expect(community.entryRefusal(inDm(), rules, undefined)?.key).toBe('community.refusal.bannedUntil'); // a ban holds in DMs too
     expect(community.entryRefusal(member({ userId: 'u2' }), rules, 'imagine')).toBeUndefined();
@@ -70,7 +70,7 @@ describe('Community.entryRefusal from plain facts', () => {
       r.channels = ['bots'];
       r.roles = ['artists'];
     });
-    expect(community.entryRefusal(member(), rules, 'imagine')).toEqual({ key: 'community.refusal.banned', params: { reason: '—' } });
+    expect(community.entryRefusal(member(), rules, 'imagine')).toEqual({ key: 'community.refusal.banned', params: { reason: '', context: '' } }); // no "Reason: —"
     expect(community.entryRefusal(member({ isManager: true }), rules, 'imagine')).toBeUndefined();
     expect(community.entryRefusal(member(), rules, 'admin')).toBeUndefined();
     expect(community.entryRefusal(member(), rules, 'info')).toBeUndefined();

@@ -45,7 +45,7 @@ describe('Community limits', () => {
     await started('succeeded');
     expect(await community.admissionRefusal(owner())).toBeUndefined();
     await started('queued');
-    expect(await community.admissionRefusal(owner())).toEqual({ key: 'community.limit.concurrent', params: { max: 2 } });
+    expect(await community.admissionRefusal(owner())).toEqual({ key: 'community.limit.concurrent', params: { count: 2 } });
     expect(await community.admissionRefusal(owner({ userId: 'u2' }))).toBeUndefined(); // per member
   });
 
@@ -63,7 +63,7 @@ describe('Community limits', () => {
     await started('succeeded');
     await started('failed');
     const midnight = Date.UTC(2025, 0, 2);
-    expect(await community.admissionRefusal(owner())).toEqual({ key: 'community.limit.daily', params: { max: 2, when: at(midnight) } });
+    expect(await community.admissionRefusal(owner())).toEqual({ key: 'community.limit.daily', params: { count: 2, when: at(midnight) } });
     now = midnight + 1;
     expect(await community.admissionRefusal(owner())).toBeUndefined();
   });
@@ -72,7 +72,7 @@ describe('Community limits', () => {
     await community.update(GUILD, (r) => void ((r.limits.concurrent = 0), (r.dailyServer = 2)));
     await started('succeeded', owner({ userId: 'a' }));
     const refused = await started('failed', owner({ userId: 'b' }));
-    expect(await community.admissionRefusal(owner({ userId: 'c' }))).toMatchObject({ key: 'community.limit.server', params: { max: 2 } });
+    expect(await community.admissionRefusal(owner({ userId: 'c' }))).toMatchObject({ key: 'community.limit.server', params: { count: 2 } });
     await community.refused(refused);
     expect(await community.serverToday(GUILD)).toBe(1);
     expect(await repos.jobs.countToday('b', now)).toBe(0);
