@@ -12,6 +12,10 @@ export interface Limits {
   cooldownSec: number;
   /** jobs a member may start per UTC day (0 = no limit) */
   dailyPerUser: number;
+  /** jobs a member may have waiting in the server's queue beyond `concurrent` (0 = none: refused instead; unset = 3) */
+  queued?: number | undefined;
+  /** fast GPU minutes a member may use per UTC day before their jobs run in relax (0 = no limit; see fastBudget.ts) */
+  fastMinutes?: number | undefined;
 }
 
 export interface GuildRules {
@@ -20,6 +24,10 @@ export interface GuildRules {
   roleLimits: Record<string, Partial<Limits>>;
   /** jobs the whole server may start per UTC day (0 = no limit) */
   dailyServer: number;
+  /** Midjourney jobs the whole server may run at once; the rest wait in its fair queue (0 or unset = no cap) */
+  maxRunning?: number | undefined;
+  /** fast GPU minutes the whole server may use per UTC day before every job runs in relax (0 = no limit) */
+  serverFastMinutes: number;
   /** channels where the bot may be used (empty = everywhere) */
   channels: string[];
   /** roles allowed to use the bot (empty = everyone) */
@@ -45,10 +53,13 @@ export interface Ban {
   until?: number | undefined;
 }
 
+/** jobs a member may have waiting when the server's admin set nothing */
+export const DEFAULT_QUEUED = 3;
+
 export const DEFAULT_LIMITS: Limits = { concurrent: 2, cooldownSec: 0, dailyPerUser: 0 };
 
 export function defaultRules(limits: Partial<Limits> = {}): GuildRules {
-  return { limits: { ...DEFAULT_LIMITS, ...limits }, roleLimits: {}, dailyServer: 0, channels: [], roles: [], nsfwOnly: [], bans: {} };
+  return { limits: { ...DEFAULT_LIMITS, ...limits }, roleLimits: {}, dailyServer: 0, serverFastMinutes: 0, channels: [], roles: [], nsfwOnly: [], bans: {} };
 }
 
 /** The limits that apply to a member: the server's, raised (or lifted, with 0) by any of their roles' overrides. */
@@ -65,6 +76,8 @@ export function effectiveLimits(rules: GuildRules, roleIds: readonly string[]): 
     if (!o) continue;
     out.concurrent = generous(out.concurrent, o.concurrent);
     out.dailyPerUser = generous(out.dailyPerUser, o.dailyPerUser);
+    if (o.queued !== undefined) out.queued = Math.max(out.queued ?? DEFAULT_QUEUED, o.queued); // here 0 means none, not unlimited
+    if (o.fastMinutes !== undefined) out.fastMinutes = generous(out.fastMinutes ?? 0, o.fastMinutes);
     out.cooldownSec = generous(out.cooldownSec, o.cooldownSec, true);
   }
   return out;

@@ -223,6 +223,7 @@ export class TaskEngine {
     task.progress = '100%';
     task.finishTime = Date.now();
     task.startTime ??= task.finishTime;
+    if (this.opts.reportedWorkMs !== null) task.startTime = task.finishTime - this.opts.reportedWorkMs;
     task.failReason = this.opts.flavor === 'trueai' ? '' : null;
     task.imageUrl = this.imageUrlFor(task, 'final');
     task.width = this.opts.reportedSize?.width ?? (task.fake.width || null);
