@@ -12,11 +12,12 @@ const SHOWN = 10;
 async function limitLines(i: ChatInputCommandInteraction, ctx: Ctx): Promise<string[]> {
   const who = requesterFacts(i);
   const u = await ctx.services.community.usage(who.userId, who.guildId, who.roleIds);
-  const max = (n: number) => (n === 0 ? ctx.t('community.info.unlimited') : String(n));
+  // i18next context: `…_unlimited` where the server sets no limit ("Running now: 2 (no limit)", not "2 of no limit")
+  const limit = (max: number) => ({ max, context: max === 0 ? 'unlimited' : '' });
   const lines = ['', `**${ctx.t('community.info.limitsTitle')}**`];
   if (u.ban) lines.push(ctx.t('community.info.banned', { reason: u.ban.reason, context: u.ban.reason ? 'reason' : '' }));
-  lines.push(ctx.t('community.info.running', { running: u.running, max: max(u.limits.concurrent) }));
-  lines.push(ctx.t('community.info.today', { today: u.today, max: max(u.limits.dailyPerUser), when: relativeTime(u.resetAt) }));
+  lines.push(ctx.t('community.info.running', { running: u.running, ...limit(u.limits.concurrent) }));
+  lines.push(ctx.t('community.info.today', { today: u.today, ...limit(u.limits.dailyPerUser), when: relativeTime(u.resetAt) }));
   if (u.cooldownUntil && u.cooldownUntil > ctx.services.now()) lines.push(ctx.t('community.info.cooldown', { when: relativeTime(u.cooldownUntil) }));
   if (u.dailyServer > 0) lines.push(ctx.t('community.info.server', { today: u.serverToday, max: u.dailyServer }));
   return lines;

@@ -113,6 +113,8 @@ describe('failures visible to admins, and admin wording', () => {
     );
     const info = await answer(world.discord.slash({ name: 'info', user: bob }));
     expect(info).toContain('⛔ You are banned from the bot here.');
+    expect(info).toContain('Running now: 0 (no limit)'); // not "0 of no limit"
+    expect(info).toMatch(/^Today: \d+ \(no daily limit\)$/m);
     await world.discord.waitFor(() => logLines().find((t) => t.includes('🔨')), { timeoutMs: 5000 });
     expect(logLines().filter((t) => t.includes('🔨'))).toEqual([`🔨 <@${world.discord.owner.id}> banned <@${bob.id}> until an admin unbans them.`]);
     for (const text of [...info.split('\n').filter((l) => l.includes('⛔')), ...logLines().filter((t) => t.includes('🔨'))]) expect(text).not.toContain('—');
