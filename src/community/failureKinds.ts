@@ -92,13 +92,18 @@ export function submitFailureKind(err: unknown): FailureKind | undefined {
   return 'other';
 }
 
-/** The kind of a job that failed after it was submitted; undefined when its member's input made it fail. */
-export function jobFailureKind(job: Pick<Job, 'status' | 'error'>): FailureKind | undefined {
+/**
+ * The kind of a job that failed after it was submitted; undefined when its member's input made it fail, or when the
+ * upstream never took it (a refused submit: `submitFailureKind` names that one, from what the upstream threw).
+ */
+export function jobFailureKind(job: Pick<Job, 'status' | 'error' | 'upstreamId'>): FailureKind | undefined {
   if (job.status !== 'failed') return undefined;
   const key = job.error?.key ?? '';
   if (MEMBERS_OWN.has(key)) return undefined;
+  // a job may also end before reaching the upstream: lost in a crash while being sent, or out of time in the bot's queue
   if (key === 'errors.timeout' || key === 'errors.timeoutSeconds' || key === 'errors.upstreamTimeout' || key === 'errors.tools.timeout') return 'timedOut';
   if (key === 'errors.lostDuringRestart' || key === 'errors.taskNotFound' || key === 'errors.tools.lostTrack') return 'lost';
+  if (!job.upstreamId) return undefined;
   if (key === 'errors.upstreamAccount') return 'setup';
   return 'failed';
 }

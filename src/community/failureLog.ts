@@ -18,12 +18,16 @@ const BUCKET_MS = 5 * 60_000;
 const WINDOW_BUCKETS = 12;
 /** a bucket outlives the window a little, then the store drops it */
 const BUCKET_TTL_MS = (WINDOW_BUCKETS + 2) * BUCKET_MS;
-/** a job's failure of one kind is counted once within this time, whichever process sees it (and however often) */
+/** a job's failure is counted once within this time, whichever process sees it (and however often) */
 const ONCE_MS = 24 * 3_600_000;
+
+/** A job fails once (at its submit or after it), and separately its result may fail to be posted. */
+const onceKey = (e: FailureEvent) => `failure-once:${e.jobId}:${e.kind === 'delivery' ? 'delivery' : 'ended'}`;
 
 /**
  * Failures per server and kind, in the store: every process of a deployment adds to the same counts, so each one
- * answers /admin status with the server's totals. Each job's failure of a kind counts once (a claim in the store).
+ * answers /admin status with the server's totals. Each job's failure counts once (a claim in the store), whichever
+ * part noticed it first, and so does a result that could not be posted.
  */
 export class FailureCounts {
   private kv: Keyv;
@@ -35,9 +39,9 @@ export class FailureCounts {
     this.mutex = new KeyedMutex(store.redis ? store : undefined);
   }
 
-  /** Count a failure; false (and nothing counted) when this job's failure of this kind was counted before. */
+  /** Count a failure; false (and nothing counted) when this job's failure (or its delivery's) was counted before. */
   async record(e: FailureEvent): Promise<boolean> {
-    const first = await this.store.tryLock(`failure-once:${e.jobId}:${e.kind}`, ONCE_MS);
+    const first = await this.store.tryLock(onceKey(e), ONCE_MS);
     if (first === undefined) return false;
     const key = bucketKey(e.guildId, bucketOf(e.at));
     await this.mutex.run(key, async () => {

@@ -36,10 +36,14 @@ describe('failure kinds', () => {
   });
 
   it('names how a job failed after its submit; a banned prompt found at run time is the member’s own', () => {
-    expect(jobFailureKind({ status: 'failed', error: { key: 'errors.upstreamFailed', params: { reason: 'GPU on fire' } } })).toBe('failed');
-    expect(jobFailureKind({ status: 'failed', error: { key: 'errors.timeout', params: { minutes: 30 } } })).toBe('timedOut');
+    const upstreamId = 'task1';
+    expect(jobFailureKind({ status: 'failed', upstreamId, error: { key: 'errors.upstreamFailed', params: { reason: 'GPU on fire' } } })).toBe('failed');
+    expect(jobFailureKind({ status: 'failed', upstreamId, error: { key: 'errors.timeout', params: { minutes: 30 } } })).toBe('timedOut');
+    expect(jobFailureKind({ status: 'failed', error: { key: 'errors.timeout', params: { minutes: 30 } } })).toBe('timedOut'); // out of time in the bot's queue
     expect(jobFailureKind({ status: 'failed', error: { key: 'errors.lostDuringRestart' } })).toBe('lost');
-    expect(jobFailureKind({ status: 'failed', error: { key: 'errors.bannedPrompt' } })).toBeUndefined();
+    expect(jobFailureKind({ status: 'failed', upstreamId, error: { key: 'errors.bannedPrompt' } })).toBeUndefined();
+    // a queued job's refused submit, told on its message: the submit path names it from what the upstream threw
+    expect(jobFailureKind({ status: 'failed', error: { key: 'errors.badResponse' } })).toBeUndefined();
     expect(jobFailureKind({ status: 'cancelled', error: { key: 'errors.cancelled' } })).toBeUndefined();
     expect(jobFailureKind({ status: 'succeeded' })).toBeUndefined();
   });
@@ -60,7 +64,8 @@ describe('failure counts in the store (SQLite)', () => {
     expect(await counts.record({ guildId: 'g1', jobId: 'a', kind: 'timeout', at: now - 50 * MINUTE })).toBe(true);
     expect(await counts.record({ guildId: 'g1', jobId: 'b', kind: 'timeout', at: now - 10 * MINUTE })).toBe(true);
     expect(await counts.record({ guildId: 'g1', jobId: 'b', kind: 'timeout', at: now })).toBe(false); // told twice, counted once
-    expect(await counts.record({ guildId: 'g1', jobId: 'b', kind: 'delivery', at: now })).toBe(true); // another kind of failure of the same job
+    expect(await counts.record({ guildId: 'g1', jobId: 'b', kind: 'failed', at: now })).toBe(false); // the job failed once, whoever noticed
+    expect(await counts.record({ guildId: 'g1', jobId: 'b', kind: 'delivery', at: now })).toBe(true); // and its result could not be posted
     expect(await counts.record({ guildId: 'g2', jobId: 'c', kind: 'serverError', at: now })).toBe(true);
     expect(await counts.record({ guildId: 'g1', jobId: 'd', kind: 'failed', at: now - 90 * MINUTE })).toBe(true);
 

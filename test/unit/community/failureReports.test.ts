@@ -86,6 +86,17 @@ describe('failure reports', () => {
     expect(await community.failuresLastHour(GUILD)).toEqual({ timeout: 1 });
   });
 
+  it('a queued job whose submit is refused later (told on its message) is reported once, as the refused submit it is', async () => {
+    const sink = community.loggingSink(flakySink(0), { giveUpAfter: 3 });
+    const refused = job({ status: 'failed', upstreamId: undefined, error: { key: 'errors.badResponse' } });
+    await sink.finish(refused); // its notice, posted first
+    await community.submitFailed(refused, new MjError('bad-response', 'Midjourney Proxy imagine: server error (HTTP 502)', { httpStatus: 502 }));
+    expect(posted.map((p) => p.content)).toEqual([
+      `❌ <@u1>'s job \`${refused.id}\` didn't start (the image service had an error): The image service gave an answer I couldn't read. Please try again in a minute.`,
+    ]);
+    expect(await community.failuresLastHour(GUILD)).toEqual({ serverError: 1 });
+  });
+
   it('a job that fails after its submit is reported after its notice is delivered, once', async () => {
     const sink = community.loggingSink(flakySink(1), { giveUpAfter: 3 });
     const failed = job({ status: 'failed', error: { key: 'errors.upstreamFailed', params: { reason: 'GPU on fire' } } });
