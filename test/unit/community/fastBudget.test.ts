@@ -1,14 +1,15 @@
 // Fast-time budgets on the real store (SQLite in memory): minutes recorded when a job's result was delivered, per
 // member and per server per UTC day; the decision to run a member's next job in relax; the day's report and its chart.
 import { PNG } from 'pngjs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FastBudget, budgetFallback } from '../../../src/community/fastBudget.js';
 import { CHART_HEIGHT, CHART_WIDTH, usageChartPng } from '../../../src/community/fastBudgetChart.js';
 import type { TaskTimes } from '../../../src/community/fastBudgetEstimate.js';
 import { GuildRulesRepo } from '../../../src/community/rules.js';
 import type { Job } from '../../../src/jobs/model.js';
 import type { JobSink } from '../../../src/jobs/tracker.js';
-import type { KvStore } from '../../../src/store/keyvStore.js';
+import { openKvStore, type KvStore } from '../../../src/store/keyvStore.js';
+import { startRedis, type TestRedis } from '../../support/redis.js';
 import { makeJob, memoryStore, silentLogger } from '../../support/unitKit.js';
 
 const GUILD = 'g1';
@@ -165,5 +166,27 @@ describe('the usage chart', () => {
     const within = pixel(20, mid(2));
     expect(new Set([server.join(), spent.join(), within.join()]).size).toBe(3);
     expect(pixel(CHART_WIDTH - 5, mid(0))).toEqual(pixel(2, 2)); // past the largest figure: background
+  });
+});
+
+describe('fast minutes on one Redis shared by two processes', () => {
+  let redis: TestRedis;
+  const stores: KvStore[] = [];
+  beforeAll(async () => {
+    redis = await startRedis();
+  }, 20_000);
+  afterAll(async () => {
+    for (const s of stores.splice(0)) await s.close();
+    await redis?.stop();
+  });
+
+  it('both add to the same day without losing a write, and either decides from the total', async () => {
+    for (let i = 0; i < 2; i++) stores.push(await openKvStore(redis.url, silentLogger));
+    const repo = new GuildRulesRepo(stores[0]!);
+    await repo.update(GUILD, (r) => void (r.serverFastMinutes = 20));
+    const [a, b] = stores.map((s) => new FastBudget({ store: s, rules: (g) => repo.get(g), logger: silentLogger, now: () => T0 })) as [FastBudget, FastBudget];
+    await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).add(GUILD, `m${i % 4}`, 1)));
+    expect(await b.usage(GUILD, T0)).toEqual({ total: 20, members: { m0: 5, m1: 5, m2: 5, m3: 5 } });
+    expect(await a.fallback({ userId: 'new', guildId: GUILD })).toBe('server');
   });
 });
