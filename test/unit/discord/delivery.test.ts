@@ -7,6 +7,7 @@ import { Delivery, type DeliveryDeps } from '../../../src/discord/messages/deliv
 import { ChannelBudget } from '../../../src/discord/messages/channelBudget.js';
 import { Messenger } from '../../../src/discord/messages/messenger.js';
 import { Renderer } from '../../../src/discord/messages/renderer.js';
+import { ByteGate } from '../../../src/discord/messages/resultMedia.js';
 import { createI18n, type I18n } from '../../../src/i18n/index.js';
 import type { Job } from '../../../src/jobs/model.js';
 import type { MappedButton } from '../../../src/mj/buttons.js';
@@ -236,6 +237,24 @@ describe('the result', () => {
     expect(content(link)).toContain(i18n.t('en-US', 'result.tooLargeForDiscord', { size: '1 KB', limit: '10.0 MiB' }));
     expect(content(link)).toContain(IMAGE_URL);
     expect(job.messages.results).toEqual([{ channelId: 'c', messageId: 'm1' }]);
+  });
+
+  it('a video refused by Discord as too large (40005): posted again with every clip as its worded link, its bytes given back', async () => {
+    const clips = [0, 1, 2, 3].map((i) => ({ url: `https://cdn.example/v/0_${i}.mp4` }));
+    const mp4 = Buffer.concat([Buffer.from([0, 0, 0, 16]), Buffer.from('ftypisom'), Buffer.alloc(2048)]);
+    const videoGate = new ByteGate(64 * 1024 * 1024);
+    const d = delivery({ fetchVideo: async () => mp4, videoGate });
+    const job = succeeded({ result: { imageUrl: 'https://cdn.example/v.mp4', buttons: [], video: { clips } } });
+    rest.failNext('POST', '/channels/c/messages', discordError(40005, 413));
+    await drive(d.finish(job));
+    const [refused, links] = rest.posts('c');
+    expect(refused?.files).toBe(4);
+    expect(links?.files).toBe(0);
+    for (const [i, c] of clips.entries()) {
+      expect(content(links)).toContain(`Clip ${i + 1} (2 KB) is larger than Discord lets me upload here`);
+      expect(content(links)).toContain(c.url);
+    }
+    expect(videoGate.inUse).toBe(0);
   });
 });
 
