@@ -1,6 +1,6 @@
 import { ApplicationCommandOptionType as T, ApplicationCommandType, ChannelType, PermissionFlagsBits, type ChatInputCommandInteraction } from 'discord.js';
 import { relativeTime } from '../src/community/community.js';
-import { parseDuration, type GuildRules, type Limits } from '../src/community/rules.js';
+import { DEFAULT_QUEUED, parseDuration, type GuildRules, type Limits } from '../src/community/rules.js';
 import type { Command, Ctx } from '../src/discord/interactions/interactionKit.js';
 import { UserError } from '../src/discord/interactions/interactionKit.js';
 import { escapePromptMarkdown } from '../src/mj/content.js';
@@ -29,6 +29,8 @@ export const admin: Command<ChatInputCommandInteraction> = {
           { type: T.Integer, ...loc.both('commands.admin.limits.cooldown', 'cooldown'), min_value: 0, max_value: 86_400 },
           { type: T.Integer, ...loc.both('commands.admin.limits.daily', 'daily'), min_value: 0, max_value: 100_000 },
           { type: T.Integer, ...loc.both('commands.admin.limits.serverDaily', 'server-daily'), min_value: 0, max_value: 10_000_000 },
+          { type: T.Integer, ...loc.both('commands.admin.limits.queued', 'queued'), min_value: 0, max_value: 50 },
+          { type: T.Integer, ...loc.both('commands.admin.limits.serverRunning', 'server-running'), min_value: 0, max_value: 1000 },
           { type: T.Role, ...loc.both('commands.admin.limits.role', 'role') },
           { type: T.Boolean, ...loc.both('commands.admin.limits.clearRole', 'clear-role') },
         ],
@@ -144,12 +146,16 @@ async function setLimits(i: ChatInputCommandInteraction, ctx: Ctx, guildId: stri
   if (concurrent !== null) patch.concurrent = concurrent;
   if (cooldown !== null) patch.cooldownSec = cooldown;
   if (daily !== null) patch.dailyPerUser = daily;
+  const queued = o.getInteger('queued');
+  if (queued !== null) patch.queued = queued;
+  const serverRunning = o.getInteger('server-running');
   const serverDaily = o.getInteger('server-daily');
   const rules = await ctx.services.community.update(guildId, (r) => {
     if (role && o.getBoolean('clear-role')) delete r.roleLimits[role.id];
     else if (role) r.roleLimits[role.id] = { ...(r.roleLimits[role.id] ?? {}), ...patch };
     else r.limits = { ...r.limits, ...patch };
     if (serverDaily !== null) r.dailyServer = serverDaily;
+    if (serverRunning !== null) r.maxRunning = serverRunning;
   });
   return limitsSummary(rules, ctx);
 }
@@ -164,6 +170,7 @@ export function limitsSummary(rules: GuildRules, ctx: Ctx): string {
     });
   const lines = [`**${ctx.t('community.admin.limitsTitle')}**`, line(rules.limits), ctx.t('community.admin.serverDaily', { max: n(rules.dailyServer) })];
   for (const [role, l] of Object.entries(rules.roleLimits)) lines.push(`<@&${role}>: ${line(l)}`);
+  lines.push(ctx.t('queue.limitsLine', { queued: rules.limits.queued ?? DEFAULT_QUEUED, running: n(rules.maxRunning ?? 0) }));
   return lines.join('\n');
 }
 

@@ -54,13 +54,14 @@ export const blend: Command<ChatInputCommandInteraction> = {
     const total = attachments.reduce((sum, a) => sum + a.size, 0);
     if (total > BLEND_MAX_TOTAL_BYTES) throw new UserError('blend.tooLargeTotal', { size: mib(total), max: mib(BLEND_MAX_TOTAL_BYTES) });
     const dimensions = parseDimensions(interaction.options.getString('dimensions'));
-    await admitBeforeDownload(interaction, ctx); // a refused member costs no download
+    await admitBeforeDownload(interaction, ctx, { mayWait: true }); // a refused member costs no download
     const images = await readImages(attachments, ctx);
     const choices = await jobChoices(interaction, ctx);
 
     const names = images.map((img) => img.name.slice(0, 40)).join(' ');
     const job = await startMjJob(interaction, ctx, { kind: 'blend', prompt: `${names} --ar ${DIMENSIONS[dimensions]}`, ...choices }, (j) =>
       ctx.services.mj.blend({ images: images.map((img) => img.dataUrl), dimensions, botType: choices.botType, mode: choices.mode, state: j.id }),
+      { canWait: true },
     );
     await interaction.editReply({ content: acceptedReply(job, ctx), allowedMentions: { parse: [] } });
   },

@@ -49,7 +49,7 @@ export async function startDescribe(
   let request: { image?: string; link?: string };
   let label: string;
   if (source.image) {
-    await admitBeforeDownload(interaction, ctx); // a refused member costs no download
+    await admitBeforeDownload(interaction, ctx, { mayWait: true }); // a refused member costs no download
     const [img] = await readImages([source.image], ctx);
     request = { image: img!.dataUrl };
     label = img!.name;
@@ -68,6 +68,7 @@ export async function startDescribe(
   const choices = await jobChoices(interaction, ctx);
   const job = await startMjJob(interaction, ctx, { kind: 'describe', prompt: label, ...choices }, (j) =>
     services.mj.describe({ ...request, botType: choices.botType, mode: choices.mode, state: j.id }),
+    { canWait: true },
   );
   await interaction.editReply({ content: acceptedReply(job, ctx), allowedMentions: { parse: [] } });
 }

@@ -31,6 +31,7 @@ export const shorten: Command<ChatInputCommandInteraction> = {
     const choices = await jobChoices(interaction, ctx);
     const job = await startMjJob(interaction, ctx, { kind: 'shorten', prompt: checked.prompt, ...choices }, (j) =>
       ctx.services.mj.shorten({ prompt: checked.prompt, botType: choices.botType, mode: choices.mode, state: j.id }),
+      { canWait: true },
     );
     await interaction.editReply({ content: acceptedReply(job, ctx), allowedMentions: { parse: [] } });
   },

@@ -1,5 +1,6 @@
 import type { AnyComponent } from '../src/discord/interactions/interactionKit.js';
 import type { RouteName } from '../src/discord/interactions/customId.js';
+import { cancelJob } from './cancelJob.js';
 import { mjButton } from './mjButton.js';
 import { mjButtonModal } from './mjButtonModal.js';
 import { remix } from './remix.js';
@@ -19,6 +20,7 @@ export const componentsByRoute = {
   toolButtonModal,
   seed,
   settings,
+  cancelJob,
 } satisfies Record<RouteName, AnyComponent>;
 
 export const allComponents: AnyComponent[] = Object.values(componentsByRoute);

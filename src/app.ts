@@ -4,7 +4,7 @@ import { offeredCommands } from '../commands/index.js';
 import { allComponents } from '../components/index.js';
 import { Community } from './community/community.js';
 import { describeReach } from './community/reach.js';
-import { GuildRulesRepo } from './community/rules.js';
+import { DEFAULT_QUEUED, GuildRulesRepo, defaultRules, effectiveLimits } from './community/rules.js';
 import type { Config } from './config.js';
 import { Delivery } from './discord/messages/delivery.js';
 import { OpenReplies } from './discord/messages/openReplies.js';
@@ -32,7 +32,10 @@ import { MjProvider } from './jobs/mjProvider.js';
 import { PicwishProvider } from './jobs/picwishProvider.js';
 import type { Provider } from './jobs/model.js';
 import type { ProviderAdapter } from './jobs/provider.js';
+import { QueueService, queueFreeingSink } from './jobs/queueService.js';
 import { JobService } from './jobs/service.js';
+import { QueueRepo } from './store/queueRepo.js';
+import { submitResult } from './discord/flows/mjJobs.js';
 import { scrubbedProviders } from './jobs/scrubbedUpdates.js';
 import { describeSubmitError } from './jobs/submitErrors.js';
 import { Tracker, deliveryRetryFor } from './jobs/tracker.js';
@@ -182,7 +185,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const tracker = new Tracker({
     repos,
     providers: scrubbedProviders(providers, config.secrets), // upstream text reaches a job's message free of every secret
-    sink: community.loggingSink(metrics.countingSink(delivery)),
+    // a job that ends frees its place in its server's queue (the next one starts) before its result is posted
+    sink: queueFreeingSink(() => queue, community.loggingSink(metrics.countingSink(delivery))),
     logger: logger.child({ part: 'tracker' }),
     pollIntervalMs: config.jobs.pollIntervalMs,
     safetyPollMs: notifyHookUrl ? config.jobs.webhookSafetyPollMs : undefined,
@@ -194,6 +198,22 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     // a result Discord or the store would not take is tried again with backoff, not left until a restart
     deliveryRetry: deliveryRetryFor(config.jobs.pollIntervalMs),
   });
+  // each server's fair queue: over a member's limit or the server's cap, a Midjourney job waits its turn
+  const queue: QueueService = new QueueService({
+    repo: new QueueRepo(store),
+    limits: async (job) => {
+      const rules = (await community.rules(job.owner.guildId)) ?? defaultRules(config.defaultLimits);
+      const l = effectiveLimits(rules, job.owner.roles ?? []);
+      return { perMember: l.concurrent, maxWaiting: l.queued ?? DEFAULT_QUEUED, serverCap: rules.maxRunning ?? 0 };
+    },
+    serverCap: async (guildId) => (await community.rules(guildId))?.maxRunning ?? 0,
+    held: (id) => tracker.get(id),
+    send: async (request) => submitResult(await mj.send(request)),
+    showPlace: (job) => delivery.progress(job),
+    logger: logger.child({ part: 'queue' }),
+    now,
+    backOffMs: config.jobs.queueBackOffMs,
+  });
   const jobs = new JobService({
     repos,
     tracker,
@@ -203,8 +223,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     now,
     describeError: (err) => describeSubmitError(err, config.secrets),
     onSubmitFailed: (job) => metrics.jobFinished(job, true),
-    admit: (owner) => community.admissionRefusal(owner),
+    admit: (owner, o) => community.admissionRefusal(owner, undefined, o),
     counters: community,
+    queue,
   });
 
   const health = createHealthCheck({ client, store, circuits: () => circuitStates(upstreams), inFlightJobs: () => tracker.size });
@@ -306,6 +327,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         dmCommands: config.discord.dmCommands,
       });
       const resumed = await tracker.start();
+      queue.start(jobs);
       sweeper.start();
       app.httpPort = await http.listen(opts.httpPort ?? config.http.port, config.http.host);
       logger.info(
@@ -331,6 +353,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     },
     async stop() {
       dispatcher.drain();
+      queue.stop();
+      await queue.idle();
       await tracker.stop();
       await ownership?.releaseAll(); // the other processes adopt this one's jobs at once instead of after the lease TTL
       await delivery.coalescer.closeAll();

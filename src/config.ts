@@ -158,6 +158,7 @@ const envSchema = z.object({
   POLL_INTERVAL_MS: intInRange(3000, 50, 60_000),
   WEBHOOK_SAFETY_POLL_MS: intInRange(60_000, 100, 3_600_000),
   JOB_TIMEOUT_MS: intInRange(30 * 60_000, 1000, 24 * 3_600_000),
+  QUEUE_BACKOFF_MS: intInRange(30_000, 100, 3_600_000),
   PROGRESS_EDIT_INTERVAL_MS: intInRange(3000, 100, 60_000),
   UPSTREAM_TIMEOUT_MS: intInRange(30_000, 200, 300_000),
   DISCORD_CHANNEL_WRITES_PER_5S: intInRange(5, 1, 1000),
@@ -222,6 +223,8 @@ export interface Config {
     pollIntervalMs: number;
     webhookSafetyPollMs: number;
     timeoutMs: number;
+    /** how long a job waits in the bot's queue after the upstream said its own queue was full (code 23) */
+    queueBackOffMs: number;
     progressEditIntervalMs: number;
     /** the longest one upstream HTTP call may take */
     upstreamTimeoutMs: number;
@@ -334,6 +337,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pollIntervalMs: e.POLL_INTERVAL_MS,
       webhookSafetyPollMs: e.WEBHOOK_SAFETY_POLL_MS,
       timeoutMs: e.JOB_TIMEOUT_MS,
+      queueBackOffMs: e.QUEUE_BACKOFF_MS,
       progressEditIntervalMs: e.PROGRESS_EDIT_INTERVAL_MS,
       upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
       leaseTtlMs: e.LEASE_TTL_MS,

@@ -135,7 +135,8 @@ export class Community {
   }
 
   /** Whether a new job (or a batch of `count`) may start now for this member; the reason (and when to try again) if not. */
-  async admissionRefusal(owner: Job['owner'], batch?: { count: number; action: string }): Promise<Msg | undefined> {
+  /** `queued`: the job goes through its server's fair queue, which decides about running at once (it waits instead of being refused). */
+  async admissionRefusal(owner: Job['owner'], batch?: { count: number; action: string }, opts: { queued?: boolean } = {}): Promise<Msg | undefined> {
     const grant = this.grants.get(owner.userId);
     if (!batch && grant && grant.left > 0 && grant.until > this.d.now()) {
       grant.left--;
@@ -145,7 +146,7 @@ export class Community {
     const now = this.d.now();
     const when = relativeTime(u.resetAt);
     if (batch && batch.count > 1) return this.batchRefusal(u, batch, when);
-    if (u.limits.concurrent > 0 && u.running >= u.limits.concurrent) return { key: 'community.limit.concurrent', params: { max: u.limits.concurrent } };
+    if (!opts.queued && u.limits.concurrent > 0 && u.running >= u.limits.concurrent) return { key: 'community.limit.concurrent', params: { max: u.limits.concurrent } };
     if (u.cooldownUntil && u.cooldownUntil > now) return { key: 'community.limit.cooldown', params: { when: relativeTime(u.cooldownUntil) } };
     if (u.limits.dailyPerUser > 0 && u.today >= u.limits.dailyPerUser) return { key: 'community.limit.daily', params: { max: u.limits.dailyPerUser, when } };
     if (u.dailyServer > 0 && u.serverToday >= u.dailyServer) return { key: 'community.limit.server', params: { max: u.dailyServer, when } };
@@ -177,7 +178,7 @@ export class Community {
     const last = recent[0];
     return {
       limits,
-      running: recent.filter((j) => !isFinal(j)).length,
+      running: recent.filter((j) => !isFinal(j) && j.status !== 'waiting').length,
       today: await this.d.repos.jobs.countToday(userId, now),
       serverToday: guildId ? await this.d.rules.countToday(guildId, now) : 0,
       dailyServer: rules.dailyServer,

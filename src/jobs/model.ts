@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { MjButton } from '../upstream/mjTypes.js';
+import type { RecordedSubmit } from '../upstream/submitRecorder.js';
 
 /** Which upstream runs a job. Everything below the provider adapters is provider-agnostic. */
 export type Provider = 'mj' | 'imgopen' | 'picwish';
@@ -15,7 +16,8 @@ export type JobKind =
   | 'inpaint'
   | 'tool'; // background removal, upscale, face restore
 
-export type JobStatus = 'submitting' | 'queued' | 'running' | 'modal' | 'succeeded' | 'failed' | 'cancelled';
+/** `waiting`: in the bot's own fair queue, not sent yet; `queued`: accepted by the upstream, waiting there */
+export type JobStatus = 'waiting' | 'submitting' | 'queued' | 'running' | 'modal' | 'succeeded' | 'failed' | 'cancelled';
 
 export const FINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'cancelled']);
 
@@ -108,6 +110,8 @@ export interface Job {
   buttonKeys?: Record<string, string> | undefined;
   /** upstream customIds of this job's buttons that were pressed (drawn as used) */
   usedButtons?: string[] | undefined;
+  /** a job waiting in the bot's queue: the submit to send when its turn comes (any process can send it) */
+  queued?: { request: RecordedSubmit; at: number } | undefined;
   /** what the provider's adapter needs to follow the task; its shape is chosen by `provider` (read it with `upstreamOf`) */
   upstream: JobUpstream;
 }

@@ -1,5 +1,7 @@
 import type { Logger } from '../log.js';
 import { KeyedMutex, type Repositories } from '../store/repositories.js';
+import { MjError } from '../upstream/mjTypes.js';
+import { record } from '../upstream/submitRecorder.js';
 import { newId, upstreamOf, type DeliveryMode, type Job, type JobKind, type JobUpstream, type Msg, type Provider, type SpeedMode } from './model.js';
 import type { Tracker } from './tracker.js';
 
@@ -27,6 +29,8 @@ export interface JobDraft {
 /** The part of delivery the job service drives. */
 export interface JobStarter {
   begin(job: Job): Promise<void>;
+  /** a new frame of a job's progress message (its place in the queue) */
+  progress(job: Job): void;
 }
 
 export interface JobServiceOptions {
@@ -46,9 +50,38 @@ export interface JobServiceOptions {
    * May this job start now? (a server's limits: concurrency, cooldown, quotas). Called under a per-user lock
    * together with storing the job, so two quick submits cannot both slip under a limit. A message = refused.
    */
-  admit?: (owner: Job['owner']) => Promise<Msg | undefined>;
+  admit?: (owner: Job['owner'], opts: { queued: boolean }) => Promise<Msg | undefined>;
   /** counts a started job, and takes the count back when the upstream refuses it */
   counters?: { started(job: Job): Promise<void>; refused(job: Job): Promise<void> } | undefined;
+  /** the servers' fair queues (Midjourney jobs in a server): start now, wait, or a refusal */
+  queue?: JobQueue | undefined;
+}
+
+/** What JobService asks of the servers' fair queues (see QueueService). */
+export interface JobQueue {
+  /** Whether this job goes through a server's queue (a Midjourney job in a server). */
+  applies(job: Job): boolean;
+  /**
+   * Under the member's lock, once the limits said yes: the job runs now (counted as running), waits its turn, or —
+   * when it may not wait (its member's queue is full, or it is not a job that can wait) — the refusal.
+   */
+  enter(job: Job, canWait: boolean): Promise<'start' | 'wait' | Msg>;
+  /** The job neither runs nor waits any more (over, refused, cancelled). */
+  leave(job: Job): Promise<void>;
+  /** The upstream's own queue was full: the job waits again, at its place, for a while. */
+  backOff(job: Job): Promise<void>;
+  /** A waiting job's place (1 = next). */
+  position(job: Job): Promise<number | undefined>;
+  /** Take a waiting job out of the queue (cancelled); false when it is no longer waiting (it started meanwhile). */
+  withdraw(job: Job): Promise<boolean>;
+}
+
+/** How long a job may wait in the bot's queue before it is given up. */
+export const QUEUE_WAIT_MS = 6 * 3600_000;
+
+/** Options of one job: whether it may wait in its server's queue when the member or the server is at the limit. */
+export interface RunOptions {
+  canWait?: boolean;
 }
 
 /** The job was not started: a limit or rule said no (nothing was sent upstream). */
@@ -86,13 +119,14 @@ export class JobService {
    * Submit a new job. Throws JobRefused when a limit says no (before anything is sent), SubmitFailed when the
    * upstream refuses it; both carry the message for the user.
    */
-  async run(draft: JobDraft, submit: (job: Job) => Promise<SubmitResult>): Promise<Job> {
-    const job = await this.perUser.run(draft.owner.userId, () => this.admitAndStore(draft));
+  async run(draft: JobDraft, submit: (job: Job) => Promise<SubmitResult>, opts: RunOptions = {}): Promise<Job> {
+    const job = await this.perUser.run(draft.owner.userId, () => this.admitAndStore(draft, opts.canWait === true));
+    if (job.status === 'waiting') return this.park(job, submit);
     return this.submitAndTrack(job, submit);
   }
 
-  private async admitAndStore(draft: JobDraft): Promise<Job> {
-    const refusal = await this.o.admit?.(draft.owner);
+  private async admitAndStore(draft: JobDraft, canWait: boolean): Promise<Job> {
+    const refusal = await this.o.admit?.(draft.owner, { queued: this.o.queue !== undefined && draft.provider === 'mj' && draft.owner.guildId !== undefined });
     if (refusal) throw new JobRefused(refusal);
     const now = this.now();
     const job: Job = {
@@ -116,11 +150,86 @@ export class JobService {
       deadlineAt: now + Math.min(this.o.timeoutMs, draft.timeoutMs ?? Infinity),
       upstream: draft.upstream ?? {},
     };
+    if (this.o.queue?.applies(job)) {
+      const decision = await this.o.queue.enter(job, canWait);
+      if (typeof decision === 'object') throw new JobRefused(decision);
+      if (decision === 'wait') job.status = 'waiting';
+    }
     await this.o.tracker.claim(job.id); // ours from the start (several processes may share the store)
     await this.o.repos.jobs.save(job, now);
     await this.o.repos.jobs.addToUser(job);
     await this.o.counters?.started(job);
     return job;
+  }
+
+  /**
+   * A job that waits its turn: its submit is recorded (not sent) and stored with it, so that whichever process's
+   * turn comes sends it, even after a restart; the member sees its place and a Cancel button until then.
+   */
+  private async park(job: Job, submit: (job: Job) => Promise<SubmitResult>): Promise<Job> {
+    const request = await record(() => submit(job)).catch((err: unknown) => {
+      this.o.logger.warn({ err, jobId: job.id }, 'could not record a waiting job');
+      return undefined;
+    });
+    if (!request) {
+      // not a submit that can wait: it is refused as before the queue existed, and uses nothing up
+      await this.o.queue?.leave(job);
+      await this.drop(job);
+      throw new JobRefused({ key: 'queue.cannotWait' });
+    }
+    job.queued = { request, at: this.now() };
+    job.deadlineAt = this.now() + QUEUE_WAIT_MS;
+    job.queuePosition = await this.o.queue?.position(job);
+    await this.o.repos.jobs.save(job, this.now());
+    this.o.tracker.track(job);
+    void this.o.delivery
+      .begin(job)
+      .then(() => (job.messages.progress ? this.o.repos.jobs.save(job, this.now()) : undefined))
+      .catch((err) => this.o.logger.warn({ err, jobId: job.id }, 'could not post the progress message'));
+    return job;
+  }
+
+  /**
+   * Cancel a job that waits in its server's queue (its Cancel button): out of the queue under the queue's lock, so it
+   * cannot start meanwhile; it uses nothing of the member's quota, and its message says so.
+   * 'cancelled', or 'started' when its turn came first, or 'not-waiting'.
+   */
+  async cancelWaiting(jobId: string): Promise<'cancelled' | 'started' | 'not-waiting'> {
+    const stored = this.o.tracker.get(jobId) ?? (await this.o.repos.jobs.get(jobId));
+    if (!stored || stored.status !== 'waiting' || !this.o.queue) return 'not-waiting';
+    if (!(await this.o.queue.withdraw(stored))) return 'started';
+    await this.o.tracker.take(jobId); // the process that held it lets it go; this one ends it
+    const job = this.o.tracker.get(jobId) ?? stored;
+    job.status = 'cancelled';
+    job.error = { key: 'queue.cancelled' };
+    job.queuePosition = undefined;
+    await this.o.counters?.refused(job).catch(() => undefined);
+    await this.o.tracker.finishNow(job);
+    return 'cancelled';
+  }
+
+  /** A job refused after it was stored: nothing is left of it, and nothing of the member's quota is used. */
+  private async drop(job: Job): Promise<void> {
+    job.status = 'cancelled';
+    job.finishedAt = this.now();
+    job.deliveredAt = this.now();
+    await this.o.repos.jobs.save(job, this.now()).catch(() => undefined);
+    await this.o.tracker.release(job.id).catch(() => undefined);
+    await this.o.counters?.refused(job).catch(() => undefined);
+  }
+
+  /**
+   * A waiting job's turn has come (the queue marked it running): send its recorded submit and track it. A refusal is
+   * told on its progress message (the member's reply said "queued" long ago); a full upstream queue puts it back.
+   */
+  async startWaiting(job: Job, send: () => Promise<SubmitResult>): Promise<void> {
+    job.status = 'submitting';
+    job.deadlineAt = this.now() + this.o.timeoutMs;
+    job.queuePosition = undefined;
+    await this.o.repos.jobs.save(job, this.now());
+    await this.submitAndTrack(job, send, { told: 'on-its-message' }).catch((err: unknown) => {
+      if (!(err instanceof SubmitFailed)) throw err;
+    });
   }
 
   /** Continue a job that waited in a modal: submit the user's input, then track it like any job. */
@@ -133,18 +242,25 @@ export class JobService {
     return this.submitAndTrack(job, submit);
   }
 
-  private async submitAndTrack(job: Job, submit: (job: Job) => Promise<SubmitResult>): Promise<Job> {
+  private async submitAndTrack(job: Job, submit: (job: Job) => Promise<SubmitResult>, opts: { told?: 'in-the-reply' | 'on-its-message' } = {}): Promise<Job> {
     let outcome: SubmitResult;
     try {
       outcome = await submit(job);
     } catch (err) {
+      if (err instanceof MjError && err.kind === 'queue-full' && this.o.queue?.applies(job)) {
+        // the upstream's queue is full: the job waits in ours and is sent again later, it does not fail
+        return this.waitAgain(job, submit, opts.told === 'on-its-message');
+      }
       const msg = this.o.describeError(err);
       job.status = 'failed';
       job.error = msg;
       job.finishedAt = this.now();
-      job.deliveredAt = this.now(); // told in the interaction reply; nothing to post
+      const onItsMessage = opts.told === 'on-its-message';
+      if (!onItsMessage) job.deliveredAt = this.now(); // told in the interaction reply; nothing to post
       await this.o.repos.jobs.save(job, this.now());
-      await this.o.tracker.release(job.id).catch(() => undefined);
+      await this.o.queue?.leave(job).catch(() => undefined);
+      if (onItsMessage) await this.o.tracker.finishNow(job);
+      else await this.o.tracker.release(job.id).catch(() => undefined);
       await this.o.counters?.refused(job).catch(() => undefined);
       this.o.logger.info({ jobId: job.id, err, error: msg.key }, 'submit refused');
       this.o.onSubmitFailed?.(job);
@@ -169,6 +285,22 @@ export class JobService {
       .then(() => (job.messages.progress ? this.o.repos.jobs.save(job, this.now()) : undefined))
       .catch((err) => this.o.logger.warn({ err, jobId: job.id }, 'could not post the progress message'));
     return job;
+  }
+
+  /** Back into the queue after the upstream said its queue was full (code 23): the same place, a while later. */
+  private async waitAgain(job: Job, submit: (job: Job) => Promise<SubmitResult>, wasWaiting: boolean): Promise<Job> {
+    this.o.logger.info({ jobId: job.id }, "the upstream's queue is full; the job waits in the bot's queue");
+    await this.o.queue!.backOff(job);
+    job.status = 'waiting';
+    if (wasWaiting && job.queued) {
+      job.deadlineAt = this.now() + QUEUE_WAIT_MS;
+      job.queuePosition = await this.o.queue!.position(job);
+      await this.o.repos.jobs.save(job, this.now());
+      this.o.tracker.track(job);
+      this.o.delivery.progress(job);
+      return job;
+    }
+    return this.park(job, submit);
   }
 
   /** Record a job that is over before it started (e.g. refused locally after it was drafted). */

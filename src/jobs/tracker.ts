@@ -276,6 +276,14 @@ export class Tracker {
     return this.tracked.get(jobId)?.job;
   }
 
+  /** A job that ended here, not upstream (refused when its turn came, cancelled while waiting): deliver it like any final job. */
+  async finishNow(job: Job): Promise<void> {
+    this.untrack(job.id);
+    job.finishedAt ??= this.now();
+    await this.saveBeforeDelivery(job);
+    this.deliver(job);
+  }
+
   /** Stop following a job without delivering it (its owner moved it elsewhere). */
   untrack(jobId: string): void {
     const t = this.tracked.get(jobId);
@@ -392,7 +400,7 @@ export class Tracker {
           await this.expire(t);
           continue;
         }
-        if (job.status === 'modal') continue; // waiting for the user, not for the upstream
+        if (job.status === 'modal' || job.status === 'waiting') continue; // waiting for the user or its turn, not for the upstream
         // the clock went back: a poll planned further ahead than one interval is due now
         if (t.nextPollAt > now + this.intervalFor(job.provider)) t.nextPollAt = now;
         if (this.nudged.has(id) || t.nextPollAt <= now) {
@@ -414,7 +422,7 @@ export class Tracker {
   private scheduleNext(): void {
     let next = Infinity;
     for (const t of this.tracked.values()) {
-      if (t.job.status === 'modal') next = Math.min(next, t.job.deadlineAt);
+      if (t.job.status === 'modal' || t.job.status === 'waiting') next = Math.min(next, t.job.deadlineAt);
       else next = Math.min(next, t.nextPollAt, t.job.deadlineAt);
     }
     if (next !== Infinity) this.schedule(next - this.now());
@@ -492,6 +500,9 @@ export class Tracker {
         .get(job.provider)
         ?.abandon?.(job)
         .catch(() => undefined);
+    } else if (job.status === 'waiting') {
+      job.status = 'cancelled';
+      job.error = { key: 'queue.waitedTooLong' };
     } else {
       job.status = 'failed';
       job.error = timeoutMessage(job.deadlineAt - job.createdAt);

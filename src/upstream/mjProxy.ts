@@ -5,6 +5,7 @@
 // second job); task queries are retried with backoff. One circuit breaker guards the whole upstream.
 
 import { scrub, type Logger } from '../log.js';
+import { isRecording, SubmitRecorded, type RecordedSubmit } from './submitRecorder.js';
 import {
   HttpClient,
   UpstreamHttpError,
@@ -453,7 +454,15 @@ export class MjProxyClient {
     }
   }
 
+  /** Send a submit recorded earlier (a job that waited in the bot's queue): answered exactly as the original call would be. */
+  async send(r: RecordedSubmit): Promise<MjSubmitOutcome> {
+    return this.submit(r.op as Op, r.route, r.form !== undefined ? new URLSearchParams(r.form) : (r.json ?? {}), r.mode as MjMode | undefined);
+  }
+
   private async submit(op: Op, route: string, body: Record<string, unknown> | URLSearchParams, mode: MjMode | undefined): Promise<MjSubmitOutcome> {
+    if (isRecording()) {
+      throw new SubmitRecorded(body instanceof URLSearchParams ? { op, route, form: body.toString(), mode } : { op, route, json: compact(body), mode });
+    }
     const payload = body instanceof URLSearchParams ? { form: body } : { json: compact(body) };
     const res = await this.call(op, { method: 'POST', url: this.url(route, mode), ...payload });
     const env = asEnvelope(res.json);

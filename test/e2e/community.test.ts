@@ -55,6 +55,9 @@ describe('community rules and /admin', () => {
     try {
       expect(await answer(imagine(world.discord.alice))).toContain('accepted');
       const before = imagineSubmits();
+      expect(await answer(imagine(world.discord.alice))).toContain('is queued — position 1');
+      expect(imagineSubmits()).toBe(before);
+      expect(await admin('limits', { queued: 0 })).toContain('up to 0 waiting');
       expect(await answer(imagine(world.discord.alice))).toBe(
         'You already have 1 job running, the most this server allows at once. Please wait until it finishes.',
       );
@@ -62,6 +65,8 @@ describe('community rules and /admin', () => {
     } finally {
       world.proxy.resume();
     }
+    await settle();
+    await world.discord.waitFor(() => imagineSubmits() === 2 || undefined, { timeoutMs: 20_000 }); // the waiting one went when the first finished
     await settle();
     expect(await answer(imagine(world.discord.alice))).toContain('accepted');
     await settle();
@@ -74,7 +79,7 @@ describe('community rules and /admin', () => {
     world.proxy.pause();
     try {
       for (let i = 0; i < 3; i++) expect(await answer(imagine(world.discord.bob))).toContain('accepted');
-      expect(await answer(imagine(world.discord.bob))).toContain('You already have 3 jobs running');
+      expect(await answer(imagine(world.discord.bob))).toContain('You already have 3 jobs running'); // no room to wait (queued: 0 above)
       expect(await answer(imagine(world.discord.alice))).toContain('accepted');
       expect(await answer(imagine(world.discord.alice))).toContain('You already have 1 job running');
     } finally {

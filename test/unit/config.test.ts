@@ -27,7 +27,7 @@ describe('config', () => {
     expect(c.discord.guildId).toBeUndefined();
     expect(c.mj).toMatchObject({ baseUrl: 'http://proxy:8080', authStyle: 'mj-api-secret', flavor: 'trueai', mode: undefined });
     expect(c.storeUrl).toBe('sqlite://./data/mj-relay.sqlite');
-    expect(c.http).toEqual({ port: 8080, host: '127.0.0.1', publicUrl: undefined });
+    expect(c.http).toEqual({ port: 8080, host: '127.0.0.1', publicUrl: undefined, maskEditor: false }); // the editor needs PUBLIC_URL
     expect(c.logLevel).toBe('info');
     expect(c.imgOpen).toBeUndefined();
     expect(c.picwish).toBeUndefined();

@@ -532,6 +532,7 @@ describe('routes and body encodings', () => {
       faceSwap: true,
       listByCondition: true,
       modePaths: true,
+      video: 'route',
     });
     expect(client({ flavor: 'plus' }).capabilities()).toMatchObject({ actions: 'full', describeLink: false });
     expect(client({ flavor: 'novicezk' }).capabilities()).toEqual({
@@ -542,6 +543,7 @@ describe('routes and body encodings', () => {
       faceSwap: false,
       listByCondition: true,
       modePaths: false,
+      video: 'prompt',
     });
     expect(client({ flavor: 'task-form' }).capabilities()).toMatchObject({ actions: 'form', modal: true, listByCondition: false });
   });

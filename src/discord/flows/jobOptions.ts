@@ -37,6 +37,7 @@ export function jobOwner(interaction: Interaction, locale: string, rulingGuildId
 export function acceptedReply(job: Job, ctx: Ctx): string {
   if (job.status === 'modal') return ctx.t('jobs.waitingForModal', { id: job.id });
   const where = ctx.t(`jobs.where.${job.delivery}`);
+  if (job.status === 'waiting') return ctx.t('queue.accepted', { id: job.id, position: job.queuePosition ?? 1, where });
   if (job.queuePosition && job.queuePosition > 0) return ctx.t('jobs.acceptedQueued', { id: job.id, position: job.queuePosition, where });
   return ctx.t('jobs.accepted', { id: job.id, where });
 }

@@ -1,6 +1,6 @@
 import { type ButtonInteraction, type ChatInputCommandInteraction, type MessageContextMenuCommandInteraction, type ModalSubmitInteraction } from 'discord.js';
 import type { Job } from '../../jobs/model.js';
-import type { JobDraft, SubmitResult } from '../../jobs/service.js';
+import type { JobDraft, RunOptions, SubmitResult } from '../../jobs/service.js';
 import type { MjSubmitOutcome } from '../../upstream/mjTypes.js';
 import type { Ctx } from '../interactions/interactionKit.js';
 import { jobOwner, pickBot, pickDelivery, pickSpeed } from './jobOptions.js';
@@ -14,7 +14,13 @@ export type MjJobDraft = Omit<JobDraft, 'provider' | 'owner' | 'interaction' | '
  * Start a Midjourney Proxy job through the one job path (JobService.run), owned by whoever interacted.
  * A refusal (a limit, the upstream) carries its message to the dispatcher, the one place that reports it.
  */
-export async function startMjJob(i: JobInteraction, ctx: Ctx, draft: MjJobDraft, submit: (job: Job) => Promise<MjSubmitOutcome>): Promise<Job> {
+export async function startMjJob(
+  i: JobInteraction,
+  ctx: Ctx,
+  draft: MjJobDraft,
+  submit: (job: Job) => Promise<MjSubmitOutcome>,
+  opts: RunOptions = {},
+): Promise<Job> {
   return await ctx.services.jobs.run(
     {
       ...draft,
@@ -24,6 +30,7 @@ export async function startMjJob(i: JobInteraction, ctx: Ctx, draft: MjJobDraft,
       attachmentLimit: i.attachmentSizeLimit,
     },
     async (job) => submitResult(await submit(job)),
+    opts,
   );
 }
 

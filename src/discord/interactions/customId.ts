@@ -25,6 +25,8 @@ export const ROUTES = {
   seed: { prefix: 's', carries: 'buttonKey' },
   /** a /settings select: `mj:set:<field>` */
   settings: { prefix: 'set', carries: 'nothing' },
+  /** Cancel on a job waiting in its server's queue: `mj:q:<jobId>` */
+  cancelJob: { prefix: 'q', carries: 'jobId' },
 } as const satisfies Record<string, { prefix: string; carries: Carries }>;
 
 export type RouteName = keyof typeof ROUTES;

@@ -7,6 +7,7 @@ import { promptForDisplay } from '../../mj/prompts.js';
 import { lacksUpscalePanel } from '../../mj/versionRules.js';
 import { describeText, shortenText } from '../../mj/textResults.js';
 import type { MessagePayload } from './messenger.js';
+import { encode } from '../interactions/customId.js';
 
 /**
  * Job → message payload. Pure: no I/O, no clocks; everything it needs is passed in.
@@ -53,6 +54,19 @@ export class Renderer {
   progress(job: Job): MessagePayload {
     const l = job.owner.locale;
     let status: string;
+    if (job.status === 'waiting') {
+      // in this server's own queue: its place, and a way out
+      const place = job.queuePosition ?? 0;
+      return {
+        content: this.byline(job, [`⏳ ${place > 0 ? this.i18n.t(l, 'queue.progress', { position: place }) : this.i18n.t(l, 'queue.progressNext')}`]),
+        components: [
+          {
+            type: ComponentType.ActionRow,
+            components: [{ type: ComponentType.Button, style: ButtonStyle.Secondary, custom_id: encode('cancelJob', job.id), label: this.i18n.t(l, 'queue.cancelButton') }],
+          },
+        ],
+      };
+    }
     if (job.status === 'queued' || job.status === 'submitting') {
       status =
         job.queuePosition && job.queuePosition > 0 ? this.i18n.t(l, 'progress.queued', { position: job.queuePosition }) : this.i18n.t(l, 'progress.waiting');

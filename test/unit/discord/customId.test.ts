@@ -13,9 +13,13 @@ import { mapButton, type MappedButton } from '../../../src/mj/buttons.js';
 import { describeButtons, seedButton } from '../../../src/mj/resultButtons.js';
 import type { ButtonRecord } from '../../../src/store/repositories.js';
 import { makeJob } from '../../support/unitKit.js';
+import { Renderer } from '../../../src/discord/messages/renderer.js';
+import { createI18n } from '../../../src/i18n/index.js';
+
+const i18n = await createI18n();
 
 // the wording does not matter here, only the ids: every text is its key
-const ctx = { locale: 'en-US', t: (key: string) => key, services: undefined as never } satisfies Ctx;
+const ctx = { locale: 'en-US', t: (key: string) => key, services: { config: { http: { maskEditor: false } } } as never } satisfies Ctx;
 
 function job(over: Partial<Job> = {}): Job {
   return makeJob({ id: newId(), upstreamId: '1712345678901234', status: 'succeeded', progress: 100, prompt: 'a lighthouse at dusk', ...over });
@@ -63,6 +67,10 @@ function writtenIds(): { id: string; route: RouteName; kind: AcceptedKind }[] {
     for (const c of row.components) out.push({ id: c.custom_id, route: 'remix', kind: 'button' });
   }
   out.push({ id: remixPromptModal(waiting, 'a cat', ctx).custom_id, route: 'remixModal', kind: 'modal' });
+  // Cancel on a job waiting in its server's queue (drawn on its progress message)
+  for (const row of new Renderer(i18n).progress(job({ status: 'waiting', queuePosition: 2 })).components ?? []) {
+    for (const c of row.components) out.push({ id: (c as { custom_id: string }).custom_id, route: 'cancelJob', kind: 'button' });
+  }
   // the /settings selects
   for (const row of settingsPanel({}, ctx).components) {
     for (const c of row.components) out.push({ id: (c as { custom_id: string }).custom_id, route: 'settings', kind: 'select' });

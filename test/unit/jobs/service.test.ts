@@ -44,7 +44,7 @@ beforeEach(async () => {
     repos,
     tracker,
     // what Delivery.begin would see: the job as stored at that moment
-    delivery: { begin: async (job) => void begun.push({ id: job.id, stored: await repos.jobs.get(job.id) }) },
+    delivery: { begin: async (job) => void begun.push({ id: job.id, stored: await repos.jobs.get(job.id) }), progress: () => undefined },
     logger: silentLogger,
     timeoutMs: 30 * 60_000,
     modalTimeoutMs: 15 * 60_000,

@@ -1,0 +1,235 @@
+import type { Logger } from '../log.js';
+import type { QueueRepo } from '../store/queueRepo.js';
+import type { RecordedSubmit } from '../upstream/submitRecorder.js';
+import { markStarted, mayStartNow, pickNext, positionOf, removeJob, runningOf, type QueueDoc } from './fairQueue.js';
+import type { Job, Msg } from './model.js';
+import type { JobQueue, JobService, SubmitResult } from './service.js';
+import type { JobSink } from './tracker.js';
+
+/** A server's limits as the queue needs them. */
+export interface QueueLimits {
+  /** jobs a member may run at once (0 = no limit) */
+  perMember: number;
+  /** jobs a member may have waiting (0 = none may wait: refused as before the queue) */
+  maxWaiting: number;
+  /** jobs the whole server may run at once (0 = no cap) */
+  serverCap: number;
+}
+
+export interface QueueServiceDeps {
+  repo: QueueRepo;
+  /** the limits that apply to this job's member in its server */
+  limits(job: Job): Promise<QueueLimits>;
+  /** the server cap alone (when a slot frees, no member is at hand) */
+  serverCap(guildId: string): Promise<number>;
+  /** the live copy of a job this process follows (a waiting job is started by the process holding it) */
+  held(jobId: string): Job | undefined;
+  /** send a recorded submit (the Midjourney Proxy client) */
+  send(request: RecordedSubmit): Promise<SubmitResult>;
+  /** a waiting job's progress message shows its new place */
+  showPlace(job: Job): void;
+  logger: Logger;
+  now: () => number;
+  /** how long a job waits after the upstream said its queue was full */
+  backOffMs?: number;
+}
+
+/** How often each process looks whether a waiting job of its own may start (besides every job that ends here). */
+const TICK_MS = 2000;
+
+/**
+ * The servers' fair queues: a Midjourney job in a server runs at once when its member and the server have room,
+ * else it waits (stored, with its recorded submit) and starts when its turn comes — round-robin across members
+ * (src/jobs/fairQueue.ts). Every process looks at every queue when one of its jobs ends and every couple of seconds;
+ * a waiting job is started by the process that holds it, under the queue's lock, so it starts once.
+ */
+export class QueueService implements JobQueue {
+  private timer: NodeJS.Timeout | undefined;
+  private kicking = new Map<string, Promise<void>>();
+  private again = new Set<string>();
+  private jobs: JobService | undefined;
+
+  constructor(private d: QueueServiceDeps) {}
+
+  /** Start looking at the queues (the job service sends what starts). */
+  start(jobs: JobService): void {
+    this.jobs = jobs;
+    const tick = () => {
+      void this.kickAll().finally(() => {
+        if (this.timer) this.timer = setTimeout(tick, TICK_MS).unref();
+      });
+    };
+    this.timer = setTimeout(tick, 0).unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  applies(job: Job): boolean {
+    return job.provider === 'mj' && job.owner.guildId !== undefined;
+  }
+
+  async enter(job: Job, canWait: boolean): Promise<'start' | 'wait' | Msg> {
+    const limits = await this.d.limits(job);
+    const now = this.d.now();
+    return this.d.repo.update(job.owner.guildId!, (doc) => {
+      if (mayStartNow(doc, job.owner.userId, limits.perMember, limits.serverCap, now)) {
+        doc.running[job.id] = { userId: job.owner.userId, at: now };
+        doc.lastStart[job.owner.userId] = now;
+        return 'start' as const;
+      }
+      const refusal = waitRefusal(doc, job, limits, canWait);
+      if (refusal) return refusal;
+      doc.waiting.push({ jobId: job.id, userId: job.owner.userId, at: now, perMember: limits.perMember });
+      return 'wait' as const;
+    });
+  }
+
+  async leave(job: Job): Promise<void> {
+    const guildId = job.owner.guildId;
+    if (!guildId) return;
+    await this.d.repo.update(guildId, (doc) => removeJob(doc, job.id));
+    this.kick(guildId);
+  }
+
+  async backOff(job: Job): Promise<void> {
+    const guildId = job.owner.guildId!;
+    const notBefore = this.d.now() + (this.d.backOffMs ?? 30_000);
+    await this.d.repo.update(guildId, (doc) => {
+      delete doc.running[job.id];
+      const w = doc.waiting.find((x) => x.jobId === job.id);
+      if (w) w.notBefore = notBefore;
+      // back at the place it had (its arrival time), ahead of jobs that came after it
+      else doc.waiting.splice(insertAt(doc, job.queued?.at ?? job.createdAt), 0, { jobId: job.id, userId: job.owner.userId, at: job.queued?.at ?? job.createdAt, perMember: 0, notBefore });
+    });
+  }
+
+  async withdraw(job: Job): Promise<boolean> {
+    const guildId = job.owner.guildId;
+    if (!guildId) return false;
+    const was = await this.d.repo.update(guildId, (doc) => {
+      const i = doc.waiting.findIndex((w) => w.jobId === job.id);
+      if (i >= 0) doc.waiting.splice(i, 1);
+      return i >= 0;
+    });
+    if (was) this.kick(guildId); // the others move up
+    return was;
+  }
+
+  async position(job: Job): Promise<number | undefined> {
+    return job.owner.guildId ? positionOf(await this.d.repo.get(job.owner.guildId), job.id) : undefined;
+  }
+
+  /** A member's waiting jobs and their places, and the server's counts (for /info, /admin status, /metrics). */
+  async overview(guildId: string): Promise<{ waiting: number; running: number; places: Map<string, number> }> {
+    const doc = await this.d.repo.get(guildId);
+    const places = new Map<string, number>();
+    for (const w of doc.waiting) places.set(w.jobId, positionOf(doc, w.jobId) ?? 0);
+    return { waiting: doc.waiting.length, running: Object.keys(doc.running).length, places };
+  }
+
+  /** Look at a server's queue now (a job ended); runs once at a time per server, and once more if asked meanwhile. */
+  kick(guildId: string): void {
+    if (this.kicking.has(guildId)) {
+      this.again.add(guildId);
+      return;
+    }
+    const p = this.startDue(guildId)
+      .catch((err) => this.d.logger.warn({ err, guildId }, 'could not start waiting jobs'))
+      .finally(() => {
+        this.kicking.delete(guildId);
+        if (this.again.delete(guildId)) this.kick(guildId);
+      });
+    this.kicking.set(guildId, p);
+  }
+
+  /** Wait for the queue work under way (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.kicking.size > 0) await Promise.all(this.kicking.values());
+  }
+
+  private async kickAll(): Promise<void> {
+    const guilds = await this.d.repo.guilds().catch(() => []);
+    for (const g of guilds) this.kick(g);
+    await this.idle();
+  }
+
+  /** Start every waiting job whose turn it is and which this process holds; refresh the places of those still waiting. */
+  private async startDue(guildId: string): Promise<void> {
+    const cap = await this.d.serverCap(guildId);
+    for (let i = 0; i < 100; i++) {
+      const started = await this.d.repo.update(guildId, (doc) => {
+        this.prune(doc);
+        const next = pickNext(doc, cap, this.d.now());
+        if (!next || !this.d.held(next.jobId)) return undefined;
+        markStarted(doc, next.jobId, this.d.now());
+        return next.jobId;
+      });
+      if (!started) break;
+      await this.send(started);
+    }
+    await this.showPlaces(guildId);
+  }
+
+  /** Jobs the queue lists that this process knows are over (a missed end, a crash): their places are free. */
+  private prune(doc: QueueDoc): void {
+    for (const id of Object.keys(doc.running)) {
+      const job = this.d.held(id);
+      if (job && ['succeeded', 'failed', 'cancelled'].includes(job.status)) delete doc.running[id];
+    }
+  }
+
+  private async send(jobId: string): Promise<void> {
+    const job = this.d.held(jobId);
+    const request = job?.queued?.request;
+    if (!job || job.status !== 'waiting' || !request || !this.jobs) {
+      if (job) await this.leave(job);
+      return;
+    }
+    this.d.logger.info({ jobId, guildId: job.owner.guildId }, "a waiting job's turn: sending it");
+    await this.jobs.startWaiting(job, () => this.d.send(request));
+  }
+
+  private async showPlaces(guildId: string): Promise<void> {
+    const doc = await this.d.repo.get(guildId);
+    for (const w of doc.waiting) {
+      const job = this.d.held(w.jobId);
+      if (!job || job.status !== 'waiting') continue;
+      const place = positionOf(doc, w.jobId);
+      if (place !== job.queuePosition) {
+        job.queuePosition = place;
+        this.d.showPlace(job);
+      }
+    }
+  }
+}
+
+/** Why this job may not wait, if it may not. */
+function waitRefusal(doc: QueueDoc, job: Job, limits: QueueLimits, canWait: boolean): Msg | undefined {
+  const atMemberLimit = limits.perMember > 0 && runningOf(doc, job.owner.userId) >= limits.perMember;
+  if (!canWait || limits.maxWaiting === 0) {
+    return atMemberLimit ? { key: 'community.limit.concurrent', params: { count: limits.perMember } } : { key: 'queue.serverBusy', params: { count: limits.serverCap } };
+  }
+  const mine = doc.waiting.filter((w) => w.userId === job.owner.userId).length;
+  if (mine >= limits.maxWaiting) return { key: 'queue.memberFull', params: { count: limits.maxWaiting } };
+  return undefined;
+}
+
+function insertAt(doc: QueueDoc, at: number): number {
+  const i = doc.waiting.findIndex((w) => w.at > at);
+  return i < 0 ? doc.waiting.length : i;
+}
+
+/** The tracker's sink, with a job's place in its server's queue freed as soon as it ends (before its result is posted). */
+export function queueFreeingSink(queue: () => JobQueue | undefined, inner: JobSink): JobSink {
+  return {
+    progress: (job) => inner.progress(job),
+    finish: async (job) => {
+      const q = queue();
+      if (q?.applies(job)) await q.leave(job).catch(() => undefined); // never in the way of the result
+      await inner.finish(job);
+    },
+  };
+}
