@@ -40,6 +40,8 @@ export const info: Command<ChatInputCommandInteraction> = {
     const recent = await services.repos.jobs.recentForUser(userId, 25);
     // the tracker holds the live copy (progress, queue position); the store has the rest
     const live = await Promise.all(recent.filter((j) => !isFinal(j)).map(async (j) => (await services.jobs.get(j.id)) ?? j));
+    // a job waiting in its server's queue: its place now
+    for (const j of live) if (j.status === 'waiting') j.queuePosition = await services.jobs.place(j);
     const inFlight = live.filter((j) => !isFinal(j));
     const today = await services.repos.jobs.countToday(userId, services.now());
     const settings = await services.repos.users.settings(userId);

@@ -303,6 +303,11 @@ export class JobService {
     return this.park(job, submit);
   }
 
+  /** A waiting job's place in its server's queue now (1 = next). */
+  async place(job: Job): Promise<number | undefined> {
+    return job.status === 'waiting' ? this.o.queue?.position(job) : undefined;
+  }
+
   /** Record a job that is over before it started (e.g. refused locally after it was drafted). */
   async get(id: string): Promise<Job | undefined> {
     return this.o.tracker.get(id) ?? (await this.o.repos.jobs.get(id));

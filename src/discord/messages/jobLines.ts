@@ -7,6 +7,8 @@ import type { Ctx } from '../interactions/interactionKit.js';
 
 export function jobStatus(job: Job, ctx: Ctx): string {
   switch (job.status) {
+    case 'waiting':
+      return job.queuePosition && job.queuePosition > 0 ? ctx.t('queue.status', { position: job.queuePosition }) : ctx.t('queue.statusNext');
     case 'queued':
       return job.queuePosition && job.queuePosition > 0 ? ctx.t('info.status.queuedAt', { position: job.queuePosition }) : ctx.t('info.status.queued');
     case 'running':
