@@ -737,9 +737,9 @@ async function memory(): Promise<void> {
       });
       record({
         figure: `RSS growth with ${n} tracked jobs`,
-        goal: '≤ +60 MB',
+        goal: '≤ +30 MB',
         measured: `+${(rss - idleMb).toFixed(0)} MB (${rss.toFixed(0)} MB, ${resumed} jobs resumed)`,
-        pass: rss - idleMb <= 60 && resumed === n,
+        pass: rss - idleMb <= 30 && resumed === n,
         value: { rss, growth: rss - idleMb, resumed },
       });
     } finally {
