@@ -1,9 +1,14 @@
 import { ApplicationCommandOptionType as T, ApplicationCommandType, ChannelType, PermissionFlagsBits, type ChatInputCommandInteraction } from 'discord.js';
 import { relativeTime } from '../src/community/community.js';
+import { FAILURE_KINDS, submitFailureKind } from '../src/community/failureKinds.js';
+import type { FailureCountsByKind } from '../src/community/failureLog.js';
 import { DEFAULT_QUEUED, parseDuration, type GuildRules, type Limits } from '../src/community/rules.js';
 import type { Command, Ctx } from '../src/discord/interactions/interactionKit.js';
 import { UserError } from '../src/discord/interactions/interactionKit.js';
+import { fastBudgetLimitLines, fastUsageReply } from '../src/discord/flows/fastUsage.js';
+import { resolveLocale } from '../src/i18n/index.js';
 import { escapePromptMarkdown } from '../src/mj/content.js';
+import { jobStatus } from '../src/discord/messages/jobLines.js';
 import type { MjFeatureProbe, MjFeatureState } from '../src/upstream/mjTypes.js';
 
 /**
@@ -29,6 +34,8 @@ export const admin: Command<ChatInputCommandInteraction> = {
           { type: T.Integer, ...loc.both('commands.admin.limits.cooldown', 'cooldown'), min_value: 0, max_value: 86_400 },
           { type: T.Integer, ...loc.both('commands.admin.limits.daily', 'daily'), min_value: 0, max_value: 100_000 },
           { type: T.Integer, ...loc.both('commands.admin.limits.serverDaily', 'server-daily'), min_value: 0, max_value: 10_000_000 },
+          { type: T.Integer, ...loc.both('commands.admin.limits.fastMinutes', 'fast-minutes'), min_value: 0, max_value: 1440 },
+          { type: T.Integer, ...loc.both('commands.admin.limits.serverFastMinutes', 'server-fast-minutes'), min_value: 0, max_value: 1_000_000 },
           { type: T.Integer, ...loc.both('commands.admin.limits.queued', 'queued'), min_value: 0, max_value: 50 },
           { type: T.Integer, ...loc.both('commands.admin.limits.serverRunning', 'server-running'), min_value: 0, max_value: 1000 },
           { type: T.Role, ...loc.both('commands.admin.limits.role', 'role') },
@@ -102,6 +109,7 @@ export const admin: Command<ChatInputCommandInteraction> = {
         options: [{ type: T.User, ...loc.both('commands.admin.unban.user', 'user'), required: true }],
       },
       { type: T.Subcommand, ...loc.both('commands.admin.status', 'status') },
+      { type: T.Subcommand, ...loc.both('commands.admin.usage', 'usage') },
       {
         type: T.Subcommand,
         ...loc.both('commands.admin.job', 'job'),
@@ -130,6 +138,8 @@ export const admin: Command<ChatInputCommandInteraction> = {
       }
       case 'status':
         return void (await reply(await status(ctx, guildId)));
+      case 'usage': // the day's fast minutes as text, and as a chart attached to the same ephemeral reply
+        return void (await interaction.editReply({ ...(await fastUsageReply(ctx, guildId)), allowedMentions: { parse: [] } }));
       case 'job':
         return void (await reply(await jobDetails(ctx, interaction.options.getString('id', true).trim(), guildId)));
     }
@@ -146,6 +156,9 @@ async function setLimits(i: ChatInputCommandInteraction, ctx: Ctx, guildId: stri
   if (concurrent !== null) patch.concurrent = concurrent;
   if (cooldown !== null) patch.cooldownSec = cooldown;
   if (daily !== null) patch.dailyPerUser = daily;
+  const fastMinutes = o.getInteger('fast-minutes');
+  if (fastMinutes !== null) patch.fastMinutes = fastMinutes;
+  const serverFastMinutes = o.getInteger('server-fast-minutes');
   const queued = o.getInteger('queued');
   if (queued !== null) patch.queued = queued;
   const serverRunning = o.getInteger('server-running');
@@ -155,6 +168,7 @@ async function setLimits(i: ChatInputCommandInteraction, ctx: Ctx, guildId: stri
     else if (role) r.roleLimits[role.id] = { ...(r.roleLimits[role.id] ?? {}), ...patch };
     else r.limits = { ...r.limits, ...patch };
     if (serverDaily !== null) r.dailyServer = serverDaily;
+    if (serverFastMinutes !== null) r.serverFastMinutes = serverFastMinutes;
     if (serverRunning !== null) r.maxRunning = serverRunning;
   });
   return limitsSummary(rules, ctx);
@@ -162,14 +176,18 @@ async function setLimits(i: ChatInputCommandInteraction, ctx: Ctx, guildId: stri
 
 export function limitsSummary(rules: GuildRules, ctx: Ctx): string {
   const n = (v: number) => (v === 0 ? ctx.t('community.admin.unlimited') : String(v));
+  // a role's line names only what the role changes; the server's line names everything
   const line = (l: Partial<Limits>) =>
-    ctx.t('community.admin.limitsLine', {
-      concurrent: l.concurrent === undefined ? '—' : n(l.concurrent),
-      cooldown: l.cooldownSec === undefined ? '—' : String(l.cooldownSec),
-      daily: l.dailyPerUser === undefined ? '—' : n(l.dailyPerUser),
-    });
+    [
+      l.concurrent === undefined ? '' : ctx.t('community.admin.limit.concurrent', { value: n(l.concurrent) }),
+      l.cooldownSec === undefined ? '' : ctx.t('community.admin.limit.cooldown', { value: cooldownText(l.cooldownSec, ctx) }),
+      l.dailyPerUser === undefined ? '' : ctx.t('community.admin.limit.daily', { value: n(l.dailyPerUser) }),
+    ]
+      .filter(Boolean)
+      .join(' · ') || ctx.t('community.admin.limit.asServer');
   const lines = [`**${ctx.t('community.admin.limitsTitle')}**`, line(rules.limits), ctx.t('community.admin.serverDaily', { max: n(rules.dailyServer) })];
   for (const [role, l] of Object.entries(rules.roleLimits)) lines.push(`<@&${role}>: ${line(l)}`);
+  lines.push(...fastBudgetLimitLines(rules, ctx));
   lines.push(ctx.t('queue.limitsLine', { queued: rules.limits.queued ?? DEFAULT_QUEUED, running: n(rules.maxRunning ?? 0) }));
   return lines.join('\n');
 }
@@ -208,24 +226,36 @@ async function setRules(i: ChatInputCommandInteraction, ctx: Ctx, guildId: strin
     if (language === 'auto') r.locale = undefined;
     else if (language === 'en-US' || language === 'zh-CN') r.locale = language;
   });
-  return rulesSummary(rules, ctx);
+  // a language switch is answered in the new language (the interaction's was chosen before the switch)
+  const locale = resolveLocale(rules.locale, i.locale, i.guildLocale);
+  return rulesSummary(rules, { ...ctx, locale, t: (key, params) => ctx.services.i18n.t(locale, key, params) });
 }
+
+/** Where results go when neither the member nor the server chose (see pickDelivery in src/discord/flows/jobOptions.ts). */
+const DEPLOYMENT_DELIVERY = 'channel';
 
 export function rulesSummary(r: GuildRules, ctx: Ctx): string {
   const any = ctx.t('community.admin.any');
+  const none = ctx.t('community.admin.none');
+  const deploymentDefault = (value: string) => ctx.t('community.admin.deploymentDefault', { value });
+  const buttons = (b: NonNullable<GuildRules['buttons']>) =>
+    b.access === 'roles' && b.roles.length === 0
+      ? ctx.t('community.admin.value.buttons.rolesNone')
+      : ctx.t(`community.admin.value.buttons.${b.access}`, { roles: b.roles.map((x) => `<@&${x}>`).join(', ') });
+  const language = r.locale ? ctx.t(r.locale === 'zh-CN' ? 'commands.admin.choices.language.zh.name' : 'commands.admin.choices.language.en.name') : null;
   return [
     `**${ctx.t('community.admin.rulesTitle')}**`,
     ctx.t('community.admin.rulesChannels', { list: r.channels.map((c) => `<#${c}>`).join(', ') || any }),
     ctx.t('community.admin.rulesRoles', { list: r.roles.map((c) => `<@&${c}>`).join(', ') || any }),
-    ctx.t('community.admin.rulesButtons', {
-      access: r.buttons
-        ? `${r.buttons.access}${r.buttons.roles.length ? ` (${r.buttons.roles.map((x) => `<@&${x}>`).join(', ')})` : ''}`
-        : ctx.t('community.admin.deploymentDefault'),
+    ctx.t('community.admin.rulesButtons', { access: r.buttons ? buttons(r.buttons) : deploymentDefault(buttons(ctx.services.config.buttons)) }),
+    ctx.t('community.admin.rulesDelivery', {
+      delivery: r.defaultDelivery
+        ? ctx.t(`community.admin.value.delivery.${r.defaultDelivery}`)
+        : deploymentDefault(ctx.t(`community.admin.value.delivery.${DEPLOYMENT_DELIVERY}`)),
     }),
-    ctx.t('community.admin.rulesDelivery', { delivery: r.defaultDelivery ?? ctx.t('community.admin.deploymentDefault') }),
-    ctx.t('community.admin.rulesNsfw', { list: r.nsfwOnly.map((c) => `/${c}`).join(', ') || '—' }),
-    ctx.t('community.admin.rulesLog', { channel: r.logChannelId ? `<#${r.logChannelId}>` : '—' }),
-    ctx.t('community.admin.rulesLanguage', { language: r.locale ?? ctx.t('community.admin.languageAuto') }),
+    ctx.t('community.admin.rulesNsfw', { list: r.nsfwOnly.map((c) => `/${c}`).join(', ') || none }),
+    ctx.t('community.admin.rulesLog', { channel: r.logChannelId ? `<#${r.logChannelId}>` : none }),
+    ctx.t('community.admin.rulesLanguage', { language: language ?? ctx.t('community.admin.languageAuto') }),
     ctx.t('community.admin.rulesBans', { count: Object.keys(r.bans).length }),
   ].join('\n');
 }
@@ -244,9 +274,10 @@ async function ban(i: ChatInputCommandInteraction, ctx: Ctx, guildId: string): P
   await ctx.services.community.update(guildId, (r) => {
     r.bans[user.id] = { reason, by: i.user.id, at: ctx.services.now(), until };
   });
-  const params = { user: `<@${user.id}>`, reason: reason || '—', by: `<@${i.user.id}>`, when: until ? relativeTime(until) : ctx.t('community.admin.forever') };
-  await ctx.services.community.log(guildId, 'community.log.ban', params);
-  return ctx.t('community.admin.banned', params);
+  // i18next context: `…_reason` adds the reason when one was given; a ban without an end lasts until an unban
+  const params = { user: `<@${user.id}>`, by: `<@${i.user.id}>`, reason, context: reason ? 'reason' : '', when: until ? relativeTime(until) : '' };
+  await ctx.services.community.log(guildId, until ? 'community.log.ban' : 'community.log.banForever', params);
+  return ctx.t(until ? 'community.admin.banned' : 'community.admin.bannedForever', params);
 }
 
 async function status(ctx: Ctx, guildId: string): Promise<string> {
@@ -255,14 +286,14 @@ async function status(ctx: Ctx, guildId: string): Promise<string> {
   const counts = s.tracker.counts();
   const ok = (v: boolean) => (v ? '✅' : '❌');
   const circuits = Object.entries(health.checks.upstream)
-    .map(([name, state]) => `${name}: ${state}`)
-    .join(', ');
+    .map(([name, state]) => `${UPSTREAM_NAMES[name] ?? name}: ${ctx.t(`community.status.circuit.${state}`)}`)
+    .join(' · ');
   return [
     `**${ctx.t('community.status.title')}**`,
     `${ok(health.checks.gateway)} ${ctx.t('community.status.gateway')}`,
     `${ok(health.checks.store)} ${ctx.t('community.status.store')} (${s.store.kind})`,
     `${ok(reach.ok)} ${ctx.t('community.status.proxy')}: ${reach.ok ? ctx.t('community.status.reachable', { ms: reach.ms }) : ctx.t('community.status.unreachable', { reason: reach.reason })}`,
-    ctx.t('community.status.circuits', { list: circuits || '—' }),
+    ctx.t('community.status.circuits', { list: circuits }),
     ...featureLines(ctx, features),
     ctx.t('community.status.inFlight', {
       total: s.tracker.size,
@@ -273,8 +304,24 @@ async function status(ctx: Ctx, guildId: string): Promise<string> {
     }),
     ctx.t('community.status.queued', { count: counts.byStatus.queued ?? 0 }),
     ctx.t('community.status.today', { count: today }),
-    ctx.t('community.status.failures', { count: s.community.failuresLastHour() }),
+    failuresLine(ctx, await s.community.failuresLastHour(guildId)),
   ].join('\n');
+}
+
+/** the upstreams' names as admins know them (health.checks.upstream is keyed by these ids) */
+const UPSTREAM_NAMES: Record<string, string> = { 'mj-proxy': 'Midjourney Proxy', imgopen: 'Img Open', picwish: 'PicWish' };
+
+/** "3 failures in the last hour: the image service had an error 2 · took too long 1" (every process's, from the store) */
+function failuresLine(ctx: Ctx, byKind: FailureCountsByKind): string {
+  const kinds = FAILURE_KINDS.filter((k) => byKind[k]);
+  const count = kinds.reduce((sum, k) => sum + (byKind[k] ?? 0), 0);
+  if (count === 0) return ctx.t('community.status.noFailures');
+  return ctx.t('community.status.failures', { count, list: kinds.map((k) => `${ctx.t(`community.failure.kind.${k}`)} ${byKind[k]}`).join(' · ') });
+}
+
+/** "30 s", or "none" for no cooldown */
+function cooldownText(seconds: number, ctx: Ctx): string {
+  return seconds === 0 ? ctx.t('community.admin.limit.noCooldown') : ctx.t('community.admin.limit.seconds', { count: seconds });
 }
 
 /** Whether video and image upload work through this proxy, as far as a probe can tell (see MjProxyClient.probeFeatures). */
@@ -297,7 +344,8 @@ async function probeProxy(ctx: Ctx): Promise<{ ok: boolean; ms: number; reason: 
   } catch (err) {
     const e = err as { kind?: string; details?: { circuitOpen?: boolean } };
     if (e.kind === 'not-found') return { ok: true, ms: ctx.services.now() - started, reason: '' };
-    return { ok: false, ms: 0, reason: e.details?.circuitOpen ? ctx.t('community.status.circuitOpen') : (e.kind ?? 'error') };
+    const reason = e.details?.circuitOpen ? 'community.status.circuitOpen' : `community.failure.kind.${submitFailureKind(err) ?? 'other'}`;
+    return { ok: false, ms: 0, reason: ctx.t(reason) };
   }
 }
 
@@ -306,16 +354,17 @@ async function jobDetails(ctx: Ctx, id: string, guildId: string): Promise<string
   const job = await ctx.services.jobs.get(id);
   if (!job || job.owner.guildId !== guildId) throw new UserError('community.admin.noSuchJob', { id });
   const results = job.messages.results.map((r) => `https://discord.com/channels/${job.owner.guildId ?? '@me'}/${r.channelId}/${r.messageId}`);
+  const provider = { mj: 'Midjourney Proxy', imgopen: 'Img Open', picwish: 'PicWish' }[job.provider] ?? job.provider;
   return [
     `**${ctx.t('community.job.title', { id: job.id })}**`,
     ctx.t('community.job.owner', { user: `<@${job.owner.userId}>`, channel: `<#${job.owner.channelId}>` }),
-    ctx.t('community.job.kind', { kind: job.kind, provider: job.provider, upstream: job.upstreamId ?? '—' }),
-    ctx.t('community.job.status', {
-      status: job.status,
-      progress: Math.round(job.progress),
-      error: job.error ? ctx.services.i18n.msg(ctx.locale, job.error) : '—',
-    }),
-    ctx.t('community.job.times', { created: relativeTime(job.createdAt), finished: job.finishedAt ? relativeTime(job.finishedAt) : '—' }),
+    ctx.t('community.job.kind', { kind: ctx.t(`info.kind.${job.kind}`), provider }),
+    job.upstreamId ? ctx.t('community.job.upstream', { upstream: job.upstreamId }) : '',
+    ctx.t('community.job.status', { status: jobStatus(job, ctx) }),
+    job.error ? ctx.t('community.job.error', { error: ctx.services.i18n.msg(ctx.locale, job.error) }) : '',
+    job.finishedAt
+      ? ctx.t('community.job.times', { created: relativeTime(job.createdAt), finished: relativeTime(job.finishedAt) })
+      : ctx.t('community.job.created', { created: relativeTime(job.createdAt) }),
     ctx.t('community.job.prompt', { prompt: escapePromptMarkdown(job.prompt.slice(0, 500)) }),
     results.length ? ctx.t('community.job.results', { links: results.join(' ') }) : '',
   ]

@@ -7,7 +7,7 @@ import { hasReferences, plannedReferences, referenceChoices, referenceOptionDefs
 import { refuseUnfitParams } from '../src/discord/flows/versionCheck.js';
 import { validatePrompt } from '../src/mj/prompts.js';
 import { assembleReferencePrompt, type References } from '../src/mj/referencePrompt.js';
-import { jobOptionDefs, pickDelivery, pickSpeed, pickBot, acceptedReply } from '../src/discord/flows/jobOptions.js';
+import { jobOptionDefs, pickDelivery, pickSpeed, pickBot, acceptedReply, budgetedSpeed } from '../src/discord/flows/jobOptions.js';
 
 const PROMPT_MAX = 6000;
 
@@ -35,7 +35,7 @@ export const imagine: Command<ChatInputCommandInteraction> = {
     if (!checked.ok) throw new UserError(checked.key, checked.params);
     const settings = await services.repos.users.settings(interaction.user.id);
     const botType = pickBot(interaction.options.getString('bot'), settings);
-    const mode = pickSpeed(interaction.options.getString('speed'), settings, services.config.mj.mode);
+    const mode = await budgetedSpeed(interaction, ctx, pickSpeed(interaction.options.getString('speed'), settings, services.config.mj.mode));
     const delivery = pickDelivery(interaction.options.getString('delivery'), settings, ctx.rules);
 
     // what the prompt will be is checked before anything is downloaded or sent: version rules, references

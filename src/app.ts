@@ -3,6 +3,9 @@ import { Client, Events, GatewayIntentBits, type RESTPostAPIApplicationCommandsJ
 import { offeredCommands } from '../commands/index.js';
 import { allComponents } from '../components/index.js';
 import { Community } from './community/community.js';
+import { FailureCounts } from './community/failureLog.js';
+import { FastBudget } from './community/fastBudget.js';
+import { TaskTimesSeen } from './community/taskTimesSeen.js';
 import { describeReach } from './community/reach.js';
 import { DEFAULT_QUEUED, GuildRulesRepo, defaultRules, effectiveLimits } from './community/rules.js';
 import type { Config } from './config.js';
@@ -91,6 +94,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     inFlightJobs: (): number => tracker.size,
     gatewayConnected: () => gatewayConnected(client),
     circuits: () => circuitStates(upstreams),
+    queues: () => queue.totals(),
   });
 
   const hookSecret = await hookSecretFrom(repos.meta);
@@ -162,7 +166,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     now,
   });
 
-  const providers = new Map<Provider, ProviderAdapter>([['mj', new MjProvider(mj, { flavor: config.mj.flavor, logger, secrets: config.secrets })]]);
+  const taskTimes = new TaskTimesSeen(); // finished tasks' startTime/finishTime as polled: fast minutes cost no extra request
+  const providers = new Map<Provider, ProviderAdapter>([
+    ['mj', new MjProvider(taskTimes.watch(mj), { flavor: config.mj.flavor, logger, secrets: config.secrets })],
+  ]);
   if (imgOpen) {
     providers.set(
       'imgopen',
@@ -181,12 +188,27 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     logger: logger.child({ part: 'community' }),
     now,
     post: (channelId, content) => messenger.send(channelId, { content }),
+    failures: new FailureCounts(store),
+  });
+  const deliveryRetry = deliveryRetryFor(config.jobs.pollIntervalMs);
+  const fastBudget = new FastBudget({
+    store,
+    rules: (guildId) => community.rules(guildId),
+    defaultLimits: config.defaultLimits,
+    logger: logger.child({ part: 'fast-budget' }),
+    now,
+    // a finished task's own timing (startTime/finishTime) is what its fast minutes are estimated from
+    taskTimes: async (job) => (job.provider === 'mj' && job.upstreamId ? taskTimes.take(job.upstreamId) : undefined),
   });
   const tracker = new Tracker({
     repos,
     providers: scrubbedProviders(providers, config.secrets), // upstream text reaches a job's message free of every secret
+    // every failure reaches the log channel, a result that could not be posted after every attempt too
     // a job that ends frees its place in its server's queue (the next one starts) before its result is posted
-    sink: queueFreeingSink(() => queue, community.loggingSink(metrics.countingSink(delivery))),
+    sink: queueFreeingSink(
+      () => queue,
+      community.loggingSink(fastBudget.recordingSink(metrics.countingSink(delivery)), { giveUpAfter: deliveryRetry.attempts }),
+    ),
     logger: logger.child({ part: 'tracker' }),
     pollIntervalMs: config.jobs.pollIntervalMs,
     safetyPollMs: notifyHookUrl ? config.jobs.webhookSafetyPollMs : undefined,
@@ -196,7 +218,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     ownership,
     ownershipIntervalMs: renewIntervalFor(config.jobs.leaseTtlMs),
     // a result Discord or the store would not take is tried again with backoff, not left until a restart
-    deliveryRetry: deliveryRetryFor(config.jobs.pollIntervalMs),
+    deliveryRetry,
   });
   // each server's fair queue: over a member's limit or the server's cap, a Midjourney job waits its turn
   const queue: QueueService = new QueueService({
@@ -222,7 +244,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     timeoutMs: config.jobs.timeoutMs,
     now,
     describeError: (err) => describeSubmitError(err, config.secrets),
-    onSubmitFailed: (job) => metrics.jobFinished(job, true),
+    onSubmitFailed: (job, err) => {
+      metrics.jobFinished(job, true);
+      void community.submitFailed(job, err); // counted in the store and told to the server's log channel
+    },
     admit: (owner, o) => community.admissionRefusal(owner, undefined, o),
     counters: community,
     queue,
@@ -231,6 +256,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const health = createHealthCheck({ client, store, circuits: () => circuitStates(upstreams), inFlightJobs: () => tracker.size });
   const services: Services = {
     community,
+    fastBudget,
     health,
     config,
     logger,

@@ -15,6 +15,8 @@ export interface MetricsSources {
   gatewayConnected(): boolean;
   /** circuit state per upstream name, e.g. { 'mj-proxy': 'closed' } */
   circuits(): Record<string, string>;
+  /** jobs waiting in and running through the servers' fair queues (every process's, from the store) */
+  queues?(): Promise<{ waiting: number; running: number }>;
 }
 
 export class Metrics {
@@ -89,6 +91,18 @@ export class Metrics {
       registers,
       collect() {
         this.set(sources.inFlightJobs());
+      },
+    });
+    new Gauge({
+      name: `${p}queue_jobs`,
+      help: "Midjourney jobs in the servers' fair queues: waiting for their turn, or running (all processes)",
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        const q = await sources.queues?.().catch(() => undefined);
+        if (!q) return;
+        this.set({ state: 'waiting' }, q.waiting);
+        this.set({ state: 'running' }, q.running);
       },
     });
     new Gauge({

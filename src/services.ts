@@ -1,4 +1,5 @@
 import type { Community } from './community/community.js';
+import type { FastBudget } from './community/fastBudget.js';
 import type { Config } from './config.js';
 import type { HealthReport } from './health.js';
 import type { Delivery } from './discord/messages/delivery.js';
@@ -22,6 +23,8 @@ import type { Outbound } from './net/outbound.js';
 export interface Services {
   /** a server's rules, limits, bans and log channel */
   community: Community;
+  /** fast-time budgets: fast GPU minutes per member and server per day, and the fall back to relax (community/fastBudget.ts) */
+  fastBudget: FastBudget;
   /** what /healthz reports (gateway, store, upstream circuits, in-flight jobs) */
   health(): Promise<HealthReport>;
   config: Config;

@@ -3,6 +3,8 @@ import { isFinal, type Job, type Msg } from '../jobs/model.js';
 import type { JobSink } from '../jobs/tracker.js';
 import type { Logger } from '../log.js';
 import type { Repositories } from '../store/repositories.js';
+import { jobFailureKind, submitFailureKind, type FailureKind } from './failureKinds.js';
+import type { FailureCounts, FailureCountsByKind } from './failureLog.js';
 import type { Requester } from './requester.js';
 import { defaultRules, effectiveLimits, nextUtcMidnight, type Ban, type GuildRules, type GuildRulesRepo, type Limits } from './rules.js';
 
@@ -36,6 +38,8 @@ export interface CommunityDeps {
   defaultLimits?: Partial<Limits> | undefined;
   /** post a plain message to a channel (the log channel) */
   post(channelId: string, content: string): Promise<unknown>;
+  /** failures per server and kind, kept in the store (shared by every process); without it they are only logged */
+  failures?: FailureCounts | undefined;
 }
 
 /**
@@ -45,7 +49,6 @@ export interface CommunityDeps {
 export class Community {
   private cache = new Map<string, { rules: GuildRules; at: number }>();
   private loading = new Map<string, Promise<GuildRules>>();
-  private failures: number[] = [];
   /** admissions granted ahead to a member's batch ("Imagine all"), by user id */
   private grants = new Map<string, { left: number; until: number }>();
 
@@ -104,10 +107,10 @@ export class Community {
     if (inGuild && who.isManager) return undefined;
     const ban = this.activeBan(rules, who.userId);
     if (ban) {
-      const reason = ban.reason || '—';
+      const params = { reason: ban.reason, context: ban.reason ? 'reason' : '' }; // i18next context: `…_reason` says why
       return ban.until
-        ? { key: 'community.refusal.bannedUntil', params: { reason, when: relativeTime(ban.until) } }
-        : { key: 'community.refusal.banned', params: { reason } };
+        ? { key: 'community.refusal.bannedUntil', params: { ...params, when: relativeTime(ban.until) } }
+        : { key: 'community.refusal.banned', params };
     }
     if (inGuild && rules.channels.length > 0 && !rules.channels.includes(channel.id) && !(channel.parentId && rules.channels.includes(channel.parentId))) {
       return { key: 'community.refusal.channel', params: { channels: rules.channels.map((c) => `<#${c}>`).join(', ') } };
@@ -146,10 +149,11 @@ export class Community {
     const now = this.d.now();
     const when = relativeTime(u.resetAt);
     if (batch && batch.count > 1) return this.batchRefusal(u, batch, when);
-    if (!opts.queued && u.limits.concurrent > 0 && u.running >= u.limits.concurrent) return { key: 'community.limit.concurrent', params: { max: u.limits.concurrent } };
+    if (!opts.queued && u.limits.concurrent > 0 && u.running >= u.limits.concurrent)
+      return { key: 'community.limit.concurrent', params: { count: u.limits.concurrent } };
     if (u.cooldownUntil && u.cooldownUntil > now) return { key: 'community.limit.cooldown', params: { when: relativeTime(u.cooldownUntil) } };
-    if (u.limits.dailyPerUser > 0 && u.today >= u.limits.dailyPerUser) return { key: 'community.limit.daily', params: { max: u.limits.dailyPerUser, when } };
-    if (u.dailyServer > 0 && u.serverToday >= u.dailyServer) return { key: 'community.limit.server', params: { max: u.dailyServer, when } };
+    if (u.limits.dailyPerUser > 0 && u.today >= u.limits.dailyPerUser) return { key: 'community.limit.daily', params: { count: u.limits.dailyPerUser, when } };
+    if (u.dailyServer > 0 && u.serverToday >= u.dailyServer) return { key: 'community.limit.server', params: { count: u.dailyServer, when } };
     return undefined;
   }
 
@@ -161,9 +165,9 @@ export class Community {
     if (max > 0 && u.running + count > max) return { key: 'community.batch.busy', params: { action, count, running: u.running, max } };
     if (u.cooldownUntil && u.cooldownUntil > now) return { key: 'community.limit.cooldown', params: { when: relativeTime(u.cooldownUntil) } };
     const daily = u.limits.dailyPerUser;
-    if (daily > 0 && u.today >= daily) return { key: 'community.limit.daily', params: { max: daily, when } };
+    if (daily > 0 && u.today >= daily) return { key: 'community.limit.daily', params: { count: daily, when } };
     if (daily > 0 && u.today + count > daily) return { key: 'community.batch.daily', params: { action, count, left: daily - u.today, when } };
-    if (u.dailyServer > 0 && u.serverToday >= u.dailyServer) return { key: 'community.limit.server', params: { max: u.dailyServer, when } };
+    if (u.dailyServer > 0 && u.serverToday >= u.dailyServer) return { key: 'community.limit.server', params: { count: u.dailyServer, when } };
     if (u.dailyServer > 0 && u.serverToday + count > u.dailyServer)
       return { key: 'community.batch.server', params: { action, count, left: u.dailyServer - u.serverToday, when } };
     return undefined;
@@ -213,25 +217,64 @@ export class Community {
     await this.d.post(rules.logChannelId, text).catch((err) => this.d.logger.warn({ err, guildId }, 'could not post to the log channel'));
   }
 
-  /** Failed jobs in the last hour (this process). */
-  failuresLastHour(): number {
-    const since = this.d.now() - 3_600_000;
-    this.failures = this.failures.filter((t) => t >= since);
-    return this.failures.length;
+  /** The server's failures in the last hour by kind, counted by every process on the store. */
+  async failuresLastHour(guildId: string): Promise<FailureCountsByKind> {
+    return (await this.d.failures?.lastHour(guildId, this.d.now())) ?? {};
   }
 
-  /** Wrap the tracker's sink: failures are counted and reported to the server's log channel. */
-  loggingSink(inner: JobSink): JobSink {
+  /** A submit the upstream refused: counted and logged, unless the refusal was the member's own doing (a banned prompt…). */
+  async submitFailed(job: Job, err: unknown): Promise<void> {
+    const kind = submitFailureKind(err);
+    if (kind) await this.failure(job, kind, 'community.log.submitFailed');
+  }
+
+  /**
+   * Wrap the tracker's sink: failures after the submit are counted and reported to the server's log channel, and so
+   * is a result the sink could not deliver `giveUpAfter` times in a row (the tracker's delivery attempts).
+   */
+  loggingSink(inner: JobSink, opts: { giveUpAfter?: number | undefined } = {}): JobSink {
+    const misses = new Map<string, number>();
     return {
       progress: (job) => inner.progress(job),
       finish: async (job) => {
-        await inner.finish(job);
-        if (job.status === 'failed') {
-          this.failures.push(this.d.now());
-          const reason = job.error ? this.d.i18n.msg('en-US', job.error) : '—';
-          await this.log(job.owner.guildId, 'community.log.jobFailed', { id: job.id, user: `<@${job.owner.userId}>`, reason: reason.slice(0, 300) });
+        try {
+          await inner.finish(job);
+        } catch (err) {
+          const n = (misses.get(job.id) ?? 0) + 1;
+          misses.set(job.id, n);
+          if (opts.giveUpAfter && n >= opts.giveUpAfter) {
+            misses.delete(job.id);
+            await this.failure(job, 'delivery', 'community.log.deliveryFailed', { count: n });
+          }
+          throw err;
         }
+        misses.delete(job.id);
+        const kind = jobFailureKind(job);
+        if (kind) await this.failure(job, kind, 'community.log.jobFailed');
       },
     };
+  }
+
+  /** Count a job's failure in the store and, the first time it is counted, tell the server's log channel (never throws). */
+  private async failure(job: Job, kind: FailureKind, logKey: string, extra: Record<string, number> = {}): Promise<void> {
+    const guildId = job.owner.guildId;
+    if (!guildId) return;
+    try {
+      if (this.d.failures && !(await this.d.failures.record({ guildId, jobId: job.id, kind, at: this.d.now() }))) return; // counted before
+      const rules = await this.rules(guildId);
+      if (!rules?.logChannelId) return;
+      const locale = rules.locale ?? 'en-US';
+      const reason = this.d.i18n.msg(locale, job.error ?? { key: 'errors.unknown' }).slice(0, 300);
+      const text = this.d.i18n.t(locale, logKey, {
+        ...extra,
+        id: job.id,
+        user: `<@${job.owner.userId}>`,
+        kind: this.d.i18n.t(locale, `community.failure.kind.${kind}`),
+        reason,
+      });
+      await this.d.post(rules.logChannelId, text);
+    } catch (err) {
+      this.d.logger.warn({ err, guildId, jobId: job.id, kind }, 'could not count or report a failure');
+    }
   }
 }

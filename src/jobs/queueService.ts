@@ -102,7 +102,14 @@ export class QueueService implements JobQueue {
       const w = doc.waiting.find((x) => x.jobId === job.id);
       if (w) w.notBefore = notBefore;
       // back at the place it had (its arrival time), ahead of jobs that came after it
-      else doc.waiting.splice(insertAt(doc, job.queued?.at ?? job.createdAt), 0, { jobId: job.id, userId: job.owner.userId, at: job.queued?.at ?? job.createdAt, perMember: 0, notBefore });
+      else
+        doc.waiting.splice(insertAt(doc, job.queued?.at ?? job.createdAt), 0, {
+          jobId: job.id,
+          userId: job.owner.userId,
+          at: job.queued?.at ?? job.createdAt,
+          perMember: 0,
+          notBefore,
+        });
     });
   }
 
@@ -128,6 +135,18 @@ export class QueueService implements JobQueue {
     const places = new Map<string, number>();
     for (const w of doc.waiting) places.set(w.jobId, positionOf(doc, w.jobId) ?? 0);
     return { waiting: doc.waiting.length, running: Object.keys(doc.running).length, places };
+  }
+
+  /** Every server's queue added up (for /metrics). */
+  async totals(): Promise<{ waiting: number; running: number }> {
+    let waiting = 0;
+    let running = 0;
+    for (const g of await this.d.repo.guilds()) {
+      const doc = await this.d.repo.get(g);
+      waiting += doc.waiting.length;
+      running += Object.keys(doc.running).length;
+    }
+    return { waiting, running };
   }
 
   /** Look at a server's queue now (a job ended); runs once at a time per server, and once more if asked meanwhile. */
@@ -210,7 +229,9 @@ export class QueueService implements JobQueue {
 function waitRefusal(doc: QueueDoc, job: Job, limits: QueueLimits, canWait: boolean): Msg | undefined {
   const atMemberLimit = limits.perMember > 0 && runningOf(doc, job.owner.userId) >= limits.perMember;
   if (!canWait || limits.maxWaiting === 0) {
-    return atMemberLimit ? { key: 'community.limit.concurrent', params: { count: limits.perMember } } : { key: 'queue.serverBusy', params: { count: limits.serverCap } };
+    return atMemberLimit
+      ? { key: 'community.limit.concurrent', params: { count: limits.perMember } }
+      : { key: 'queue.serverBusy', params: { count: limits.serverCap } };
   }
   const mine = doc.waiting.filter((w) => w.userId === job.owner.userId).length;
   if (mine >= limits.maxWaiting) return { key: 'queue.memberFull', params: { count: limits.maxWaiting } };

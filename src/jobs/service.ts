@@ -44,8 +44,8 @@ export interface JobServiceOptions {
   now?: () => number;
   /** turns a thrown submit error into a user message (provider-specific mapping lives with the provider) */
   describeError: (err: unknown) => Msg;
-  /** observes every job the upstream refused at submit (metrics) */
-  onSubmitFailed?: (job: Job) => void;
+  /** observes every job the upstream refused at submit, with what the upstream threw (metrics, the server's failure log) */
+  onSubmitFailed?: (job: Job, err: unknown) => void;
   /**
    * May this job start now? (a server's limits: concurrency, cooldown, quotas). Called under a per-user lock
    * together with storing the job, so two quick submits cannot both slip under a limit. A message = refused.
@@ -263,7 +263,7 @@ export class JobService {
       else await this.o.tracker.release(job.id).catch(() => undefined);
       await this.o.counters?.refused(job).catch(() => undefined);
       this.o.logger.info({ jobId: job.id, err, error: msg.key }, 'submit refused');
-      this.o.onSubmitFailed?.(job);
+      this.o.onSubmitFailed?.(job, err);
       throw new SubmitFailed(job, msg, err);
     }
     job.upstreamId = outcome.upstreamId;

@@ -49,7 +49,7 @@ describe('community rules and /admin', () => {
     expect(await answer(world.discord.slash({ name: 'admin', subcommand: 'status', guildId: null, user: world.discord.owner }))).toContain('server channel');
   });
 
-  it('refuses a member over the concurrent limit, with nothing sent upstream', async () => {
+  it('over the concurrent limit a job waits its turn (nothing sent meanwhile); with no room to wait it is refused', async () => {
     expect(await admin('limits', { concurrent: 1 })).toContain('at once: 1');
     world.proxy.pause();
     try {

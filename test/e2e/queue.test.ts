@@ -28,18 +28,23 @@ describe('the fair queue', () => {
     const b = discord.bob;
     const first = discord.slash({ name: 'imagine', options: { prompt: 'a1' }, user: a });
     await discord.waitFor(() => first.original()?.content.includes('accepted') || undefined);
-    const more = ['a2', 'a3'].map((prompt) => discord.slash({ name: 'imagine', options: { prompt }, user: a }));
-    await discord.waitFor(() => more.every((ix) => ix.original()?.content.includes('queued')) || undefined);
+    for (const prompt of ['a2', 'a3']) {
+      const ix = discord.slash({ name: 'imagine', options: { prompt }, user: a });
+      await discord.waitFor(() => ix.original()?.content.includes('queued') || undefined);
+    }
     const late = discord.slash({ name: 'imagine', options: { prompt: 'b1' }, user: b });
     await discord.waitFor(() => late.original()?.content.includes('queued') || undefined);
     expect(late.original()!.content).toContain('position 1'); // B goes before A's second and third
     expect(submitted(world)).toEqual(['a1']); // nothing else was sent while the slot was taken
 
     // its progress message shows the place and a Cancel button
-    const waiting = await discord.waitFor(() => botMessages(discord, discord.channel.id).find((m) => m.content.includes('**b1**') && m.content.includes('position')));
+    const waiting = await discord.waitFor(() =>
+      botMessages(discord, discord.channel.id).find((m) => m.content.includes('**b1**') && m.content.includes('position')),
+    );
     expect(button(waiting, 'Cancel')).toBeDefined();
 
-    for (const p of ['a1', 'b1', 'a2', 'a3']) await waitForResult(discord, discord.channel.id, { match: (m) => m.content.includes(`**${p} --v`), timeoutMs: 20_000 });
+    for (const p of ['a1', 'b1', 'a2', 'a3'])
+      await waitForResult(discord, discord.channel.id, { match: (m) => m.content.includes(`**${p} --v`), timeoutMs: 20_000 });
     expect(submitted(world)).toEqual(['a1', 'b1', 'a2', 'a3']);
     // never more than one ran at once: each was sent after the one before had finished
     const tasks = [...world.proxy.tasks.values()].sort((x, y) => x.submitTime! - y.submitTime!);
@@ -57,6 +62,14 @@ describe('the fair queue', () => {
     const waiting = await discord.waitFor(() =>
       botMessages(discord, discord.channel.id).find((m) => m.content.includes('changed my mind') && m.components.length > 0),
     );
+
+    // the queue in /metrics (from the store, so every process's jobs count)
+    const metrics = await (await fetch(`http://127.0.0.1:${world.app.httpPort}/metrics`)).text();
+    expect(metrics).toMatch(/mjrelay_queue_jobs\{state="waiting"\} 1\b/);
+    expect(metrics).toMatch(/mjrelay_queue_jobs\{state="running"\} 1\b/);
+    // /info shows it with its place
+    const info = discord.slash({ name: 'info', user: discord.alice });
+    await discord.waitFor(() => info.original()?.content.includes('waiting in the queue, position 1') || undefined);
 
     // someone else may not cancel it
     const other = discord.clickButton({ messageId: waiting.id, customId: button(waiting, 'Cancel').customId, user: discord.bob });

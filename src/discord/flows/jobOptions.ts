@@ -1,7 +1,9 @@
 import { ApplicationCommandOptionType, type APIApplicationCommandBasicOption, type Interaction } from 'discord.js';
 import type { DeliveryMode, Job, SpeedMode } from '../../jobs/model.js';
 import type { UserSettings } from '../../store/repositories.js';
-import type { GuildRules } from '../../community/rules.js';
+import type { FastFallback } from '../../community/fastBudget.js';
+import { nextUtcMidnight, type GuildRules } from '../../community/rules.js';
+import { relativeTime } from '../../community/community.js';
 import { memberRoleIds, type Ctx } from '../interactions/interactionKit.js';
 import type { CommandLocalizer } from '../interactions/registry.js';
 
@@ -15,6 +17,21 @@ export function pickDelivery(option: string | null, settings: UserSettings, rule
 export function pickSpeed(option: string | null, settings: UserSettings, serverDefault: SpeedMode | undefined): SpeedMode | undefined {
   if (option === 'fast' || option === 'relax' || option === 'turbo') return option;
   return settings.speed ?? serverDefault;
+}
+
+/** Interactions whose job runs in relax because a fast budget is spent (their accepted line says so). */
+const relaxedBy = new WeakMap<Ctx, FastFallback>();
+
+/**
+ * The speed a job runs at once the fast-time budgets are applied: the picked speed, or relax when the member's (or
+ * the server's) fast minutes for the day are spent. Relax asked for is relax; budgets apply in servers only.
+ */
+export async function budgetedSpeed(interaction: Interaction, ctx: Ctx, picked: SpeedMode | undefined): Promise<SpeedMode | undefined> {
+  if (picked === 'relax' || !ctx.guildId) return picked;
+  const fallback = await ctx.services.fastBudget.fallback({ userId: interaction.user.id, guildId: ctx.guildId, roles: memberRoleIds(interaction) });
+  if (!fallback) return picked;
+  relaxedBy.set(ctx, fallback);
+  return 'relax';
 }
 
 export function pickBot(option: string | null, settings: UserSettings): 'MID_JOURNEY' | 'NIJI_JOURNEY' {
@@ -37,9 +54,12 @@ export function jobOwner(interaction: Interaction, locale: string, rulingGuildId
 export function acceptedReply(job: Job, ctx: Ctx): string {
   if (job.status === 'modal') return ctx.t('jobs.waitingForModal', { id: job.id });
   const where = ctx.t(`jobs.where.${job.delivery}`);
-  if (job.status === 'waiting') return ctx.t('queue.accepted', { id: job.id, position: job.queuePosition ?? 1, where });
-  if (job.queuePosition && job.queuePosition > 0) return ctx.t('jobs.acceptedQueued', { id: job.id, position: job.queuePosition, where });
-  return ctx.t('jobs.accepted', { id: job.id, where });
+  const relaxed = relaxedBy.get(ctx);
+  const note =
+    relaxed && job.mode === 'relax' ? `\n${ctx.t(`fastBudget.relaxed.${relaxed}`, { when: relativeTime(nextUtcMidnight(ctx.services.now())) })}` : '';
+  if (job.status === 'waiting') return ctx.t('queue.accepted', { id: job.id, position: job.queuePosition ?? 1, where }) + note;
+  if (job.queuePosition && job.queuePosition > 0) return ctx.t('jobs.acceptedQueued', { id: job.id, position: job.queuePosition, where }) + note;
+  return ctx.t('jobs.accepted', { id: job.id, where }) + note;
 }
 
 /** The `bot`, `speed` and `delivery` options job commands share (keys from core.json); tools take only `delivery`. */

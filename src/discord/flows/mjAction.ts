@@ -3,7 +3,7 @@ import type { Job } from '../../jobs/model.js';
 import { mapButton, type MappedButton } from '../../mj/buttons.js';
 import type { MjSubmitOutcome } from '../../upstream/mjTypes.js';
 import { UserError, type Ctx } from '../interactions/interactionKit.js';
-import { acceptedReply, pickDelivery } from './jobOptions.js';
+import { acceptedReply, budgetedSpeed, pickDelivery } from './jobOptions.js';
 import { startMjJob, submitResult } from './mjJobs.js';
 import { afterPress, type Pressed } from '../interactions/pressedButton.js';
 import { startPromptPick } from './promptPicks.js';
@@ -32,27 +32,28 @@ export async function startAction(i: ButtonInteraction | ModalSubmitInteraction,
   const { parent, record, spec: button } = p;
   const settings = await services.repos.users.settings(i.user.id);
   const hasInput = input.prompt !== undefined || input.maskBase64 !== undefined;
+  const mode = await budgetedSpeed(i, ctx, parent.mode); // the parent's speed, unless a fast budget is spent
   const draft = {
     kind: button.kind === 'describe-retry' ? ('describe' as const) : button.kind === 'shorten-details' ? ('shorten' as const) : ('action' as const),
     parentJobId: parent.id,
     action: { customId: record.customId, kind: button.kind, index: button.index },
     prompt: input.prompt ?? parent.result?.finalPrompt ?? parent.prompt,
     delivery: i.user.id === parent.owner.userId ? parent.delivery : pickDelivery(null, settings, ctx.rules),
-    mode: parent.mode,
+    mode,
     botType: parent.botType,
   };
   return startMjJob(i, ctx, draft, async (job) => {
     const out = await services.mj.action({
       taskId: record.upstreamTaskId,
       customId: record.customId,
-      mode: parent.mode,
+      mode,
       botType: parent.botType,
       state: job.id,
       enableRemix: input.enableRemix,
     });
     if (out.kind === 'modal') {
       if (!hasInput) return out; // the upstream wants the prompt confirmed: the job waits in 'modal'
-      const done = await services.mj.modal({ taskId: out.modalTaskId, prompt: input.prompt, maskBase64: input.maskBase64, mode: parent.mode });
+      const done = await services.mj.modal({ taskId: out.modalTaskId, prompt: input.prompt, maskBase64: input.maskBase64, mode });
       return submittedModal(done, out.modalTaskId);
     }
     if (hasInput && input.prompt !== undefined && button.kind !== 'custom-zoom' && button.kind !== 'vary-region') job.upstream.editNotApplied = true;

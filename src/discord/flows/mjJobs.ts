@@ -3,7 +3,7 @@ import type { Job } from '../../jobs/model.js';
 import type { JobDraft, RunOptions, SubmitResult } from '../../jobs/service.js';
 import type { MjSubmitOutcome } from '../../upstream/mjTypes.js';
 import type { Ctx } from '../interactions/interactionKit.js';
-import { jobOwner, pickBot, pickDelivery, pickSpeed } from './jobOptions.js';
+import { budgetedSpeed, jobOwner, pickBot, pickDelivery, pickSpeed } from './jobOptions.js';
 
 export type JobInteraction = ChatInputCommandInteraction | MessageContextMenuCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
 
@@ -46,7 +46,7 @@ export async function jobChoices(i: ChatInputCommandInteraction | MessageContext
   const opt = (name: string) => (i.isChatInputCommand() ? i.options.getString(name) : null);
   return {
     botType: pickBot(opt('bot'), settings),
-    mode: pickSpeed(opt('speed'), settings, ctx.services.config.mj.mode),
+    mode: await budgetedSpeed(i, ctx, pickSpeed(opt('speed'), settings, ctx.services.config.mj.mode)),
     delivery: pickDelivery(opt('delivery'), settings, ctx.rules),
   };
 }

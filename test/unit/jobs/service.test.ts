@@ -107,7 +107,7 @@ describe('JobService.run: admission', () => {
     let submitted = 0;
     const err = await service.run(draft(), async () => (submitted++, { kind: 'accepted', upstreamId: 't2' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(JobRefused);
-    expect((err as JobRefused).userMessage).toEqual({ key: 'community.limit.concurrent', params: { max: 1 } });
+    expect((err as JobRefused).userMessage).toEqual({ key: 'community.limit.concurrent', params: { count: 1 } });
     expect(submitted).toBe(0);
     expect((await repos.jobs.recentForUser('u1')).length).toBe(1);
   });
@@ -126,7 +126,7 @@ describe('JobService.run: admission', () => {
       await repos.jobs.update(job.id, (j) => void (j.status = 'succeeded'));
     }
     await expect(service.run(draft(), accepted('t3'))).rejects.toMatchObject({
-      userMessage: { key: 'community.limit.daily', params: { max: 2, when: `<t:${Date.UTC(2025, 0, 2) / 1000}:R>` } },
+      userMessage: { key: 'community.limit.daily', params: { count: 2, when: `<t:${Date.UTC(2025, 0, 2) / 1000}:R>` } },
     });
   });
 });
