@@ -129,7 +129,8 @@ export class MjProvider implements ProviderAdapter {
     const status = String(task.status ?? '');
     switch (status) {
       case 'NOT_START':
-        return { status: 'queued', progress: 0 };
+        // still in the proxy's own queue: the place its submit reported (code 22) stays shown, a fetch carries none
+        return { status: 'queued', progress: 0, queuePosition: job.queuePosition };
       case 'SUBMITTED':
       case 'IN_PROGRESS': {
         const u: JobUpdate = { status: 'running', progress: parseProgress(task.progress) ?? 0 };

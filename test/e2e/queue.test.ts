@@ -118,3 +118,29 @@ describe('the fair queue', () => {
     expect(submitted(world)).toEqual(['q0', 'q2', 'q1']); // the order they were told before the restart, each sent once
   }, 60_000);
 });
+
+describe("the image service's own queue (code 22)", () => {
+  it('a job the proxy queued says "Queued at the image service" with its place, on its reply and on every frame until it starts', async () => {
+    world = await World.start({ proxy: { stepMs: 300, maxConcurrent: 1 }, env: { PROGRESS_EDIT_INTERVAL_MS: '200' } });
+    const { discord, proxy } = world;
+    discord.slash({ name: 'imagine', options: { prompt: 'holds the slot' }, user: discord.alice });
+    await discord.waitFor(() => submitted(world).length === 1 || undefined);
+    const second = discord.slash({ name: 'imagine', options: { prompt: 'queued upstream' }, user: discord.bob });
+    await discord.waitFor(() => second.original()?.content.includes('accepted') || undefined);
+    expect(second.original()!.content).toContain('queued at the image service (position 1)');
+    const progress = await discord.waitFor(() =>
+      botMessages(discord, discord.channel.id).find(
+        (m) => m.content.includes('queued upstream') && m.content.includes('Queued at the image service — position 1'),
+      ),
+    );
+
+    await waitForResult(discord, discord.channel.id, { match: (m) => m.content.includes('queued upstream --v'), timeoutMs: 20_000 });
+    const task = [...proxy.tasks.values()].find((t) => String(t.prompt).includes('queued upstream'))!;
+    // polls of a task still waiting upstream (NOT_START) do not wipe its place: every frame before it started says so
+    const before = progress.edits
+      .filter((e) => e.at < task.startTime!)
+      .map((e) => (e.body as { content?: string }).content)
+      .filter((c) => c !== undefined);
+    for (const content of before) expect(content).toContain('Queued at the image service — position 1');
+  }, 40_000);
+});
