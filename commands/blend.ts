@@ -59,8 +59,11 @@ export const blend: Command<ChatInputCommandInteraction> = {
     const choices = await jobChoices(interaction, ctx);
 
     const names = images.map((img) => img.name.slice(0, 40)).join(' ');
-    const job = await startMjJob(interaction, ctx, { kind: 'blend', prompt: `${names} --ar ${DIMENSIONS[dimensions]}`, ...choices }, (j) =>
-      ctx.services.mj.blend({ images: images.map((img) => img.dataUrl), dimensions, botType: choices.botType, mode: choices.mode, state: j.id }),
+    const job = await startMjJob(
+      interaction,
+      ctx,
+      { kind: 'blend', prompt: `${names} --ar ${DIMENSIONS[dimensions]}`, ...choices },
+      (j) => ctx.services.mj.blend({ images: images.map((img) => img.dataUrl), dimensions, botType: choices.botType, mode: choices.mode, state: j.id }),
       { canWait: true },
     );
     await interaction.editReply({ content: acceptedReply(job, ctx), allowedMentions: { parse: [] } });

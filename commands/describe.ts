@@ -66,8 +66,11 @@ export async function startDescribe(
   }
 
   const choices = await jobChoices(interaction, ctx);
-  const job = await startMjJob(interaction, ctx, { kind: 'describe', prompt: label, ...choices }, (j) =>
-    services.mj.describe({ ...request, botType: choices.botType, mode: choices.mode, state: j.id }),
+  const job = await startMjJob(
+    interaction,
+    ctx,
+    { kind: 'describe', prompt: label, ...choices },
+    (j) => services.mj.describe({ ...request, botType: choices.botType, mode: choices.mode, state: j.id }),
     { canWait: true },
   );
   await interaction.editReply({ content: acceptedReply(job, ctx), allowedMentions: { parse: [] } });

@@ -49,8 +49,11 @@ export const imagine: Command<ChatInputCommandInteraction> = {
     const images = await readImages(attachments.slice(0, 2), ctx);
     const prompt = hasReferences(refs) ? withReferences(checked.prompt, await resolveReferences(refs, ctx)) : checked.prompt;
 
-    const job = await startMjJob(interaction, ctx, { kind: 'imagine', prompt, delivery, mode, botType }, (job) =>
-      services.mj.imagine({ prompt, images: images.map((i) => i.dataUrl), botType, mode, state: job.id }),
+    const job = await startMjJob(
+      interaction,
+      ctx,
+      { kind: 'imagine', prompt, delivery, mode, botType },
+      (job) => services.mj.imagine({ prompt, images: images.map((i) => i.dataUrl), botType, mode, state: job.id }),
       { canWait: true }, // over a limit, it waits its turn in the server's queue
     );
     await interaction.editReply({ content: acceptedReply(job, ctx), allowedMentions: { parse: [] } });

@@ -29,8 +29,11 @@ export const shorten: Command<ChatInputCommandInteraction> = {
     if (!checked.ok) throw new UserError(checked.key, checked.params);
     if (!ctx.services.mj.capabilities().shorten) throw new UserError('errors.unsupported');
     const choices = await jobChoices(interaction, ctx);
-    const job = await startMjJob(interaction, ctx, { kind: 'shorten', prompt: checked.prompt, ...choices }, (j) =>
-      ctx.services.mj.shorten({ prompt: checked.prompt, botType: choices.botType, mode: choices.mode, state: j.id }),
+    const job = await startMjJob(
+      interaction,
+      ctx,
+      { kind: 'shorten', prompt: checked.prompt, ...choices },
+      (j) => ctx.services.mj.shorten({ prompt: checked.prompt, botType: choices.botType, mode: choices.mode, state: j.id }),
       { canWait: true },
     );
     await interaction.editReply({ content: acceptedReply(job, ctx), allowedMentions: { parse: [] } });

@@ -77,7 +77,9 @@ describe('delivery', () => {
     const progress = discord.allMessages().find((m) => m.source === 'followup' && m.content.includes('slow sunrise'));
     await discord.waitFor(() => progress?.deleted);
     expect(progress!.deletedBy).toBe('bot');
-    expect(discord.calls.some((c) => c.method === 'PATCH' && c.path === `/channels/${discord.channel.id}/messages/${progress!.id}` && c.status === 200)).toBe(true);
+    expect(discord.calls.some((c) => c.method === 'PATCH' && c.path === `/channels/${discord.channel.id}/messages/${progress!.id}` && c.status === 200)).toBe(
+      true,
+    );
     // Discord refused the token once or twice (an edit in flight), then nothing relied on it
     expect(discord.calls.filter((c) => c.discordCode === 50027).length).toBeLessThanOrEqual(2);
     expect(botMessages(discord, discord.channel.id).filter((m) => m.content.includes('slow sunrise'))).toHaveLength(1);

@@ -25,7 +25,10 @@ describe('delivery retries', () => {
   /** result posts of a prompt (progress posts carry no file): channel messages, or follow-ups while the token lives */
   const resultPosts = (discord: FakeDiscord, tag: string) =>
     discord.calls.filter(
-      (c) => (c.route === 'POST /channels/:id/messages' || c.route === 'POST /webhooks/:id/:token') && c.files.length > 0 && JSON.stringify(c.body ?? '').includes(tag),
+      (c) =>
+        (c.route === 'POST /channels/:id/messages' || c.route === 'POST /webhooks/:id/:token') &&
+        c.files.length > 0 &&
+        JSON.stringify(c.body ?? '').includes(tag),
     );
   /** the next posts fail (set once the progress message is there, so that they hit the result) */
   const failResultPosts = (discord: FakeDiscord, times: number) =>

@@ -62,7 +62,9 @@ export class Renderer {
         components: [
           {
             type: ComponentType.ActionRow,
-            components: [{ type: ComponentType.Button, style: ButtonStyle.Secondary, custom_id: encode('cancelJob', job.id), label: this.i18n.t(l, 'queue.cancelButton') }],
+            components: [
+              { type: ComponentType.Button, style: ButtonStyle.Secondary, custom_id: encode('cancelJob', job.id), label: this.i18n.t(l, 'queue.cancelButton') },
+            ],
           },
         ],
       };
