@@ -1,5 +1,6 @@
 import type { REST, RawFile } from '@discordjs/rest';
 import { ChannelBudget, type ReserveOptions } from './channelBudget.js';
+import { multipartBody } from './multipartBody.js';
 import { Routes, type APIActionRowComponent, type APIComponentInMessageActionRow, type APIEmbed, type APIMessage } from 'discord.js';
 
 /** A message as the renderer draws it: plain API JSON plus files, independent of where it is sent. */
@@ -68,6 +69,29 @@ export function toApiBody(p: MessagePayload): { body: Record<string, unknown>; f
   return { body, files };
 }
 
+/**
+ * Files of at least this many bytes in all go out as one prebuilt multipart body (see multipartBody.ts): handed to
+ * @discordjs/rest as `files`, each would be copied into a Blob and copied again when streamed, which for a video
+ * result's clips is tens of MB per post. Smaller uploads (and a file of unknown type, whose type the library sniffs)
+ * keep the library's own form.
+ */
+export const PREBUILT_BODY_MIN_BYTES = 1024 * 1024;
+
+/** What @discordjs/rest is given for a message body with its files: the library's form, or one prebuilt body. */
+export function toRequestBody(
+  body: Record<string, unknown>,
+  files: RawFile[] | undefined,
+): { body: Record<string, unknown>; files?: RawFile[] } | { body: Buffer; passThroughBody: true; headers: Record<string, string> } {
+  if (!files?.length) return { body };
+  const parts = files.flatMap((f, i) =>
+    f.data instanceof Uint8Array && f.contentType ? [{ key: f.key ?? `files[${i}]`, name: f.name, data: f.data, contentType: f.contentType }] : [],
+  );
+  const bytes = parts.reduce((n, f) => n + f.data.byteLength, 0);
+  if (parts.length < files.length || bytes < PREBUILT_BODY_MIN_BYTES) return { body, files };
+  const form = multipartBody(parts, JSON.stringify(body));
+  return { body: form.body, passThroughBody: true, headers: { 'Content-Type': form.contentType } };
+}
+
 /** The interaction a follow-up belongs to: its webhook is the application's, authorised by the token alone. */
 export interface InteractionHook {
   applicationId: string;
@@ -96,7 +120,7 @@ export class Messenger {
   async send(channelId: string, payload: MessagePayload, reserve: ReserveOptions = {}): Promise<APIMessage> {
     const { body, files } = toApiBody(payload);
     await this.budget.reserve(channelId, reserve);
-    return (await this.rest.post(Routes.channelMessages(channelId), { body, files })) as APIMessage;
+    return (await this.rest.post(Routes.channelMessages(channelId), toRequestBody(body, files))) as APIMessage;
   }
 
   /** Post a follow-up message through the interaction's webhook (in the interaction's channel). */
@@ -106,8 +130,7 @@ export class Messenger {
     delete body.enforce_nonce;
     await this.hookBudget.reserve(hookLane(hook));
     return (await this.rest.post(Routes.webhook(hook.applicationId, hook.token), {
-      body,
-      files,
+      ...toRequestBody(body, files),
       query: new URLSearchParams({ wait: 'true' }),
       auth: false,
     })) as APIMessage;
@@ -120,7 +143,10 @@ export class Messenger {
     delete body.enforce_nonce;
     delete body.flags;
     if (!opts.reserved) await this.hookBudget.reserve(hookLane(hook));
-    return (await this.rest.patch(Routes.webhookMessage(hook.applicationId, hook.token, messageId), { body, files, auth: false })) as APIMessage;
+    return (await this.rest.patch(Routes.webhookMessage(hook.applicationId, hook.token, messageId), {
+      ...toRequestBody(body, files),
+      auth: false,
+    })) as APIMessage;
   }
 
   /** Edit only the components of a follow-up (e.g. mark a pressed button as used). */
@@ -145,7 +171,7 @@ export class Messenger {
     if (!opts.reserved) await this.budget.reserve(channelId);
     delete body.nonce;
     delete body.enforce_nonce;
-    return (await this.rest.patch(Routes.channelMessage(channelId, messageId), { body, files })) as APIMessage;
+    return (await this.rest.patch(Routes.channelMessage(channelId, messageId), toRequestBody(body, files))) as APIMessage;
   }
 
   /** Edit only the components (e.g. mark a pressed button as used). */

@@ -85,7 +85,7 @@ export interface ClipLink {
   bytes: number;
 }
 
-/** A video result's parts for the renderer, and the permit to give back once posted. */
+/** A video result's parts for the renderer, and the permit to give back once posted (which lets go of the files too). */
 export interface LoadedVideo {
   files: ResultImage[];
   links: ClipLink[];
@@ -118,7 +118,15 @@ export async function loadResultVideo(job: Job, d: ResultVideoDeps): Promise<Loa
   const clips = job.result?.video?.clips ?? [];
   const perClip = Math.min(job.attachmentLimit, IMAGE_BUDGETS.video.maxBytes);
   const permit = await d.videoGate.take(Math.min(perClip * clips.length, MESSAGE_FILES_MAX));
-  const out: LoadedVideo = { files: [], links: [], notes: [], release: () => permit.release() };
+  const out: LoadedVideo = {
+    files: [],
+    links: [],
+    notes: [],
+    release: () => {
+      permit.release();
+      out.files = []; // the clips' bytes go with the permit, even while the caller still holds this object
+    },
+  };
   let room = MESSAGE_FILES_MAX;
   let kept = 0;
   try {

@@ -79,7 +79,7 @@ describe('loadResultVideo', () => {
     return { fetch, caps };
   }
 
-  it('attaches every clip that fits, and keeps in the gate only what it holds until released', async () => {
+  it('attaches every clip that fits, and keeps in the gate only what it holds until released, when it lets go of the bytes too', async () => {
     const gate = new ByteGate(64 * MiB);
     const { fetch, caps } = sized([300 * KiB, 300 * KiB, 300 * KiB, 300 * KiB]);
     const v = await loadResultVideo(videoJob(4), { fetchVideo: fetch, videoGate: gate, i18n, logger: silentLogger });
@@ -91,6 +91,7 @@ describe('loadResultVideo', () => {
     expect(gate.inUse).toBe(4 * 300 * KiB);
     v.release();
     expect(gate.inUse).toBe(0);
+    expect(v.files).toEqual([]); // the one copy of the clips is not kept alive by whoever still holds the loaded video
   });
 
   it('a clip above the interaction limit is a link saying so, with its thumbnail; a 300 KB one never is', async () => {
