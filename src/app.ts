@@ -33,9 +33,10 @@ import { MaskWork } from './images/maskWork.js';
 import { ImgOpenProvider, imgOpenScheduleFor } from './jobs/imgOpenProvider.js';
 import { MjProvider } from './jobs/mjProvider.js';
 import { PicwishProvider } from './jobs/picwishProvider.js';
-import type { Provider } from './jobs/model.js';
+import type { Job, Provider } from './jobs/model.js';
 import type { ProviderAdapter } from './jobs/provider.js';
 import { QueueService, queueFreeingSink } from './jobs/queueService.js';
+import { cancelRunning } from './jobs/runningCancel.js';
 import { JobService } from './jobs/service.js';
 import { QueueRepo } from './store/queueRepo.js';
 import { submitResult } from './discord/flows/mjJobs.js';
@@ -143,7 +144,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     client.rest,
     new ChannelBudget({ perWindow: config.discord.channelWritesPer5s, windowMs: 5250 /* 5 s plus a margin for request latency */ }),
   );
-  const renderer = new Renderer(i18n);
+  // Cancel on a job the upstream accepted, only where the upstream can stop its task (plus)
+  const canCancelRunning = (job: Job): boolean => job.provider === 'mj' && mj.capabilities().cancelRunning;
+  const renderer = new Renderer(i18n, { canCancelRunning });
   // every download of a URL the bot was handed goes through here: private addresses are refused at connect time
   const outbound = createOutbound(upstreamOrigins(config));
 
@@ -268,6 +271,18 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     picwish,
     media,
     jobs,
+    queue,
+    cancelRunning: (job) =>
+      cancelRunning(job, {
+        canCancel: canCancelRunning,
+        cancelTask: (taskId) => mj.cancel(taskId),
+        refund: (j) => community.refused(j),
+        // the process following the job fetches the task now (another process hears of it through Redis)
+        nudge: (j) => {
+          if (!tracker.nudge(j.provider, j.upstreamId!, true)) relay?.publish({ provider: j.provider, upstreamId: j.upstreamId!, final: true });
+        },
+        logger: logger.child({ part: 'cancel' }),
+      }),
     tracker,
     delivery,
     openReplies,

@@ -7,6 +7,9 @@ import type { Messenger } from './discord/messages/messenger.js';
 import type { OpenReplies } from './discord/messages/openReplies.js';
 import type { Renderer } from './discord/messages/renderer.js';
 import type { I18n } from './i18n/index.js';
+import type { Job } from './jobs/model.js';
+import type { QueueService } from './jobs/queueService.js';
+import type { RunningCancel } from './jobs/runningCancel.js';
 import type { JobService } from './jobs/service.js';
 import type { Tracker } from './jobs/tracker.js';
 import type { Logger } from './log.js';
@@ -40,6 +43,10 @@ export interface Services {
   /** the bot's own short-lived image URLs for Img Open (IMAGE_INGRESS_MODE=rehost) */
   media?: MediaStore | undefined;
   jobs: JobService;
+  /** the servers' fair queues, as /admin status reads them (waiting and running jobs of a server) */
+  queue: Pick<QueueService, 'overview'>;
+  /** Cancel on a job the upstream accepted: stopped there where it can be (src/jobs/runningCancel.ts) */
+  cancelRunning(job: Job): Promise<RunningCancel>;
   tracker: Tracker;
   delivery: Delivery;
   /** interactions whose deferred reply is still loading: a job's follow-up waits for them */

@@ -97,8 +97,28 @@ const FALLBACK_CONCURRENCY = 4;
 const MAX_DESCRIPTION = 300;
 
 const FLAVOR_CAPS: Record<MjFlavor, MjCapabilities> = {
-  trueai: { actions: 'full', modal: true, shorten: true, describeLink: true, faceSwap: true, listByCondition: true, modePaths: true, video: 'route' },
-  plus: { actions: 'full', modal: true, shorten: true, describeLink: false, faceSwap: true, listByCondition: true, modePaths: true, video: 'prompt' },
+  trueai: {
+    actions: 'full',
+    modal: true,
+    shorten: true,
+    describeLink: true,
+    faceSwap: true,
+    listByCondition: true,
+    modePaths: true,
+    video: 'route',
+    cancelRunning: false,
+  },
+  plus: {
+    actions: 'full',
+    modal: true,
+    shorten: true,
+    describeLink: false,
+    faceSwap: true,
+    listByCondition: true,
+    modePaths: true,
+    video: 'prompt',
+    cancelRunning: true,
+  },
   novicezk: {
     actions: 'change-only',
     modal: false,
@@ -108,9 +128,20 @@ const FLAVOR_CAPS: Record<MjFlavor, MjCapabilities> = {
     listByCondition: true,
     modePaths: false,
     video: 'prompt',
+    cancelRunning: false,
   },
   // the form reseller documents face swap, but not shorten nor list-by-condition: those stay off
-  'task-form': { actions: 'form', modal: true, shorten: false, describeLink: false, faceSwap: true, listByCondition: false, modePaths: false, video: 'prompt' },
+  'task-form': {
+    actions: 'form',
+    modal: true,
+    shorten: false,
+    describeLink: false,
+    faceSwap: true,
+    listByCondition: false,
+    modePaths: false,
+    video: 'prompt',
+    cancelRunning: false,
+  },
 };
 
 /** Flavours with `upload-discord-images` (contract §3.0: trueai; plus and the form reseller undocumented, so not tried). */

@@ -204,4 +204,9 @@ export interface MjCapabilities {
    * others); false = not here (the route answered 404 or "video disabled")
    */
   video: 'route' | 'prompt' | false;
+  /**
+   * a running task can be stopped for the member (`POST /mj/task/{id}/cancel`): plus only — trueai allows it to admin
+   * tokens alone and novicezk has no such route (contract §3.0, §3.11); the form reseller's is undocumented
+   */
+  cancelRunning: boolean;
 }

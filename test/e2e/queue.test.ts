@@ -1,7 +1,7 @@
 // A fair queue instead of refusals (issue 17): over a member's limit or the server's cap a job waits its turn,
 // round-robin across members; it can be cancelled while it waits; the upstream's "queue full" puts it back.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FakeMessage } from '../fakes/discord/index.js';
+import { ALL_PERMISSIONS, type FakeMessage } from '../fakes/discord/index.js';
 import { botMessages, button, waitForResult } from '../support/discordHelpers.js';
 import { World } from '../support/world.js';
 
@@ -142,5 +142,78 @@ describe("the image service's own queue (code 22)", () => {
       .map((e) => (e.body as { content?: string }).content)
       .filter((c) => c !== undefined);
     for (const content of before) expect(content).toContain('Queued at the image service — position 1');
+  }, 40_000);
+});
+
+describe('cancelling a running job', () => {
+  const running = (w: World, prompt: string) =>
+    w.discord.waitFor(() => botMessages(w.discord, w.discord.channel.id).find((m) => m.content.includes(`**${prompt}`) && m.content.includes('%')));
+
+  it('plus: the running job carries Cancel; its owner stops it upstream, it ends "cancelled" without a ping and uses no quota', async () => {
+    world = await World.start({ proxy: { flavor: 'plus', stepMs: 400, progressSteps: [10, 20, 30, 40, 50, 60, 70, 80, 90] } });
+    const { discord, proxy } = world;
+    const ix = discord.slash({ name: 'imagine', options: { prompt: 'stop me' }, user: discord.alice });
+    await discord.waitFor(() => ix.original()?.content.includes('accepted') || undefined);
+    const progress = await running(world, 'stop me');
+    const cancel = button(progress, 'Cancel');
+    expect(await world.app.services.repos.jobs.countToday(discord.alice.id)).toBe(1);
+
+    // another member may not; the owner may
+    const other = discord.clickButton({ messageId: progress.id, customId: cancel.customId, user: discord.bob });
+    await discord.waitFor(() => other.original()?.content.includes('<@') || undefined);
+    expect(proxy.requestsTo('/cancel')).toEqual([]);
+    const press = discord.clickButton({ messageId: progress.id, customId: cancel.customId, user: discord.alice });
+    await discord.waitFor(() => press.original()?.content.includes('being stopped') || undefined);
+    const task = [...proxy.tasks.values()].find((t) => String(t.prompt).includes('stop me'))!;
+    expect(proxy.requestsTo('/cancel').map((r) => r.path)).toEqual([`/mj/task/${task.id}/cancel`]);
+    expect(task.status).toBe('CANCEL');
+
+    const told = await discord.waitFor(() =>
+      botMessages(discord, discord.channel.id).find((m) => m.content.includes('stop me') && m.content.includes('cancelled')),
+    );
+    expect(told.attachments).toEqual([]);
+    expect(told.components).toEqual([]);
+    expect(told.pingedUserIds).toEqual([]); // a cancel the member asked for does not ping them
+    await discord.waitFor(() => progress.deleted || undefined);
+    expect(await world.app.services.repos.jobs.countToday(discord.alice.id)).toBe(0);
+    // a second cancel (a press that raced it in another process, with its stale copy of the job) finds the task over
+    // upstream: nothing more is taken back from the day
+    const job = (await world.app.services.repos.jobs.recentForUser(discord.alice.id, 1))[0]!;
+    expect(await world.app.services.cancelRunning({ ...job, status: 'running' })).toBe('over');
+    expect(proxy.requestsTo('/cancel')).toHaveLength(2);
+    expect(await world.app.services.repos.jobs.countToday(discord.alice.id)).toBe(0);
+  }, 40_000);
+
+  it("a moderator may stop someone else's running job", async () => {
+    world = await World.start({ proxy: { flavor: 'plus', stepMs: 400, progressSteps: [10, 20, 30, 40, 50, 60, 70, 80, 90] } });
+    const { discord, proxy } = world;
+    discord.slash({ name: 'imagine', options: { prompt: 'moderated' }, user: discord.alice });
+    const progress = await running(world, 'moderated');
+    const press = discord.clickButton({
+      messageId: progress.id,
+      customId: button(progress, 'Cancel').customId,
+      user: discord.bob,
+      permissions: ALL_PERMISSIONS,
+    });
+    await discord.waitFor(() => press.original()?.content.includes('being stopped') || undefined);
+    await discord.waitFor(() => botMessages(discord, discord.channel.id).find((m) => m.content.includes('moderated') && m.content.includes('cancelled')));
+    expect(proxy.requestsTo('/cancel')).toHaveLength(1);
+  }, 40_000);
+
+  it('trueai (cancel is for its admins only): a running job shows no Cancel, a waiting one still does', async () => {
+    world = await World.start({ proxy: { stepMs: 300, progressSteps: [10, 20, 30, 40, 50, 60, 70, 80, 90] } });
+    const { discord } = world;
+    await capServer(world, 1, { queued: 5 });
+    discord.slash({ name: 'imagine', options: { prompt: 'runs on trueai' }, user: discord.alice });
+    const progress = await running(world, 'runs on trueai');
+    discord.slash({ name: 'imagine', options: { prompt: 'waits on trueai' }, user: discord.bob });
+    const waiting = await discord.waitFor(() =>
+      botMessages(discord, discord.channel.id).find((m) => m.content.includes('waits on trueai') && m.content.includes('position')),
+    );
+    expect(button(waiting, 'Cancel')).toBeDefined();
+    expect(progress.content).toContain('%');
+    expect(progress.components).toEqual([]);
+    await waitForResult(discord, discord.channel.id, { match: (m) => m.content.includes('runs on trueai --v'), timeoutMs: 20_000 });
+    expect(world.proxy.requestsTo('/cancel')).toEqual([]);
   }, 40_000);
 });

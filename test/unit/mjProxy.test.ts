@@ -533,8 +533,9 @@ describe('routes and body encodings', () => {
       listByCondition: true,
       modePaths: true,
       video: 'route',
+      cancelRunning: false,
     });
-    expect(client({ flavor: 'plus' }).capabilities()).toMatchObject({ actions: 'full', describeLink: false });
+    expect(client({ flavor: 'plus' }).capabilities()).toMatchObject({ actions: 'full', describeLink: false, cancelRunning: true });
     expect(client({ flavor: 'novicezk' }).capabilities()).toEqual({
       actions: 'change-only',
       modal: false,
@@ -544,6 +545,7 @@ describe('routes and body encodings', () => {
       listByCondition: true,
       modePaths: false,
       video: 'prompt',
+      cancelRunning: false,
     });
     expect(client({ flavor: 'task-form' }).capabilities()).toMatchObject({ actions: 'form', modal: true, listByCondition: false });
   });

@@ -27,8 +27,19 @@ export interface ResultImage {
   contentType?: string;
 }
 
+export interface RendererOptions {
+  /** whether this job, once accepted upstream, can still be stopped there (its progress message then carries Cancel) */
+  canCancelRunning?: ((job: Job) => boolean) | undefined;
+}
+
+/** Ends a member (or a moderator) asked for: told on the job's message without pinging its owner. */
+const ASKED_FOR_CANCEL: ReadonlySet<string> = new Set(['errors.cancelled', 'queue.cancelled']);
+
 export class Renderer {
-  constructor(private i18n: I18n) {}
+  constructor(
+    private i18n: I18n,
+    private opts: RendererOptions = {},
+  ) {}
 
   /** What the job is, after the prompt: "Image #2", "Variations (Strong) by", … (empty for a fresh imagine). */
   private actionLabel(job: Job): string {
@@ -59,14 +70,7 @@ export class Renderer {
       const place = job.queuePosition ?? 0;
       return {
         content: this.byline(job, [`⏳ ${place > 0 ? this.i18n.t(l, 'queue.progress', { position: place }) : this.i18n.t(l, 'queue.progressNext')}`]),
-        components: [
-          {
-            type: ComponentType.ActionRow,
-            components: [
-              { type: ComponentType.Button, style: ButtonStyle.Secondary, custom_id: encode('cancelJob', job.id), label: this.i18n.t(l, 'queue.cancelButton') },
-            ],
-          },
-        ],
+        components: [this.cancelRow(job)],
       };
     }
     if (job.status === 'queued' || job.status === 'submitting') {
@@ -79,7 +83,19 @@ export class Renderer {
     }
     const payload: MessagePayload = { content: this.byline(job, [job.status === 'running' ? progressBar(job.progress) : `⏳ ${status}`]) };
     if (job.previewUrl && /^https?:\/\//.test(job.previewUrl)) payload.embeds = [{ image: { url: job.previewUrl } }];
+    // accepted upstream (queued there or running): Cancel only where the upstream can stop it
+    if ((job.status === 'queued' || job.status === 'running') && job.upstreamId && this.opts.canCancelRunning?.(job))
+      payload.components = [this.cancelRow(job)];
     return payload;
+  }
+
+  /** The Cancel button of a job's progress message (components/cancelJob.ts). */
+  private cancelRow(job: Job): APIActionRowComponent<APIComponentInMessageActionRow> {
+    const label = this.i18n.t(job.owner.locale, 'queue.cancelButton');
+    return {
+      type: ComponentType.ActionRow,
+      components: [{ type: ComponentType.Button, style: ButtonStyle.Secondary, custom_id: encode('cancelJob', job.id), label }],
+    };
   }
 
   /** A stable fingerprint of a progress frame, so identical frames are not re-sent. */
@@ -155,7 +171,8 @@ export class Renderer {
     const reason = job.error ? this.i18n.msg(l, job.error) : this.i18n.t(l, 'errors.unknown');
     const lines = [`❌ ${reason}`];
     if (opts.note) lines.push(opts.note);
-    return { content: this.byline(job, lines), components: [], mentionUsers: opts.mention ? [job.owner.userId] : [] };
+    const asked = job.status === 'cancelled' && ASKED_FOR_CANCEL.has(job.error?.key ?? '');
+    return { content: this.byline(job, lines), components: [], mentionUsers: opts.mention && !asked ? [job.owner.userId] : [] };
   }
 
   rows(rows: DrawnButton[][], locale: string): APIActionRowComponent<APIComponentInMessageActionRow>[] {
