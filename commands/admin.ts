@@ -282,7 +282,15 @@ async function ban(i: ChatInputCommandInteraction, ctx: Ctx, guildId: string): P
 
 async function status(ctx: Ctx, guildId: string): Promise<string> {
   const s = ctx.services;
-  const [health, reach, today, features] = await Promise.all([s.health(), probeProxy(ctx), s.community.serverToday(guildId), s.mj.probeFeatures()]);
+  const [health, reach, today, features, queue, rules] = await Promise.all([
+    s.health(),
+    probeProxy(ctx),
+    s.community.serverToday(guildId),
+    s.mj.probeFeatures(),
+    s.queue.overview(guildId),
+    s.community.rules(guildId),
+  ]);
+  const cap = rules?.maxRunning ?? 0;
   const counts = s.tracker.counts();
   const ok = (v: boolean) => (v ? '✅' : '❌');
   const circuits = Object.entries(health.checks.upstream)
@@ -303,6 +311,8 @@ async function status(ctx: Ctx, guildId: string): Promise<string> {
           .join(', ') || '—',
     }),
     ctx.t('community.status.queued', { count: counts.byStatus.queued ?? 0 }),
+    // the server's fair queue, from the store: every process's jobs count
+    ctx.t('queue.statusLine', { running: queue.running, waiting: queue.waiting, cap: cap > 0 ? cap : ctx.t('queue.noCap') }),
     ctx.t('community.status.today', { count: today }),
     failuresLine(ctx, await s.community.failuresLastHour(guildId)),
   ].join('\n');

@@ -217,3 +217,21 @@ describe('cancelling a running job', () => {
     expect(world.proxy.requestsTo('/cancel')).toEqual([]);
   }, 40_000);
 });
+
+describe('/admin status', () => {
+  it("shows the server's queue: jobs running and waiting, and its cap, in English and Chinese", async () => {
+    world = await World.start({ proxy: { stepMs: 400, progressSteps: [10, 20, 30, 40, 50, 60, 70, 80, 90] } });
+    const { discord } = world;
+    await capServer(world, 1, { queued: 5 });
+    discord.slash({ name: 'imagine', options: { prompt: 'counted running' }, user: discord.alice });
+    await discord.waitFor(() => submitted(world).length === 1 || undefined);
+    const waits = discord.slash({ name: 'imagine', options: { prompt: 'counted waiting' }, user: discord.bob });
+    await discord.waitFor(() => waits.original()?.content.includes('queued') || undefined);
+    const status = async (locale: string) => {
+      const ix = discord.slash({ name: 'admin', subcommand: 'status', user: discord.owner, permissions: ALL_PERMISSIONS, locale });
+      return discord.waitFor(() => ix.original()?.content || undefined, { timeoutMs: 10_000 });
+    };
+    expect(await status('en-US')).toContain('Queue: 1 running, 1 waiting (cap: 1)');
+    expect(await status('zh-CN')).toContain('队列：运行中 1 个，排队 1 个（上限：1）');
+  }, 40_000);
+});
