@@ -13,7 +13,12 @@ describe('Discord faults', () => {
   });
 
   it('under 429s progress frames are dropped but every result is posted', async () => {
-    world = await World.start({ proxy: { stepMs: 200, maxConcurrent: 20 }, discord: { rateLimits: true }, env: { PROGRESS_EDIT_INTERVAL_MS: '500' } });
+    // interaction tokens dead from the start: every message goes through the channel route, the bucket under test
+    world = await World.start({
+      proxy: { stepMs: 200, maxConcurrent: 20 },
+      discord: { rateLimits: true, tokenLifetimeMs: 1 },
+      env: { PROGRESS_EDIT_INTERVAL_MS: '500' },
+    });
     const { discord } = world;
     // a tight bucket on this channel's messages, shared with "another process" posting there too
     discord.setRateLimit({ routePattern: /^(POST|PATCH) \/channels\/:id\/messages/, limit: 3, windowMs: 2000 });

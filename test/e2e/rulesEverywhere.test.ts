@@ -71,7 +71,7 @@ describe('rules everywhere', () => {
     await admin('unban', { user: { user: world.discord.alice.id } });
     await admin('limits', { 'server-daily': 1 });
     const again = world.discord.clickButton({ messageId: result.id, customId: button(result, 'U2').customId, user: world.discord.alice });
-    expect((await answer(again)).content).toMatch(/^This server has used its 1 jobs for today\./);
+    expect((await answer(again)).content).toMatch(/^This server has used its 1 job for today\./);
     expect(upstreamSubmits()).toBe(before);
     await admin('limits', { 'server-daily': 0 });
   });

@@ -10,7 +10,7 @@ import { World } from '../support/world.js';
 describe('upstream faults', () => {
   let world: World;
   beforeAll(async () => {
-    world = await World.start({ proxy: { stepMs: 60 }, env: { UPSTREAM_TIMEOUT_MS: '700', JOB_TIMEOUT_MS: '3000' } });
+    world = await World.start({ proxy: { stepMs: 60 }, env: { UPSTREAM_TIMEOUT_MS: '700', JOB_TIMEOUT_MS: '3000', QUEUE_BACKOFF_MS: '300' } });
   });
   afterAll(async () => {
     await world?.close();
@@ -60,9 +60,18 @@ describe('upstream faults', () => {
   });
 
   it('every business code becomes its own message', async () => {
+    // the upstream's queue full (code 23, or a code 9 that says so): the job waits in the bot's queue and goes later
+    for (const [code, description] of [
+      [23, undefined],
+      [9, '提交失败，队列已满，请稍后重试'],
+    ] as const) {
+      world.proxy.nextSubmitCode(code, description);
+      const r = await imagine(`code ${code}`);
+      expect(r.reply, `code ${code}`).toMatch(/is queued/);
+      const end = await waitForResult(world.discord, world.discord.channel.id, { match: (m) => m.content.includes(r.tag), timeoutMs: 10_000 });
+      expect(end.attachments, `code ${code}`).toHaveLength(1);
+    }
     const cases: [number, string | undefined, RegExp][] = [
-      [23, undefined, /queue is full/],
-      [9, '提交失败，队列已满，请稍后重试', /queue is full/],
       [3, '无可用的账号实例', /No Midjourney account is available/],
       [4, 'prompt contains unsupported parameter', /refused this request: prompt contains unsupported parameter/],
       [24, undefined, /does not allow/],

@@ -242,6 +242,9 @@ describe('actions and modals', () => {
       ['', '⬆️', `MJ::JOB::pan_up::1::${h}::SOLO`],
       ['', '⬇️', `MJ::JOB::pan_down::1::${h}::SOLO`],
       ['', '❤️', `MJ::BOOKMARK::${h}`],
+      // Midjourney's video: every upscale can be animated (contract §3.10a)
+      ['Animate (High motion)', '🎞️', `MJ::JOB::animate_high::1::${h}::SOLO`],
+      ['Animate (Low motion)', '🎞️', `MJ::JOB::animate_low::1::${h}::SOLO`],
     ]);
     expect(up.buttons?.every((b) => b.style === 2 && b.type === 2)).toBe(true);
     expect((await pngOf(String(up.imageUrl))).width).toBe(512);
