@@ -48,22 +48,37 @@ export function mayStartNow(doc: QueueDoc, userId: string, perMember: number, se
 /** The next waiting job that may start now, fairly chosen; undefined when none may (limits, cap, back-off). */
 export function pickNext(doc: QueueDoc, serverCap: number, now: number): Waiting | undefined {
   if (serverCap > 0 && Object.keys(doc.running).length >= serverCap) return undefined;
+  const running = runningByMember(doc);
   let best: Waiting | undefined;
-  let bestKey: [number, number, number] | undefined;
+  let bestKey: TurnKey | undefined;
   const seen = new Set<string>();
-  for (const w of doc.waiting) {
+  for (const [index, w] of doc.waiting.entries()) {
     if (seen.has(w.userId)) continue; // only a member's first waiting job is a candidate
     seen.add(w.userId);
     if (w.notBefore !== undefined && w.notBefore > now) continue;
-    const running = runningOf(doc, w.userId);
-    if (w.perMember > 0 && running >= w.perMember) continue;
-    const key: [number, number, number] = [running, doc.lastStart[w.userId] ?? 0, w.at];
-    if (!bestKey || key[0] < bestKey[0] || (key[0] === bestKey[0] && (key[1] < bestKey[1] || (key[1] === bestKey[1] && key[2] < bestKey[2])))) {
+    const mine = running.get(w.userId) ?? 0;
+    if (w.perMember > 0 && mine >= w.perMember) continue;
+    const key: TurnKey = [mine, doc.lastStart[w.userId] ?? 0, w.at, index];
+    if (!bestKey || comesFirst(key, bestKey)) {
       best = w;
       bestKey = key;
     }
   }
   return best;
+}
+
+/** Whose turn comes first: fewer jobs running, then the longest since a job of theirs started, then arrival, then place in the list. */
+type TurnKey = [running: number, lastStart: number, at: number, index: number];
+
+function comesFirst(a: TurnKey, b: TurnKey): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]!;
+  return false;
+}
+
+function runningByMember(doc: QueueDoc): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of Object.values(doc.running)) counts.set(r.userId, (counts.get(r.userId) ?? 0) + 1);
+  return counts;
 }
 
 /** Move a waiting job to running (mutates). */
@@ -77,23 +92,57 @@ export function markStarted(doc: QueueDoc, jobId: string, now: number): void {
   }
 }
 
-/**
- * A waiting job's place: 1 = it is the next to start. The fair order played forward: each start counts against its
- * member (so the next turn goes to someone else), as it will when slots free one by one.
- */
+/** A waiting job's place: 1 = it is the next to start (see placesOf). */
 export function positionOf(doc: QueueDoc, jobId: string): number | undefined {
-  if (!doc.waiting.some((w) => w.jobId === jobId)) return undefined;
-  const sim: QueueDoc = {
-    waiting: doc.waiting.map((w) => ({ ...w, notBefore: undefined, perMember: 0 })),
-    running: { ...doc.running },
-    lastStart: { ...doc.lastStart },
-  };
-  for (let position = 1; sim.waiting.length > 0; position++) {
-    const next = pickNext(sim, 0, Number.MAX_SAFE_INTEGER)!;
-    if (next.jobId === jobId) return position;
-    markStarted(sim, next.jobId, Number.MAX_SAFE_INTEGER - sim.waiting.length);
+  return placesOf(doc).get(jobId);
+}
+
+/**
+ * Every waiting job's place (1 = the next to start): the fair order played forward, each start counting against its
+ * member (so the next turn goes to someone else), as it will when slots free one by one; limits and back-offs aside.
+ * One pass over the queue per place, looking only at each member's first job: a queue hundreds long costs
+ * milliseconds, so every waiting job's message can show its place after each start.
+ */
+export function placesOf(doc: QueueDoc): Map<string, number> {
+  const members = new Map<string, MemberTurns>();
+  for (const [index, w] of doc.waiting.entries()) {
+    let m = members.get(w.userId);
+    if (!m) members.set(w.userId, (m = { jobs: [], next: 0, running: 0, lastStart: doc.lastStart[w.userId] ?? 0 }));
+    m.jobs.push({ w, index });
   }
-  return undefined;
+  for (const [userId, n] of runningByMember(doc)) {
+    const m = members.get(userId);
+    if (m) m.running = n;
+  }
+  const places = new Map<string, number>();
+  let stamp = Number.MAX_SAFE_INTEGER - doc.waiting.length; // later than any real start
+  for (let place = 1; place <= doc.waiting.length; place++) {
+    let best: MemberTurns | undefined;
+    let bestKey: TurnKey | undefined;
+    for (const m of members.values()) {
+      const head = m.jobs[m.next];
+      if (!head) continue;
+      const key: TurnKey = [m.running, m.lastStart, head.w.at, head.index];
+      if (!bestKey || comesFirst(key, bestKey)) {
+        best = m;
+        bestKey = key;
+      }
+    }
+    if (!best) break;
+    places.set(best.jobs[best.next]!.w.jobId, place);
+    best.next++;
+    best.running++;
+    best.lastStart = stamp++;
+  }
+  return places;
+}
+
+/** A member as placesOf plays the queue forward: their waiting jobs (with their index in the queue) and the next one's turn. */
+interface MemberTurns {
+  jobs: { w: Waiting; index: number }[];
+  next: number;
+  running: number;
+  lastStart: number;
 }
 
 /** Drop a job from the queue (cancelled, or over); true when it was waiting. */

@@ -1,7 +1,7 @@
 import type { Logger } from '../log.js';
 import type { QueueRepo } from '../store/queueRepo.js';
 import type { RecordedSubmit } from '../upstream/submitRecorder.js';
-import { markStarted, mayStartNow, pickNext, positionOf, removeJob, runningOf, type QueueDoc } from './fairQueue.js';
+import { markStarted, mayStartNow, pickNext, placesOf, positionOf, removeJob, runningOf, type QueueDoc } from './fairQueue.js';
 import type { Job, Msg } from './model.js';
 import type { JobQueue, JobService, SubmitResult } from './service.js';
 import type { JobSink } from './tracker.js';
@@ -36,6 +36,8 @@ export interface QueueServiceDeps {
 
 /** How often each process looks whether a waiting job of its own may start (besides every job that ends here). */
 const TICK_MS = 2000;
+/** At most this many waiting jobs start in one look at a queue (with no server cap, member limits alone bound it). */
+const MAX_STARTS_AT_ONCE = 100;
 
 /**
  * The servers' fair queues: a Midjourney job in a server runs at once when its member and the server have room,
@@ -132,9 +134,7 @@ export class QueueService implements JobQueue {
   /** A member's waiting jobs and their places, and the server's counts (for /info, /admin status, /metrics). */
   async overview(guildId: string): Promise<{ waiting: number; running: number; places: Map<string, number> }> {
     const doc = await this.d.repo.get(guildId);
-    const places = new Map<string, number>();
-    for (const w of doc.waiting) places.set(w.jobId, positionOf(doc, w.jobId) ?? 0);
-    return { waiting: doc.waiting.length, running: Object.keys(doc.running).length, places };
+    return { waiting: doc.waiting.length, running: Object.keys(doc.running).length, places: placesOf(doc) };
   }
 
   /** Every server's queue added up (for /metrics). */
@@ -178,17 +178,22 @@ export class QueueService implements JobQueue {
   /** Start every waiting job whose turn it is and which this process holds; refresh the places of those still waiting. */
   private async startDue(guildId: string): Promise<void> {
     const cap = await this.d.serverCap(guildId);
-    for (let i = 0; i < 100; i++) {
-      const started = await this.d.repo.update(guildId, (doc) => {
-        this.prune(doc);
+    // every job whose turn it is, taken in one hold of the queue's lock, then sent side by side: members' new jobs
+    // queue for that lock too, and with one hold per start each start would wait behind all of them (a burst)
+    const due = await this.d.repo.update(guildId, (doc) => {
+      this.prune(doc);
+      const ids: string[] = [];
+      for (let i = 0; i < MAX_STARTS_AT_ONCE; i++) {
         const next = pickNext(doc, cap, this.d.now());
-        if (!next || !this.d.held(next.jobId)) return undefined;
+        if (!next || !this.d.held(next.jobId)) break; // another process holds it: its turn is that process's to give
         markStarted(doc, next.jobId, this.d.now());
-        return next.jobId;
-      });
-      if (!started) break;
-      await this.send(started);
-    }
+        ids.push(next.jobId);
+      }
+      return ids;
+    });
+    const sent = await Promise.allSettled(due.map((jobId) => this.send(jobId)));
+    for (const [i, outcome] of sent.entries())
+      if (outcome.status === 'rejected') this.d.logger.warn({ err: outcome.reason, jobId: due[i] }, 'could not start a waiting job');
     await this.showPlaces(guildId);
   }
 
@@ -213,10 +218,11 @@ export class QueueService implements JobQueue {
 
   private async showPlaces(guildId: string): Promise<void> {
     const doc = await this.d.repo.get(guildId);
+    const places = placesOf(doc); // all at once: one play of the queue, not one per job
     for (const w of doc.waiting) {
       const job = this.d.held(w.jobId);
       if (!job || job.status !== 'waiting') continue;
-      const place = positionOf(doc, w.jobId);
+      const place = places.get(w.jobId);
       if (place !== job.queuePosition) {
         job.queuePosition = place;
         this.d.showPlace(job);

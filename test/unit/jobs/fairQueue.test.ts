@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emptyQueue, markStarted, mayStartNow, pickNext, positionOf, removeJob, type QueueDoc } from '../../../src/jobs/fairQueue.js';
+import { emptyQueue, markStarted, mayStartNow, pickNext, placesOf, positionOf, removeJob, type QueueDoc } from '../../../src/jobs/fairQueue.js';
 
 function queue(waiting: [jobId: string, userId: string][], running: [jobId: string, userId: string][] = []): QueueDoc {
   const doc = emptyQueue();
@@ -103,5 +103,26 @@ describe('the fair queue', () => {
     ]);
     expect(['a1', 'a2', 'a3', 'b1'].map((id) => positionOf(doc, id))).toEqual([1, 3, 4, 2]);
     expect(positionOf(doc, 'nope')).toBeUndefined();
+  });
+
+  it('gives every place at once, the same as starting the jobs one by one (each start counting against its member)', () => {
+    let seed = 17;
+    const random = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const doc = emptyQueue();
+    // 120 jobs of 12 members in a shuffled order, some arriving in the same millisecond; some members running jobs
+    for (let i = 0; i < 120; i++) doc.waiting.push({ jobId: `w${i}`, userId: `m${random(12)}`, at: 1000 + Math.floor(i / 3), perMember: random(3) });
+    for (let i = 0; i < 6; i++) doc.running[`r${i}`] = { userId: `m${random(12)}`, at: 900 };
+    for (let m = 0; m < 12; m += 2) doc.lastStart[`m${m}`] = 900 + random(50);
+    doc.waiting[5]!.notBefore = 5000; // limits and back-offs do not change a place
+
+    const played = structuredClone(doc);
+    const expected = new Map<string, number>();
+    for (let place = 1; played.waiting.length > 0; place++) {
+      const next = pickNext({ ...played, waiting: played.waiting.map((w) => ({ ...w, perMember: 0, notBefore: undefined })) }, 0, 10_000)!;
+      expected.set(next.jobId, place);
+      markStarted(played, next.jobId, 10_000 + place);
+    }
+    expect(placesOf(doc)).toEqual(expected);
+    expect(positionOf(doc, 'w7')).toBe(expected.get('w7'));
   });
 });
