@@ -32,6 +32,9 @@ export interface DeliveryDeps {
   now?: () => number;
 }
 
+/** Added to the progress edit interval: request latency varies, and Discord counts edits as they arrive. */
+const EDIT_LATENCY_MARGIN_MS = 100;
+
 /** How long a job's first follow-up waits for its interaction's deferred reply to be answered. */
 const REPLY_WAIT_MS = 5000;
 
@@ -65,7 +68,8 @@ export class Delivery {
     this.openReplies = d.openReplies ?? new OpenReplies();
     // progress edits take a slot only when one is free now: in a channel leaving one for results, in a token's bucket any
     this.coalescer = new EditCoalescer({
-      minIntervalMs: d.progressIntervalMs,
+      // a margin for request latency: two edits sent an interval apart must not arrive closer than that
+      minIntervalMs: d.progressIntervalMs + EDIT_LATENCY_MARGIN_MS,
       gate: (lane) => (lane.startsWith('hook:') ? d.messenger.hookBudget.tryReserveNow(lane, 0) : d.messenger.budget.tryReserveNow(lane)),
       now: this.now,
     });
