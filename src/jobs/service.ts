@@ -182,10 +182,7 @@ export class JobService {
     job.queuePosition = await this.o.queue?.position(job);
     await this.o.repos.jobs.save(job, this.now());
     this.o.tracker.track(job);
-    void this.o.delivery
-      .begin(job)
-      .then(() => (job.messages.progress ? this.o.repos.jobs.save(job, this.now()) : undefined))
-      .catch((err) => this.o.logger.warn({ err, jobId: job.id }, 'could not post the progress message'));
+    this.showProgress(job);
     return job;
   }
 
@@ -206,6 +203,14 @@ export class JobService {
     await this.o.counters?.refused(job).catch(() => undefined);
     await this.o.tracker.finishNow(job);
     return 'cancelled';
+  }
+
+  /** Post the job's progress message (in the background: a busy channel must not hold up the member's reply), then store where it is. */
+  private showProgress(job: Job): void {
+    void this.o.delivery
+      .begin(job)
+      .then(() => (job.messages.progress ? this.o.repos.jobs.save(job, this.now()) : undefined))
+      .catch((err) => this.o.logger.warn({ err, jobId: job.id }, 'could not post the progress message'));
   }
 
   /** A job refused after it was stored: nothing is left of it, and nothing of the member's quota is used. */
@@ -280,10 +285,7 @@ export class JobService {
     await this.o.repos.jobs.save(job, this.now()); // durable before Discord hears of it
     this.o.tracker.track(job);
     // the progress message may wait behind a busy channel's rate limit: the user's "accepted" must not
-    void this.o.delivery
-      .begin(job)
-      .then(() => (job.messages.progress ? this.o.repos.jobs.save(job, this.now()) : undefined))
-      .catch((err) => this.o.logger.warn({ err, jobId: job.id }, 'could not post the progress message'));
+    this.showProgress(job);
     return job;
   }
 

@@ -65,7 +65,8 @@ export async function imageFromOwnPost(job: Job, d: ResultImageDeps): Promise<{ 
   return undefined;
 }
 
-function fileSlug(prompt: string): string {
+/** A file name from a prompt: its words without links and parameters (`fallback` when nothing is left). */
+export function fileSlug(prompt: string, fallback = 'image'): string {
   const slug = prompt
     .replace(/<?https?:\/\/\S+>?/g, '')
     .toLowerCase()
@@ -73,5 +74,5 @@ function fileSlug(prompt: string): string {
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '')
     .slice(0, 40);
-  return slug || 'image';
+  return slug || fallback;
 }

@@ -3,6 +3,7 @@ import { IMAGE_BUDGETS, MESSAGE_FILES_MAX, VIDEO_BYTES_IN_FLIGHT } from '../../i
 import type { Job } from '../../jobs/model.js';
 import type { Logger } from '../../log.js';
 import { formatBytes, type ResultImage } from './renderer.js';
+import { fileSlug } from './resultImage.js';
 
 /**
  * A video result's clips as playable MP4 attachments (the four clips of a grid as four files, one clip as one), each
@@ -138,7 +139,7 @@ export async function loadResultVideo(job: Job, d: ResultVideoDeps): Promise<Loa
         const data = await d.fetchVideo(clip.url, cap);
         room -= data.length;
         kept += data.length;
-        out.files.push({ name: `${fileSlug(job.prompt)}_${job.id}_${n}.mp4`, data, contentType: 'video/mp4' });
+        out.files.push({ name: `${fileSlug(job.prompt, 'video')}_${job.id}_${n}.mp4`, data, contentType: 'video/mp4' });
       } catch (err) {
         const e = err as { kind?: string; size?: number };
         if (e.kind === 'blocked-address') {
@@ -170,15 +171,4 @@ export function clipLinkText(link: ClipLink, job: Job, i18n: I18n): string {
   if (link.reason === 'too-large') return i18n.t(l, 'videoResult.tooLarge', { n: link.n, size: link.bytes > 0 ? size : `> ${limit}`, limit });
   if (link.reason === 'not-in-one-message') return i18n.t(l, 'videoResult.notInOneMessage', { n: link.n, size, total: formatBytes(MESSAGE_FILES_MAX) });
   return i18n.t(l, 'videoResult.notAttached', { n: link.n });
-}
-
-function fileSlug(prompt: string): string {
-  const slug = prompt
-    .replace(/<?https?:\/\/\S+>?/g, '')
-    .toLowerCase()
-    .replace(/--\S+(\s+\S+)?/g, '')
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_+|_+$/g, '')
-    .slice(0, 40);
-  return slug || 'video';
 }
