@@ -11,7 +11,7 @@ import { openKvStore } from '../src/store/keyvStore.js';
 import { createRepositories } from '../src/store/repositories.js';
 import type { Job } from '../src/jobs/model.js';
 import { createLogger } from '../src/log.js';
-import type { FakeDiscord, FakeMessage } from '../test/fakes/discord/index.js';
+import { ALL_PERMISSIONS, type FakeDiscord, type FakeMessage } from '../test/fakes/discord/index.js';
 import { snowflakeTimestamp } from '../test/fakes/discord/snowflake.js';
 import { bilevelPng } from '../test/fakes/images.js';
 import { BotProcess } from '../test/support/botProcess.js';
@@ -33,7 +33,7 @@ const figures: Figure[] = [];
 const log = (s: string) => process.stdout.write(`${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quick = process.argv.includes('--quick');
-/** `--only=ack,memory`: run just these scenarios (startup, ack, channel, busy, delivery, upstream, memory, hostile, video; buttons: the button bursts of `ack` alone) */
+/** `--only=ack,memory`: run just these scenarios (startup, ack, channel, busy, delivery, upstream, memory, hostile, video, queue; buttons: the button bursts of `ack` alone) */
 const only = process.argv
   .find((a) => a.startsWith('--only='))
   ?.slice('--only='.length)
@@ -851,6 +851,215 @@ async function hostileMasks(): Promise<void> {
   }
 }
 
+/** The fair-queue load: 500 /imagine, 49 members sending 10 or 11 each and one member one, against a server cap and a proxy of 10 slots. */
+const QUEUE_SLOTS = 10;
+const QUEUE_TOTAL = 500;
+const QUEUE_HEAVY_MEMBERS = 49;
+/** jobs heavy member m sends: the 499 shared out, 10 or 11 each */
+const queueJobsOf = (m: number) => Math.floor((QUEUE_TOTAL - 1) / QUEUE_HEAVY_MEMBERS) + (m < (QUEUE_TOTAL - 1) % QUEUE_HEAVY_MEMBERS ? 1 : 0);
+/** the member with one job sends it once this many heavy members have sent theirs */
+const QUEUE_SOLO_AFTER = 10;
+
+/** One /imagine of the fair-queue load: its member (index; the single-job member is the last) and when the bench sent it. */
+interface QueueJob {
+  member: number;
+  token: string;
+  sentAt: number;
+}
+
+/** Max-min fair shares of `total` starts among members asking `demands` jobs (water-filling: nobody gets more than asked). */
+function maxMinShares(demands: number[], total: number): number[] {
+  const shares = demands.map(() => 0);
+  let left = total;
+  let open = demands.map((_, i) => i);
+  for (let guard = 0; guard < demands.length && left > 1e-9 && open.length > 0; guard++) {
+    const even = left / open.length;
+    const capped = open.filter((i) => demands[i]! - shares[i]! <= even);
+    if (capped.length === 0) {
+      for (const i of open) shares[i]! += even;
+      break;
+    }
+    for (const i of capped) {
+      left -= demands[i]! - shares[i]!;
+      shares[i] = demands[i]!;
+    }
+    open = open.filter((i) => !capped.includes(i));
+  }
+  return shares;
+}
+
+/** Jain's fairness index of x: 1 when all are equal, 1/n when one member has everything. */
+function jain(x: number[]): number {
+  const sum = x.reduce((a, b) => a + b, 0);
+  const squares = x.reduce((a, b) => a + b * b, 0);
+  return squares === 0 ? 1 : (sum * sum) / (x.length * squares);
+}
+
+/** Jain's index of each member's starts among the first `window` starts (members in start order), over its max-min fair share of them. */
+function startFairness(startOrder: number[], demands: number[], window: number): number {
+  const got = demands.map(() => 0);
+  for (const m of startOrder.slice(0, window)) got[m]! += 1;
+  const shares = maxMinShares(demands, window);
+  return jain(got.map((g, i) => g / shares[i]!));
+}
+
+/** What a FIFO queue with `slots` slots of `turnMs` each would do with the same arrivals: each job's start (ms, bench clock). */
+function fifoStarts(jobs: QueueJob[], slots: number, turnMs: number): number[] {
+  const free = Array.from({ length: slots }, () => 0);
+  return [...jobs]
+    .sort((a, b) => a.sentAt - b.sentAt)
+    .map((job) => {
+      const slot = free.indexOf(Math.min(...free));
+      const start = Math.max(job.sentAt, free[slot]!);
+      free[slot] = start + turnMs;
+      return start;
+    });
+}
+
+/** The most tasks the proxy ran at once (from each task's submit and finish). */
+function maxOverlap(spans: { from: number; to: number }[]): number {
+  const events = spans.flatMap((s) => [
+    { at: s.from, d: 1 },
+    { at: s.to, d: -1 },
+  ]);
+  events.sort((a, b) => a.at - b.at || a.d - b.d);
+  let now = 0;
+  let max = 0;
+  for (const e of events) max = Math.max(max, (now += e.d));
+  return max;
+}
+
+/**
+ * 500 jobs from 50 members against a proxy that runs 10 at a time, the server capped at 10 (`/admin limits
+ * server-running:10 queued:20`, member limit the default 2), Discord rate limits on, webhook mode: 49 members send
+ * their 10 or 11 /imagine back to back, member after member, and one member sends a single /imagine once the first
+ * ten members have sent theirs. Every job delivered once; the single job's wait vs one slot turn; Jain's fairness index;
+ * the same arrivals under FIFO (what sending everything to the proxy's own queue does) as the reference.
+ */
+async function fairQueue(): Promise<void> {
+  const total = QUEUE_TOTAL;
+  log(`fair queue: ${total} jobs from ${QUEUE_HEAVY_MEMBERS + 1} members, server cap ${QUEUE_SLOTS}, a proxy running ${QUEUE_SLOTS} at a time`);
+  const world = await World.fakesOnly({
+    proxy: { stepMs: 300, progressSteps: [0, 50], maxConcurrent: QUEUE_SLOTS },
+    discord: { rateLimits: true, validateOpenApi: false },
+  });
+  const port = await freePort();
+  const bot = await startBot(world, { PUBLIC_URL: `http://127.0.0.1:${port}`, HTTP_PORT: String(port) });
+  const { discord, proxy } = world;
+  try {
+    const limits = discord.slash({
+      name: 'admin',
+      subcommand: 'limits',
+      options: { 'server-running': QUEUE_SLOTS, queued: 20 },
+      user: discord.owner,
+      permissions: ALL_PERMISSIONS,
+    });
+    const said = await discord.waitFor(() => limits.original()?.content || undefined, { timeoutMs: 10_000 });
+    if (!said.includes(`at most ${QUEUE_SLOTS} at once`)) throw new Error(`/admin limits did not set the cap: ${said}`);
+    const people = users(discord, QUEUE_HEAVY_MEMBERS + 1);
+    // five members to a channel (Discord's write budget is per channel)
+    const channels = Array.from({ length: 10 }, (_, i) => discord.addChannel(discord.guild.id, { name: `queue-${i}` }).id);
+    await sleep(300);
+    const jobs: QueueJob[] = [];
+    const send = (member: number, token: string) => {
+      jobs.push({ member, token, sentAt: Date.now() });
+      discord.slash({ name: 'imagine', options: { prompt: `a queue ${token}` }, user: people[member]!, channelId: channels[member % channels.length]! });
+    };
+    const solo = QUEUE_HEAVY_MEMBERS;
+    for (let m = 0; m < QUEUE_HEAVY_MEMBERS; m++) {
+      if (m === QUEUE_SOLO_AFTER) send(solo, 'fqsoloz');
+      for (let j = 0; j < queueJobsOf(m); j++) send(m, `fq${m}j${j}z`);
+      await sleep(20);
+    }
+    const started = jobs[0]!.sentAt;
+    const tokenOf = (text: string) => /fq(?:\d+j\d+|solo)z/.exec(text)?.[0];
+    const results = () => {
+      const byToken = new Map<string, FakeMessage[]>();
+      for (const m of discord.allMessages()) {
+        if (m.author.id !== discord.botUser.id || m.ephemeral || m.attachments.length === 0) continue;
+        const token = tokenOf(m.content);
+        if (token) byToken.set(token, [...(byToken.get(token) ?? []), m]);
+      }
+      return byToken;
+    };
+    await discord.waitFor(() => results().size >= total || undefined, { timeoutMs: 150_000, intervalMs: 500 }).catch(() => undefined);
+    await sleep(2000); // a second copy would land by now
+    const posted = results();
+    const twice = [...posted.values()].filter((ms) => ms.length > 1).length;
+    const lastShown = Math.max(...[...posted.values()].flat().map(imageShownAt));
+    const tasks = new Map<string, { submitTime: number; finishTime: number }[]>();
+    for (const t of proxy.tasks.values()) {
+      const token = tokenOf(String(t.prompt ?? ''));
+      if (token) tasks.set(token, [...(tasks.get(token) ?? []), { submitTime: Number(t.submitTime), finishTime: Number(t.finishTime ?? NaN) }]);
+    }
+    const sentTwice = [...tasks.values()].filter((ts) => ts.length > 1).length;
+    const spans = [...tasks.values()].flat().filter((t) => Number.isFinite(t.finishTime));
+    const durations = spans.map((t) => t.finishTime - t.submitTime).sort((a, b) => a - b);
+    const turnMs = pct(durations, 50);
+    const atOnce = maxOverlap(spans.map((t) => ({ from: t.submitTime, to: t.finishTime })));
+    record({
+      figure: `${total} jobs from ${QUEUE_HEAVY_MEMBERS + 1} members, server cap ${QUEUE_SLOTS}, proxy running ${QUEUE_SLOTS} at a time: results delivered`,
+      goal: `${total}/${total}, none twice`,
+      measured: `${posted.size}/${total} in ${((lastShown - started) / 1000).toFixed(1)} s; ${twice} posted twice, ${sentTwice} sent upstream twice; at most ${atOnce} running upstream at once`,
+      pass: posted.size === total && twice === 0 && sentTwice === 0 && atOnce <= QUEUE_SLOTS,
+      value: { delivered: posted.size, twice, sentTwice, atOnce, seconds: (lastShown - started) / 1000 },
+    });
+
+    const soloJob = jobs.find((j) => j.member === solo)!;
+    const soloStart = tasks.get(soloJob.token)?.[0]?.submitTime ?? NaN;
+    const wait = soloStart - soloJob.sentAt;
+    const ahead = [...tasks.values()].filter((ts) => ts[0]!.submitTime < soloStart).length;
+    const order = [...tasks.entries()].sort((a, b) => a[1][0]!.submitTime - b[1][0]!.submitTime).map(([token]) => jobs.find((j) => j.token === token)!.member);
+    const demands = people.map((_, m) => jobs.filter((j) => j.member === m).length);
+    const window = Math.floor(total / 2);
+    const index = startFairness(order, demands, window);
+    record({
+      figure: `the member with one job (sent ${soloJob.sentAt - started} ms into the burst, after ${jobs.indexOf(soloJob)} jobs of ${QUEUE_SOLO_AFTER} members): /imagine → sent upstream`,
+      goal: '≤ one slot turn',
+      measured: `${(wait / 1000).toFixed(2)} s; slot turn ${(turnMs / 1000).toFixed(2)} s (median job, upstream submit → finish); ${ahead} jobs started before it`,
+      pass: wait <= turnMs,
+      value: { waitMs: wait, turnMs, ahead },
+    });
+    record({
+      figure: `Jain's fairness index over the ${people.length} members of (jobs started among the first ${window} / max-min fair share of them)`,
+      goal: '≥ 0.9',
+      measured: index.toFixed(3),
+      pass: index >= 0.9,
+      value: index,
+    });
+    const hits = discord.rateLimitHits.length;
+    const byRoute = new Map<string, number>();
+    for (const h of discord.rateLimitHits) byRoute.set(`${h.scope} ${h.route}`, (byRoute.get(`${h.scope} ${h.route}`) ?? 0) + 1);
+    record({
+      figure: `Discord 429s served during the ${total} jobs (rate limits on)`,
+      goal: '0',
+      measured: hits === 0 ? '0' : `${hits}: ${[...byRoute].map(([route, n]) => `${n}× ${route}`).join(', ')}`,
+      pass: hits === 0,
+      value: hits,
+    });
+
+    const fifo = fifoStarts(jobs, QUEUE_SLOTS, turnMs);
+    const arrivals = [...jobs].sort((a, b) => a.sentAt - b.sentAt);
+    const fifoSoloWait = fifo[arrivals.indexOf(soloJob)]! - soloJob.sentAt;
+    const fifoIndex = startFairness(
+      arrivals.map((j) => j.member),
+      demands,
+      window,
+    );
+    record({
+      figure: '— reference: the same arrivals in FIFO order (everything sent to the proxy’s own queue), 10 slots of one slot turn each',
+      goal: '—',
+      measured: `the member with one job waits ${(fifoSoloWait / 1000).toFixed(1)} s (${(fifoSoloWait / turnMs).toFixed(1)} slot turns); Jain ${fifoIndex.toFixed(3)}`,
+      pass: true,
+      reference: true,
+      value: { soloWaitMs: fifoSoloWait, index: fifoIndex },
+    });
+  } finally {
+    await bot.close();
+    await world.close();
+  }
+}
+
 async function main(): Promise<void> {
   const t0 = Date.now();
   // measure what `npm start` runs: the transpiled build with its node flags
@@ -866,6 +1075,7 @@ async function main(): Promise<void> {
   if (wanted('delivery')) await deliveryLatency();
   if (wanted('hostile')) await hostileMasks();
   if (wanted('video')) await videoResults();
+  if (wanted('queue')) await fairQueue();
   await Promise.all([wanted('upstream') ? upstreamLoad() : undefined, wanted('memory') ? memory() : undefined]);
 
   const w = Math.max(...figures.map((f) => f.figure.length));
