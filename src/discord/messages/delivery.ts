@@ -35,8 +35,11 @@ export interface DeliveryDeps {
 /** Added to the progress edit interval: request latency varies, and Discord counts edits as they arrive. */
 const EDIT_LATENCY_MARGIN_MS = 100;
 
-/** How long a job's first follow-up waits for its interaction's deferred reply to be answered. */
-const REPLY_WAIT_MS = 5000;
+/**
+ * How long a job's first follow-up waits for its interaction's deferred reply to be answered (a burst of commands
+ * can keep the REST client's global queue busy for many seconds); the wait ends at once when the job finishes.
+ */
+const REPLY_WAIT_MS = 60_000;
 
 /**
  * Where a job shows up in Discord: one progress message (edited through the coalescer), then the result posted to the
@@ -92,7 +95,7 @@ export class Delivery {
     const payload = this.d.renderer.progress(job);
     const target = await this.targets.primary(job);
     const hook = this.hookFor(job, target.channelId);
-    if (hook && (await this.openReplies.answered(hook.token, REPLY_WAIT_MS)) && !finished.aborted) {
+    if (hook && (await this.openReplies.answered(hook.token, REPLY_WAIT_MS, finished)) && !finished.aborted) {
       try {
         const msg = await this.d.messenger.followUp(hook, payload);
         job.messages.progress = { channelId: target.channelId, messageId: msg.id, via: 'followup' };

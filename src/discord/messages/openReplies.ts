@@ -24,16 +24,26 @@ export class OpenReplies {
     entry.settle();
   }
 
-  /** Resolves true once the reply is answered (at once when it is not open), false when `timeoutMs` passes first. */
-  async answered(token: string, timeoutMs: number): Promise<boolean> {
+  /**
+   * Resolves true once the reply is answered (at once when it is not open), false when `timeoutMs` passes or `stop`
+   * aborts first.
+   */
+  async answered(token: string, timeoutMs: number, stop?: AbortSignal): Promise<boolean> {
     const entry = this.open.get(token);
     if (!entry) return true;
+    if (stop?.aborted) return false;
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs)));
+    let onStop: (() => void) | undefined;
+    const giveUp = new Promise<boolean>((r) => {
+      timer = setTimeout(() => r(false), timeoutMs);
+      onStop = () => r(false);
+      stop?.addEventListener('abort', onStop, { once: true });
+    });
     try {
-      return await Promise.race([entry.settled.then(() => true), timeout]);
+      return await Promise.race([entry.settled.then(() => true), giveUp]);
     } finally {
       clearTimeout(timer);
+      if (onStop) stop?.removeEventListener('abort', onStop);
     }
   }
 
