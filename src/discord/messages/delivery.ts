@@ -372,6 +372,8 @@ export class Delivery {
    * before posting again. Undefined when the token no longer works: the channel route takes over.
    */
   private async postFollowUp(job: Job, hook: InteractionHook, channelId: string, payload: MessagePayload): Promise<MessageRef | undefined> {
+    // a job that ends before its handler has answered: its result must not become the (ephemeral) deferred reply
+    if (!(await this.openReplies.answered(hook.token, REPLY_WAIT_MS))) return undefined;
     if (job.messages.followUpPending === channelId) {
       const landed = await this.findFollowUp(job, channelId);
       if (landed) {

@@ -6,6 +6,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import { Delivery, type DeliveryDeps } from '../../../src/discord/messages/delivery.js';
 import { ChannelBudget } from '../../../src/discord/messages/channelBudget.js';
 import { Messenger } from '../../../src/discord/messages/messenger.js';
+import { OpenReplies } from '../../../src/discord/messages/openReplies.js';
 import { Renderer } from '../../../src/discord/messages/renderer.js';
 import { ByteGate } from '../../../src/discord/messages/resultMedia.js';
 import { createI18n, type I18n } from '../../../src/i18n/index.js';
@@ -397,6 +398,20 @@ describe("the interaction's own webhook (a rate bucket per token, beside the cha
     expect(stored.messages.results).toEqual([{ channelId: 'c', messageId: 'm41', via: 'followup' }]);
     expect(stored.messages.followUpPending).toBeUndefined();
     expect((await repos.jobs.get(job.id))?.deliveredAt).toBeDefined();
+  });
+
+  it("waits for the interaction's reply before its first follow-up: a quick result never becomes the deferred (ephemeral) reply", async () => {
+    const openReplies = new OpenReplies();
+    openReplies.opened('tok'); // the handler has deferred, not yet answered
+    const d = delivery({ openReplies });
+    const job = succeeded({ interaction: { id: 'ix1', applicationId: 'app', token: 'tok', issuedAt: Date.now() } });
+    const finished = d.finish(job);
+    await advance(1000);
+    expect(rest.hookCalls()).toEqual([]); // nothing yet: Discord would turn it into the loading reply
+    openReplies.settle('tok');
+    await drive(finished);
+    expect(rest.hookCalls()).toEqual([`POST ${HOOK}`]);
+    expect(job.messages.results).toEqual([{ channelId: 'c', messageId: 'm1', via: 'followup' }]);
   });
 
   it('posts again when the lost attempt is not in the channel', async () => {
