@@ -48,6 +48,8 @@ const MAX_STARTS_AT_ONCE = 100;
 export class QueueService implements JobQueue {
   private timer: NodeJS.Timeout | undefined;
   private kicking = new Map<string, Promise<void>>();
+  /** starts handed on by a job that ended (see leave) */
+  private starting = new Set<Promise<void>>();
   private again = new Set<string>();
   private jobs: JobService | undefined;
 
@@ -89,11 +91,19 @@ export class QueueService implements JobQueue {
     });
   }
 
+  /** A job ended: its slot goes to the next job whose turn it is in the same hold of the lock (a burst's new jobs queue for it too). */
   async leave(job: Job): Promise<void> {
     const guildId = job.owner.guildId;
     if (!guildId) return;
-    await this.d.repo.update(guildId, (doc) => removeJob(doc, job.id));
-    this.kick(guildId);
+    const cap = await this.d.serverCap(guildId);
+    const due = await this.d.repo.update(guildId, (doc) => {
+      removeJob(doc, job.id);
+      return this.takeDue(doc, cap);
+    });
+    const p = this.startTaken(guildId, due)
+      .catch((err) => this.d.logger.warn({ err, guildId }, 'could not start waiting jobs'))
+      .finally(() => this.starting.delete(p));
+    this.starting.add(p);
   }
 
   async backOff(job: Job): Promise<void> {
@@ -166,7 +176,7 @@ export class QueueService implements JobQueue {
 
   /** Wait for the queue work under way (tests, shutdown). */
   async idle(): Promise<void> {
-    while (this.kicking.size > 0) await Promise.all(this.kicking.values());
+    while (this.kicking.size > 0 || this.starting.size > 0) await Promise.all([...this.kicking.values(), ...this.starting]);
   }
 
   private async kickAll(): Promise<void> {
@@ -180,17 +190,25 @@ export class QueueService implements JobQueue {
     const cap = await this.d.serverCap(guildId);
     // every job whose turn it is, taken in one hold of the queue's lock, then sent side by side: members' new jobs
     // queue for that lock too, and with one hold per start each start would wait behind all of them (a burst)
-    const due = await this.d.repo.update(guildId, (doc) => {
-      this.prune(doc);
-      const ids: string[] = [];
-      for (let i = 0; i < MAX_STARTS_AT_ONCE; i++) {
-        const next = pickNext(doc, cap, this.d.now());
-        if (!next || !this.d.held(next.jobId)) break; // another process holds it: its turn is that process's to give
-        markStarted(doc, next.jobId, this.d.now());
-        ids.push(next.jobId);
-      }
-      return ids;
-    });
+    const due = await this.d.repo.update(guildId, (doc) => this.takeDue(doc, cap));
+    await this.startTaken(guildId, due);
+  }
+
+  /** Mark running every waiting job whose turn it is and which this process holds (under the queue's lock). */
+  private takeDue(doc: QueueDoc, cap: number): string[] {
+    this.prune(doc);
+    const ids: string[] = [];
+    for (let i = 0; i < MAX_STARTS_AT_ONCE; i++) {
+      const next = pickNext(doc, cap, this.d.now());
+      if (!next || !this.d.held(next.jobId)) break; // another process holds it: its turn is that process's to give
+      markStarted(doc, next.jobId, this.d.now());
+      ids.push(next.jobId);
+    }
+    return ids;
+  }
+
+  /** Send the jobs just marked running, side by side; then the others' places. */
+  private async startTaken(guildId: string, due: string[]): Promise<void> {
     const sent = await Promise.allSettled(due.map((jobId) => this.send(jobId)));
     for (const [i, outcome] of sent.entries())
       if (outcome.status === 'rejected') this.d.logger.warn({ err: outcome.reason, jobId: due[i] }, 'could not start a waiting job');
