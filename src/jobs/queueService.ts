@@ -190,13 +190,14 @@ export class QueueService implements JobQueue {
     const cap = await this.d.serverCap(guildId);
     // every job whose turn it is, taken in one hold of the queue's lock, then sent side by side: members' new jobs
     // queue for that lock too, and with one hold per start each start would wait behind all of them (a burst)
-    const due = await this.d.repo.update(guildId, (doc) => this.takeDue(doc, cap));
+    // a look every couple of seconds mostly finds nothing due: the lock and a store write only when something is
+    const next = pickNext(await this.d.repo.get(guildId), cap, this.d.now());
+    const due = next && this.d.held(next.jobId) ? await this.d.repo.update(guildId, (doc) => this.takeDue(doc, cap)) : [];
     await this.startTaken(guildId, due);
   }
 
   /** Mark running every waiting job whose turn it is and which this process holds (under the queue's lock). */
   private takeDue(doc: QueueDoc, cap: number): string[] {
-    this.prune(doc);
     const ids: string[] = [];
     for (let i = 0; i < MAX_STARTS_AT_ONCE; i++) {
       const next = pickNext(doc, cap, this.d.now());
@@ -213,14 +214,6 @@ export class QueueService implements JobQueue {
     for (const [i, outcome] of sent.entries())
       if (outcome.status === 'rejected') this.d.logger.warn({ err: outcome.reason, jobId: due[i] }, 'could not start a waiting job');
     await this.showPlaces(guildId);
-  }
-
-  /** Jobs the queue lists that this process knows are over (a missed end, a crash): their places are free. */
-  private prune(doc: QueueDoc): void {
-    for (const id of Object.keys(doc.running)) {
-      const job = this.d.held(id);
-      if (job && ['succeeded', 'failed', 'cancelled'].includes(job.status)) delete doc.running[id];
-    }
   }
 
   private async send(jobId: string): Promise<void> {
