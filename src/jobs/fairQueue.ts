@@ -100,8 +100,8 @@ export function positionOf(doc: QueueDoc, jobId: string): number | undefined {
 /**
  * Every waiting job's place (1 = the next to start): the fair order played forward, each start counting against its
  * member (so the next turn goes to someone else), as it will when slots free one by one; limits and back-offs aside.
- * One pass over the queue per place, looking only at each member's first job: a queue hundreds long costs
- * milliseconds, so every waiting job's message can show its place after each start.
+ * The members' next turns are kept in a heap: a queue of W jobs from M members costs O(W log M), so a burst of
+ * hundreds of new jobs, each told its place, and every start, which moves everyone up, stay cheap.
  */
 export function placesOf(doc: QueueDoc): Map<string, number> {
   const members = new Map<string, MemberTurns>();
@@ -114,25 +114,17 @@ export function placesOf(doc: QueueDoc): Map<string, number> {
     const m = members.get(userId);
     if (m) m.running = n;
   }
+  const turns = new TurnHeap([...members.values()]);
   const places = new Map<string, number>();
   let stamp = Number.MAX_SAFE_INTEGER - doc.waiting.length; // later than any real start
   for (let place = 1; place <= doc.waiting.length; place++) {
-    let best: MemberTurns | undefined;
-    let bestKey: TurnKey | undefined;
-    for (const m of members.values()) {
-      const head = m.jobs[m.next];
-      if (!head) continue;
-      const key: TurnKey = [m.running, m.lastStart, head.w.at, head.index];
-      if (!bestKey || comesFirst(key, bestKey)) {
-        best = m;
-        bestKey = key;
-      }
-    }
+    const best = turns.pop();
     if (!best) break;
     places.set(best.jobs[best.next]!.w.jobId, place);
     best.next++;
     best.running++;
     best.lastStart = stamp++;
+    if (best.next < best.jobs.length) turns.push(best);
   }
   return places;
 }
@@ -143,6 +135,50 @@ interface MemberTurns {
   next: number;
   running: number;
   lastStart: number;
+}
+
+function turnOf(m: MemberTurns): TurnKey {
+  const head = m.jobs[m.next]!;
+  return [m.running, m.lastStart, head.w.at, head.index];
+}
+
+/** A binary min-heap of members by their next turn (comesFirst). */
+class TurnHeap {
+  private items: { m: MemberTurns; key: TurnKey }[] = [];
+
+  constructor(members: MemberTurns[]) {
+    for (const m of members) this.push(m);
+  }
+
+  push(m: MemberTurns): void {
+    const items = this.items;
+    items.push({ m, key: turnOf(m) });
+    for (let i = items.length - 1; i > 0;) {
+      const up = (i - 1) >> 1;
+      if (!comesFirst(items[i]!.key, items[up]!.key)) break;
+      [items[i], items[up]] = [items[up]!, items[i]!];
+      i = up;
+    }
+  }
+
+  pop(): MemberTurns | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (!top || !last || items.length === 0) return top?.m;
+    items[0] = last;
+    for (let i = 0; ;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let least = i;
+      if (l < items.length && comesFirst(items[l]!.key, items[least]!.key)) least = l;
+      if (r < items.length && comesFirst(items[r]!.key, items[least]!.key)) least = r;
+      if (least === i) break;
+      [items[i], items[least]] = [items[least]!, items[i]!];
+      i = least;
+    }
+    return top.m;
+  }
 }
 
 /** Drop a job from the queue (cancelled, or over); true when it was waiting. */
