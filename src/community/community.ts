@@ -28,6 +28,16 @@ export interface Usage {
   ban?: Ban | undefined;
 }
 
+/** Which of a member's counts a question needs read from the store. */
+export interface UsageNeeds {
+  running: boolean;
+  cooldown: boolean;
+  today: boolean;
+  serverToday: boolean;
+}
+
+const EVERY_COUNT: UsageNeeds = { running: true, cooldown: true, today: true, serverToday: true };
+
 export interface CommunityDeps {
   rules: GuildRulesRepo;
   repos: Repositories;
@@ -145,7 +155,13 @@ export class Community {
       grant.left--;
       return undefined;
     }
-    const u = await this.usage(owner.userId, owner.guildId, owner.roles ?? []);
+    // only what this server's limits can refuse is read: a queued job under no cooldown or day limit reads nothing
+    const u = await this.usage(owner.userId, owner.guildId, owner.roles ?? [], (limits, dailyServer) => ({
+      running: (batch !== undefined || !opts.queued) && limits.concurrent > 0,
+      cooldown: limits.cooldownSec > 0,
+      today: limits.dailyPerUser > 0,
+      serverToday: dailyServer > 0,
+    }));
     const now = this.d.now();
     const when = relativeTime(u.resetAt);
     if (batch && batch.count > 1) return this.batchRefusal(u, batch, when);
@@ -174,17 +190,24 @@ export class Community {
   }
 
   /** A member's limits and how much of them is used (for /info and the admission check). */
-  async usage(userId: string, guildId: string | undefined, roles: readonly string[]): Promise<Usage> {
+  /** `need` (default: everything) says which of the counts to read; one not read is 0. */
+  async usage(
+    userId: string,
+    guildId: string | undefined,
+    roles: readonly string[],
+    need: (limits: Limits, dailyServer: number) => UsageNeeds = () => EVERY_COUNT,
+  ): Promise<Usage> {
     const now = this.d.now();
     const rules = (await this.rules(guildId)) ?? defaultRules(this.d.defaultLimits);
     const limits = effectiveLimits(rules, roles);
-    const recent = await this.d.repos.jobs.recentForUser(userId, 25);
+    const wanted = need(limits, rules.dailyServer);
+    const recent = wanted.running || wanted.cooldown ? await this.d.repos.jobs.recentForUser(userId, wanted.running ? 25 : 1) : [];
     const last = recent[0];
     return {
       limits,
       running: recent.filter((j) => !isFinal(j) && j.status !== 'waiting').length,
-      today: await this.d.repos.jobs.countToday(userId, now),
-      serverToday: guildId ? await this.d.rules.countToday(guildId, now) : 0,
+      today: wanted.today ? await this.d.repos.jobs.countToday(userId, now) : 0,
+      serverToday: guildId && wanted.serverToday ? await this.d.rules.countToday(guildId, now) : 0,
       dailyServer: rules.dailyServer,
       resetAt: nextUtcMidnight(now),
       cooldownUntil: limits.cooldownSec > 0 && last ? last.createdAt + limits.cooldownSec * 1000 : undefined,

@@ -114,6 +114,33 @@ describe('Community limits', () => {
   });
 });
 
+describe('Community admission reads only what a limit needs', () => {
+  it("a queued job under no cooldown or day limit reads none of the member's jobs or counts; each limit reads its own", async () => {
+    await started('running');
+    const reads: string[] = [];
+    const jobs = repos.jobs;
+    for (const name of ['recentForUser', 'countToday'] as const) {
+      const real = jobs[name].bind(jobs) as (...a: unknown[]) => Promise<unknown>;
+      (jobs as unknown as Record<string, unknown>)[name] = (...a: unknown[]) => {
+        reads.push(name === 'recentForUser' ? `recentForUser:${String(a[1])}` : name);
+        return real(...a);
+      };
+    }
+    await community.update(GUILD, (r) => void (r.limits.concurrent = 2));
+    expect(await community.admissionRefusal(owner(), undefined, { queued: true })).toBeUndefined();
+    expect(reads).toEqual([]); // the queue decides about running jobs
+    expect(await community.admissionRefusal(owner())).toBeUndefined();
+    expect(reads).toEqual(['recentForUser:25']); // not queued: the running jobs count
+    reads.length = 0;
+    await community.update(GUILD, (r) => void ((r.limits.cooldownSec = 60), (r.limits.dailyPerUser = 5)));
+    expect(await community.admissionRefusal(owner(), undefined, { queued: true })).toEqual({
+      key: 'community.limit.cooldown',
+      params: { when: at(now + 60_000) },
+    });
+    expect(reads).toEqual(['recentForUser:1', 'countToday']); // the last job only, and the day count
+  });
+});
+
 describe('Community bans', () => {
   it('a ban with an end lapses at its end; one without stays', async () => {
     await community.update(GUILD, (r) => {
