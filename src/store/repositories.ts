@@ -48,6 +48,8 @@ export class KeyedMutex {
 }
 
 const RECENT_PER_USER = 25;
+/** in-flight jobs whose index entries a JobsRepo remembers having written (a job forgotten is merely written again) */
+const INDEXED_MEMORY = 20_000;
 const dayKey = (userId: string, at: number) => `today:${userId}:${new Date(at).toISOString().slice(0, 10)}`;
 /** A day counter outlives its UTC day by a day (then it is of no use), whatever the retention. */
 const DAY_COUNTER_TTL_MS = 2 * 24 * 3600_000;
@@ -69,6 +71,8 @@ export class JobsRepo {
   private inflight: Keyv;
   private users: Keyv;
   private mutex: KeyedMutex;
+  /** in-flight jobs this process has written the index entries of: job id → its upstream key ('' = none yet) */
+  private indexed = new Map<string, string>();
 
   constructor(
     private store: KvStore,
@@ -101,11 +105,29 @@ export class JobsRepo {
     job.updatedAt = now;
     const done = isFinal(job) && job.deliveredAt !== undefined;
     // in flight: kept until it ends (JOB_TIMEOUT_MS ends every job); finished: kept for the retention period
-    await this.jobs.set(job.id, job, done ? this.retentionMs : undefined);
-    if (job.upstreamId) await this.upstream.set(`${job.provider}:${job.upstreamId}`, job.id, done ? this.retentionMs : undefined);
-    if (done) await this.inflight.delete(job.id);
-    else await this.inflight.set(job.id, job.createdAt);
+    const upstreamKey = job.upstreamId ? `${job.provider}:${job.upstreamId}` : '';
+    // the record and its index entries are separate writes (each namespace its own connection): side by side
+    const writes: Promise<unknown>[] = [this.jobs.set(job.id, job, done ? this.retentionMs : undefined)];
+    if (done) {
+      if (upstreamKey) writes.push(this.upstream.set(upstreamKey, job.id, this.retentionMs));
+      writes.push(this.inflight.delete(job.id));
+      this.indexed.delete(job.id);
+      await Promise.all(writes);
+      return job;
+    }
+    // a job is saved several times on its way: its index entries are written when they change, not on every save
+    const written = this.indexed.get(job.id);
+    if (upstreamKey && upstreamKey !== written) writes.push(this.upstream.set(upstreamKey, job.id));
+    if (written === undefined) writes.push(this.inflight.set(job.id, job.createdAt));
+    await Promise.all(writes);
+    this.remember(job.id, upstreamKey);
     return job;
+  }
+
+  private remember(jobId: string, upstreamKey: string): void {
+    this.indexed.delete(jobId); // newest last: the oldest goes first when the memory is full
+    this.indexed.set(jobId, upstreamKey);
+    if (this.indexed.size > INDEXED_MEMORY) this.indexed.delete(this.indexed.keys().next().value!);
   }
 
   /**
@@ -125,10 +147,16 @@ export class JobsRepo {
   async addToUser(job: Job): Promise<void> {
     const key = `recent:${job.owner.userId}`;
     await this.mutex.run(key, async () => {
-      const list = ((await this.users.get(key)) as string[] | undefined) ?? [];
-      await this.users.set(key, [job.id, ...list.filter((id) => id !== job.id)].slice(0, RECENT_PER_USER), this.retentionMs);
       const day = dayKey(job.owner.userId, job.createdAt);
-      await this.users.set(day, (((await this.users.get(day)) as number | undefined) ?? 0) + 1, DAY_COUNTER_TTL_MS);
+      await Promise.all([
+        (async () => {
+          const list = ((await this.users.get(key)) as string[] | undefined) ?? [];
+          await this.users.set(key, [job.id, ...list.filter((id) => id !== job.id)].slice(0, RECENT_PER_USER), this.retentionMs);
+        })(),
+        (async () => {
+          await this.users.set(day, (((await this.users.get(day)) as number | undefined) ?? 0) + 1, DAY_COUNTER_TTL_MS);
+        })(),
+      ]);
     });
   }
 
