@@ -36,6 +36,8 @@ export interface QueueServiceDeps {
 
 /** How often each process looks whether a waiting job of its own may start (besides every job that ends here). */
 const TICK_MS = 2000;
+/** Waiting jobs are shown their places at most this often per server. */
+const PLACES_EVERY_MS = 1000;
 /** At most this many waiting jobs start in one look at a queue (with no server cap, member limits alone bound it). */
 const MAX_STARTS_AT_ONCE = 100;
 
@@ -52,6 +54,9 @@ export class QueueService implements JobQueue {
   private starting = new Set<Promise<void>>();
   private again = new Set<string>();
   private jobs: JobService | undefined;
+  /** when each server's waiting jobs were last shown their places, and the next showing planned */
+  private placesShownAt = new Map<string, number>();
+  private placesTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(private d: QueueServiceDeps) {}
 
@@ -69,6 +74,8 @@ export class QueueService implements JobQueue {
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    for (const t of this.placesTimers.values()) clearTimeout(t);
+    this.placesTimers.clear();
   }
 
   applies(job: Job): boolean {
@@ -86,7 +93,7 @@ export class QueueService implements JobQueue {
       }
       const refusal = waitRefusal(doc, job, limits, canWait);
       if (refusal) return refusal;
-      doc.waiting.push({ jobId: job.id, userId: job.owner.userId, at: now, perMember: limits.perMember });
+      doc.waiting.push({ jobId: job.id, userId: job.owner.userId, at: arrivalOf(job), perMember: limits.perMember });
       return 'wait' as const;
     });
   }
@@ -115,10 +122,10 @@ export class QueueService implements JobQueue {
       if (w) w.notBefore = notBefore;
       // back at the place it had (its arrival time), ahead of jobs that came after it
       else
-        doc.waiting.splice(insertAt(doc, job.queued?.at ?? job.createdAt), 0, {
+        doc.waiting.splice(insertAt(doc, arrivalOf(job)), 0, {
           jobId: job.id,
           userId: job.owner.userId,
-          at: job.queued?.at ?? job.createdAt,
+          at: arrivalOf(job),
           perMember: 0,
           notBefore,
         });
@@ -135,6 +142,10 @@ export class QueueService implements JobQueue {
     });
     if (was) this.kick(guildId); // the others move up
     return was;
+  }
+
+  held(job: Job): void {
+    if (job.owner.guildId) this.kick(job.owner.guildId);
   }
 
   async position(job: Job): Promise<number | undefined> {
@@ -213,7 +224,27 @@ export class QueueService implements JobQueue {
     const sent = await Promise.allSettled(due.map((jobId) => this.send(jobId)));
     for (const [i, outcome] of sent.entries())
       if (outcome.status === 'rejected') this.d.logger.warn({ err: outcome.reason, jobId: due[i] }, 'could not start a waiting job');
-    await this.showPlaces(guildId);
+    await this.showPlacesSoon(guildId);
+  }
+
+  /**
+   * Every start moves every waiting job up: their places are worked out and offered to their messages at most once
+   * per PLACES_EVERY_MS per server (a message is edited at most every few seconds anyway), so a run of starts in a
+   * busy queue does not redraw hundreds of messages each time. The first after a quiet while is shown at once.
+   */
+  private async showPlacesSoon(guildId: string): Promise<void> {
+    if (this.placesTimers.has(guildId)) return;
+    const wait = (this.placesShownAt.get(guildId) ?? -Infinity) + PLACES_EVERY_MS - this.d.now();
+    const show = () => {
+      this.placesTimers.delete(guildId);
+      this.placesShownAt.set(guildId, this.d.now());
+      return this.showPlaces(guildId);
+    };
+    if (wait <= 0) return show();
+    this.placesTimers.set(
+      guildId,
+      setTimeout(() => void show().catch((err) => this.d.logger.warn({ err, guildId }, 'could not show the places in the queue')), wait).unref(),
+    );
   }
 
   private async send(jobId: string): Promise<void> {
@@ -255,6 +286,18 @@ function waitRefusal(doc: QueueDoc, job: Job, limits: QueueLimits, canWait: bool
   return undefined;
 }
 
+/**
+ * When the member asked: their interaction's time as Discord stamped it (its id), so that jobs sent in a burst wait in
+ * the order their members sent them, not in the order the bot got through them (a job without an interaction: its creation).
+ */
+function arrivalOf(job: Job): number {
+  const ix = job.interaction;
+  if (!ix) return job.createdAt;
+  // within one millisecond, the interaction id's increment (its low 12 bits) keeps Discord's order
+  const increment = ix.id && /^\d{1,20}$/.test(ix.id) ? Number(BigInt(ix.id) & 0xfffn) / 4096 : 0;
+  return ix.issuedAt + increment;
+}
+
 function insertAt(doc: QueueDoc, at: number): number {
   const i = doc.waiting.findIndex((w) => w.at > at);
   return i < 0 ? doc.waiting.length : i;
@@ -262,11 +305,20 @@ function insertAt(doc: QueueDoc, at: number): number {
 
 /** The tracker's sink, with a job's place in its server's queue freed as soon as it ends (before its result is posted). */
 export function queueFreeingSink(queue: () => JobQueue | undefined, inner: JobSink): JobSink {
+  /** jobs whose place was freed when the upstream said they ended (their finish need not free it again) */
+  const freed = new Set<string>();
   return {
     progress: (job) => inner.progress(job),
+    // the next job need not wait for this one to be stored: should the process die first, it ends again after the restart
+    ended: (job) => {
+      const q = queue();
+      if (!q?.applies(job)) return;
+      freed.add(job.id);
+      void q.leave(job).catch(() => undefined);
+    },
     finish: async (job) => {
       const q = queue();
-      if (q?.applies(job)) await q.leave(job).catch(() => undefined); // never in the way of the result
+      if (!freed.delete(job.id) && q?.applies(job)) await q.leave(job).catch(() => undefined); // never in the way of the result
       await inner.finish(job);
     },
   };

@@ -74,6 +74,8 @@ export interface JobQueue {
   position(job: Job): Promise<number | undefined>;
   /** Take a waiting job out of the queue (cancelled); false when it is no longer waiting (it started meanwhile). */
   withdraw(job: Job): Promise<boolean>;
+  /** A waiting job is now held by this process (stored, with its recorded submit): it starts at once if its turn came meanwhile. */
+  held(job: Job): void;
 }
 
 /** How long a job may wait in the bot's queue before it is given up. */
@@ -156,9 +158,8 @@ export class JobService {
       if (decision === 'wait') job.status = 'waiting';
     }
     await this.o.tracker.claim(job.id); // ours from the start (several processes may share the store)
-    await this.o.repos.jobs.save(job, now);
-    await this.o.repos.jobs.addToUser(job);
-    await this.o.counters?.started(job);
+    // the job, its member's list and day count, the server's day count: separate records, written side by side
+    await Promise.all([this.o.repos.jobs.save(job, now), this.o.repos.jobs.addToUser(job), this.o.counters?.started(job)]);
     return job;
   }
 
@@ -182,6 +183,7 @@ export class JobService {
     job.queuePosition = await this.o.queue?.position(job);
     await this.o.repos.jobs.save(job, this.now());
     this.o.tracker.track(job);
+    this.o.queue?.held(job); // a slot that freed while it was being stored went to nobody: its turn may be now
     this.showProgress(job);
     return job;
   }

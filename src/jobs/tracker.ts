@@ -21,6 +21,8 @@ export const DEFAULT_POLL_BATCH = 200;
 export interface JobSink {
   progress(job: Job): void;
   finish(job: Job): Promise<void>;
+  /** The upstream says the job is over: called once, as soon as it is known, before the job is stored and finished. */
+  ended?(job: Job): void;
 }
 
 /**
@@ -37,6 +39,9 @@ export interface JobOwnership {
   /** take a job whoever holds it (a user acted on it in this process, e.g. submitted its modal) */
   take?(jobId: string): Promise<void>;
 }
+
+/** Final callbacks arriving within this long are re-fetched in one poll (each job's end is waited for only this long). */
+const NUDGE_BATCH_MS = 5;
 
 export const SOLE_OWNER: JobOwnership = {
   claim: async () => true,
@@ -124,6 +129,8 @@ export class Tracker {
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
   private ticking = false;
+  /** a round was asked for while one was under way */
+  private tickAgain = false;
   private stopped = true;
   private finishing = new Set<Promise<void>>();
   private ownershipTimer: NodeJS.Timeout | null = null;
@@ -294,7 +301,7 @@ export class Tracker {
 
   /**
    * A hint (a webhook callback) that an upstream task changed. Unknown ids are ignored. The task is re-fetched,
-   * never trusted: at once (batched over 25 ms) when the callback claims the task is over, else at the next
+   * never trusted: at once (batched over NUDGE_BATCH_MS) when the callback claims the task is over, else at the next
    * refresh (`callbackRefreshMs`), so a stream of progress callbacks costs a few batched polls, not one each.
    */
   nudge(provider: Provider, upstreamId: string, final = true, carried?: CallbackCarry): boolean {
@@ -305,7 +312,7 @@ export class Tracker {
     if (carried?.buttons?.length && t.job.provider === 'mj') upstreamOf(t.job, 'mj').callbackButtons = carried.buttons;
     if (final) {
       this.nudged.add(jobId);
-      this.schedule(25);
+      this.schedule(NUDGE_BATCH_MS);
     } else {
       const every = this.o.callbackRefreshMs ?? 10_000;
       const refreshAt = Math.max(onGrid(this.now(), every, 0), onGrid(t.lastPolledAt, every));
@@ -385,8 +392,9 @@ export class Tracker {
   }
 
   private async tick(): Promise<void> {
-    if (this.ticking || this.stopped) {
-      this.schedule(50);
+    if (this.stopped) return;
+    if (this.ticking) {
+      this.tickAgain = true; // at once when this round is over: a final callback must not wait a round and more
       return;
     }
     this.ticking = true;
@@ -416,6 +424,10 @@ export class Tracker {
     } finally {
       this.ticking = false;
       this.scheduleNext();
+      if (this.tickAgain) {
+        this.tickAgain = false;
+        this.schedule(0);
+      }
     }
   }
 
@@ -457,10 +469,13 @@ export class Tracker {
       this.o.logger.warn({ err, provider, jobs: batch.length }, 'poll failed; will retry');
       return;
     }
-    for (const t of batch) {
-      const u = updates.get(t.job.id);
-      if (u && this.tracked.get(t.job.id) === t) await this.apply(t, u);
-    }
+    // side by side: a job that ended must not wait for the others' stores before its place in the queue is freed
+    await Promise.all(
+      batch.map(async (t) => {
+        const u = updates.get(t.job.id);
+        if (u && this.tracked.get(t.job.id) === t) await this.apply(t, u);
+      }),
+    );
   }
 
   private async apply(t: Tracked, u: JobUpdate): Promise<void> {
@@ -482,8 +497,12 @@ export class Tracker {
       job.finishedAt = this.now();
       job.previewUrl = undefined;
       this.untrack(job.id);
-      await this.saveBeforeDelivery(job);
-      this.deliver(job);
+      this.o.sink.ended?.(job);
+      // stored, then delivered, without holding up this round: callbacks that arrive meanwhile are fetched at once
+      const p = this.saveBeforeDelivery(job)
+        .then(() => this.deliver(job))
+        .finally(() => this.finishing.delete(p));
+      this.finishing.add(p);
       return;
     }
     if (statusChanged) await this.o.repos.jobs.save(job, this.now());

@@ -142,6 +142,29 @@ describe('Tracker: scheduling and batching', () => {
     expect(sink.finishes[0]).toMatchObject({ id: job.id, status: 'succeeded' });
   });
 
+  it('a final callback that arrives during a round is fetched as soon as that round is over; the queue hears of an end before it is stored', async () => {
+    const order: string[] = [];
+    const t = await startTracker({
+      safetyPollMs: 60_000,
+      sink: { ...sink.sink, ended: (job: Job) => void order.push(`ended ${job.id}`), finish: async (job: Job) => (order.push(`finish ${job.id}`), sink.sink.finish(job)) },
+    });
+    const a = await follow(t);
+    const b = await follow(t);
+    const done = { status: 'succeeded' as const, progress: 100, result: { imageUrl: 'https://cdn.example/x.png', buttons: [] } };
+    mj.next.set(a.id, done);
+    mj.onPoll = () => {
+      mj.onPoll = undefined;
+      mj.next.set(b.id, done);
+      t.nudge('mj', b.upstreamId!, true); // b's callback arrives while a's round is under way
+    };
+    t.nudge('mj', a.upstreamId!, true);
+    await advanceUntil(() => sink.finishes.length === 2, 'both deliveries', 1000, 1);
+    expect(mj.batches.map((x) => x.ids)).toEqual([[a.id], [b.id]]);
+    expect(mj.batches[1]!.at - mj.batches[0]!.at).toBeLessThan(20); // not a round and a pause later
+    expect(order.indexOf(`ended ${a.id}`)).toBeLessThan(order.indexOf(`finish ${a.id}`));
+    expect(sink.finishes.map((f) => f.storedStatus)).toEqual(['succeeded', 'succeeded']); // stored before delivered all the same
+  });
+
   it('keeps the jobs through a failed poll (an outage is not a job failure) and polls them again', async () => {
     const t = await startTracker();
     const job = await follow(t);
