@@ -18,7 +18,9 @@ describe('a long fair queue', () => {
     const { discord, proxy } = world;
     await world.app.services.community.update(discord.guild.id, (r) => {
       r.maxRunning = SLOTS;
-      r.limits = { ...r.limits, queued: EACH };
+      // the production default of 2 per member: with no member limit, whoever's jobs arrive while slots are free
+      // takes them all (first come, first served), and the round-robin below is about jobs that wait
+      r.limits = { ...r.limits, concurrent: 2, queued: EACH };
     });
     const people = Array.from({ length: MEMBERS }, (_, i) => discord.addUser({ username: `queue${i}` }));
     const tokens: string[] = [];
