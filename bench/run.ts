@@ -916,6 +916,25 @@ function fifoStarts(jobs: QueueJob[], slots: number, turnMs: number): number[] {
     });
 }
 
+/**
+ * How long a slot takes to turn over while the queue is full: from a job's start upstream to the start of the job that
+ * took its place (the k-th job to finish frees the slot the (slots + k)-th start takes). Medians of that period and of
+ * its hand-over part (the finish → that next start).
+ */
+function slotTurns(spans: { submitTime: number; finishTime: number }[], slots: number): { turnMs: number; handOverMs: number } {
+  const starts = spans.map((t) => t.submitTime).sort((a, b) => a - b);
+  const byFinish = [...spans].sort((a, b) => a.finishTime - b.finishTime);
+  const periods: number[] = [];
+  const handOvers: number[] = [];
+  for (let k = 0; k + slots < starts.length; k++) {
+    periods.push(starts[k + slots]! - byFinish[k]!.submitTime);
+    handOvers.push(starts[k + slots]! - byFinish[k]!.finishTime);
+  }
+  periods.sort((a, b) => a - b);
+  handOvers.sort((a, b) => a - b);
+  return { turnMs: pct(periods, 50), handOverMs: pct(handOvers, 50) };
+}
+
 /** The most tasks the proxy ran at once (from each task's submit and finish). */
 function maxOverlap(spans: { from: number; to: number }[]): number {
   const events = spans.flatMap((s) => [
@@ -944,7 +963,8 @@ async function fairQueue(): Promise<void> {
     discord: { rateLimits: true, validateOpenApi: false },
   });
   const port = await freePort();
-  const bot = await startBot(world, { PUBLIC_URL: `http://127.0.0.1:${port}`, HTTP_PORT: String(port) });
+  // the member limit at its production default (the harness turns it off for other tests)
+  const bot = await startBot(world, { PUBLIC_URL: `http://127.0.0.1:${port}`, HTTP_PORT: String(port), DEFAULT_CONCURRENT_JOBS: '2' });
   const { discord, proxy } = world;
   try {
     const limits = discord.slash({
@@ -995,7 +1015,9 @@ async function fairQueue(): Promise<void> {
     const sentTwice = [...tasks.values()].filter((ts) => ts.length > 1).length;
     const spans = [...tasks.values()].flat().filter((t) => Number.isFinite(t.finishTime));
     const durations = spans.map((t) => t.finishTime - t.submitTime).sort((a, b) => a - b);
-    const turnMs = pct(durations, 50);
+    const jobMs = pct(durations, 50);
+    const turn = slotTurns(spans, QUEUE_SLOTS);
+    const turnMs = turn.turnMs;
     const atOnce = maxOverlap(spans.map((t) => ({ from: t.submitTime, to: t.finishTime })));
     record({
       figure: `${total} jobs from ${QUEUE_HEAVY_MEMBERS + 1} members, server cap ${QUEUE_SLOTS}, proxy running ${QUEUE_SLOTS} at a time: results delivered`,
@@ -1016,9 +1038,9 @@ async function fairQueue(): Promise<void> {
     record({
       figure: `the member with one job (sent ${soloJob.sentAt - started} ms into the burst, after ${jobs.indexOf(soloJob)} jobs of ${QUEUE_SOLO_AFTER} members): /imagine → sent upstream`,
       goal: '≤ one slot turn',
-      measured: `${(wait / 1000).toFixed(2)} s; slot turn ${(turnMs / 1000).toFixed(2)} s (median job, upstream submit → finish); ${ahead} jobs started before it`,
+      measured: `${(wait / 1000).toFixed(2)} s; slot turn ${(turnMs / 1000).toFixed(2)} s (median, a job's start → the next start in its slot: the job ${(jobMs / 1000).toFixed(2)} s + hand-over ${turn.handOverMs.toFixed(0)} ms); ${ahead} jobs started before it`,
       pass: wait <= turnMs,
-      value: { waitMs: wait, turnMs, ahead },
+      value: { waitMs: wait, turnMs, jobMs, handOverMs: turn.handOverMs, ahead },
     });
     record({
       figure: `Jain's fairness index over the ${people.length} members of (jobs started among the first ${window} / max-min fair share of them)`,
