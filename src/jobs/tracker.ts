@@ -469,13 +469,11 @@ export class Tracker {
       this.o.logger.warn({ err, provider, jobs: batch.length }, 'poll failed; will retry');
       return;
     }
-    // side by side: a job that ended must not wait for the others' stores before its place in the queue is freed
-    await Promise.all(
-      batch.map(async (t) => {
-        const u = updates.get(t.job.id);
-        if (u && this.tracked.get(t.job.id) === t) await this.apply(t, u);
-      }),
-    );
+    // one after another (200 saves and frames at once cost memory); a job that ended is not stored here: see apply
+    for (const t of batch) {
+      const u = updates.get(t.job.id);
+      if (u && this.tracked.get(t.job.id) === t) await this.apply(t, u);
+    }
   }
 
   private async apply(t: Tracked, u: JobUpdate): Promise<void> {
