@@ -238,6 +238,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     logger: logger.child({ part: 'queue' }),
     now,
     backOffMs: config.jobs.queueBackOffMs,
+    onlyProcess: !store.redis,
   });
   const jobs = new JobService({
     repos,

@@ -32,6 +32,13 @@ export interface QueueServiceDeps {
   now: () => number;
   /** how long a job waits after the upstream said its queue was full */
   backOffMs?: number;
+  /**
+   * This process is the store's only user (no Redis): every job it does not follow a while after its start is over
+   * or was never stored (a process killed between a job's entry in the queue and its store), and its entry goes.
+   */
+  onlyProcess?: boolean;
+  /** how long after the start that look is taken (default a minute: every job admitted meanwhile is held by then) */
+  leftoversAfterMs?: number;
 }
 
 /** How often each process looks whether a waiting job of its own may start (besides every job that ends here). */
@@ -57,12 +64,17 @@ export class QueueService implements JobQueue {
   /** when each server's waiting jobs were last shown their places, and the next showing planned */
   private placesShownAt = new Map<string, number>();
   private placesTimers = new Map<string, NodeJS.Timeout>();
+  private leftoversTimer: NodeJS.Timeout | undefined;
 
   constructor(private d: QueueServiceDeps) {}
 
   /** Start looking at the queues (the job service sends what starts). */
   start(jobs: JobService): void {
     this.jobs = jobs;
+    if (this.d.onlyProcess) {
+      const startedAt = this.d.now();
+      this.leftoversTimer = setTimeout(() => void this.dropLeftovers(startedAt), this.d.leftoversAfterMs ?? 60_000).unref();
+    }
     const tick = () => {
       void this.kickAll().finally(() => {
         if (this.timer) this.timer = setTimeout(tick, TICK_MS).unref();
@@ -74,6 +86,7 @@ export class QueueService implements JobQueue {
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.leftoversTimer) clearTimeout(this.leftoversTimer);
     for (const t of this.placesTimers.values()) clearTimeout(t);
     this.placesTimers.clear();
   }
@@ -194,6 +207,31 @@ export class QueueService implements JobQueue {
     const guilds = await this.d.repo.guilds().catch(() => []);
     for (const g of guilds) this.kick(g);
     await this.idle();
+  }
+
+  /**
+   * Entries older than this process's start whose job it does not follow (see onlyProcess): nothing would ever start
+   * or end them, and a waiting one would hold up every job behind it.
+   */
+  private async dropLeftovers(startedAt: number): Promise<void> {
+    for (const guildId of await this.d.repo.guilds().catch(() => [])) {
+      const dropped = await this.d.repo
+        .update(guildId, (doc) => {
+          const left = (id: string, at: number) => at < startedAt && !this.d.held(id);
+          const gone = doc.waiting.filter((w) => left(w.jobId, w.at)).map((w) => w.jobId);
+          doc.waiting = doc.waiting.filter((w) => !gone.includes(w.jobId));
+          for (const [id, r] of Object.entries(doc.running))
+            if (left(id, r.at)) {
+              delete doc.running[id];
+              gone.push(id);
+            }
+          return gone;
+        })
+        .catch((err: unknown) => (this.d.logger.warn({ err, guildId }, 'could not look for leftovers in the queue'), []));
+      if (dropped.length === 0) continue;
+      this.d.logger.warn({ guildId, jobIds: dropped }, 'dropped queue entries no job holds (left by a crash)');
+      this.kick(guildId);
+    }
   }
 
   /** Start every waiting job whose turn it is and which this process holds; refresh the places of those still waiting. */

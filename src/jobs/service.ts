@@ -157,9 +157,15 @@ export class JobService {
       if (typeof decision === 'object') throw new JobRefused(decision);
       if (decision === 'wait') job.status = 'waiting';
     }
-    await this.o.tracker.claim(job.id); // ours from the start (several processes may share the store)
-    // the job, its member's list and day count, the server's day count: separate records, written side by side
-    await Promise.all([this.o.repos.jobs.save(job, now), this.o.repos.jobs.addToUser(job), this.o.counters?.started(job)]);
+    try {
+      await this.o.tracker.claim(job.id); // ours from the start (several processes may share the store)
+      // the job, its member's list and day count, the server's day count: separate records, written side by side
+      await Promise.all([this.o.repos.jobs.save(job, now), this.o.repos.jobs.addToUser(job), this.o.counters?.started(job)]);
+    } catch (err) {
+      // not stored: it must not keep a place in the queue that nothing would ever start or end
+      if (this.o.queue?.applies(job)) await this.o.queue.leave(job).catch(() => undefined);
+      throw err;
+    }
     return job;
   }
 

@@ -5,7 +5,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Job } from '../../../src/jobs/model.js';
 import { QueueService, queueFreeingSink } from '../../../src/jobs/queueService.js';
-import type { JobService } from '../../../src/jobs/service.js';
+import { JobService } from '../../../src/jobs/service.js';
+import { Tracker } from '../../../src/jobs/tracker.js';
 import type { KvStore } from '../../../src/store/keyvStore.js';
 import { QueueRepo } from '../../../src/store/queueRepo.js';
 import { makeJob, memoryStore, silentLogger, until } from '../../support/unitKit.js';
@@ -91,6 +92,68 @@ describe('QueueService', () => {
     await queue.leave(running);
     await until(() => started.length > 0, 'the next job to start');
     expect(started).toEqual(['first']);
+  });
+
+  it('drops what a crash left in the queue (a job entered but never stored, a slot of a job no longer followed), once the start is over', async () => {
+    const repo = new QueueRepo(store);
+    const before = Date.now() - 10_000;
+    // left by a process killed between a job's entry and its store: no job holds these
+    await repo.update(GUILD, (doc) => {
+      doc.running.ghostRunning = { userId: 'u9', at: before };
+      doc.waiting.push({ jobId: 'ghostWaiting', userId: 'u8', at: before, perMember: 0 });
+    });
+    const next = queuedJob('b', 'u2', before + 1);
+    await repo.update(GUILD, (doc) => void doc.waiting.push({ jobId: next.id, userId: 'u2', at: before + 1, perMember: 0 }));
+    held.set(next.id, next);
+    const restarted = new QueueService({
+      repo,
+      limits: async () => ({ perMember: 0, maxWaiting: 10, serverCap: 1 }),
+      serverCap: async () => 1,
+      held: (id) => held.get(id),
+      send: async () => ({ kind: 'accepted', upstreamId: 'task' }),
+      showPlace: () => undefined,
+      logger: silentLogger,
+      now: Date.now,
+      onlyProcess: true,
+      leftoversAfterMs: 50,
+    });
+    restarted.start({ startWaiting: async (job: Job) => void started.push(job.id) } as unknown as JobService);
+    try {
+      await until(() => started.length > 0, 'the held job to start');
+      expect(started).toEqual(['b']);
+      const doc = await repo.get(GUILD);
+      expect(doc.waiting).toEqual([]);
+      expect(Object.keys(doc.running)).toEqual(['b']);
+    } finally {
+      restarted.stop();
+      await restarted.idle();
+    }
+  });
+
+  it('a job that could not be stored after it entered the queue leaves it (its place is not held by nothing)', async () => {
+    const { repos } = await memoryStore();
+    const jobs = new JobService({
+      repos: { ...repos, jobs: Object.assign(Object.create(repos.jobs) as typeof repos.jobs, { save: async () => Promise.reject(new Error('disk full')) }) },
+      tracker: new Tracker({
+        repos,
+        providers: new Map(),
+        sink: { progress: () => undefined, finish: async () => undefined },
+        logger: silentLogger,
+        pollIntervalMs: 1000,
+      }),
+      delivery: { begin: async () => undefined, progress: () => undefined },
+      logger: silentLogger,
+      timeoutMs: 60_000,
+      describeError: () => ({ key: 'errors.internal' }),
+      queue,
+    });
+    const owner = { userId: 'u1', channelId: 'c', guildId: GUILD, locale: 'en-US' };
+    await expect(
+      jobs.run({ provider: 'mj', kind: 'imagine', prompt: 'p', owner, delivery: 'channel' }, async () => ({ kind: 'accepted', upstreamId: 't' }), {
+        canWait: true,
+      }),
+    ).rejects.toThrow('disk full');
+    expect(await queue.overview(GUILD)).toMatchObject({ waiting: 0, running: 0 });
   });
 
   it("frees a job's place when the upstream says it ended, and only once", async () => {
