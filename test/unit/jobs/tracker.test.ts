@@ -146,7 +146,11 @@ describe('Tracker: scheduling and batching', () => {
     const order: string[] = [];
     const t = await startTracker({
       safetyPollMs: 60_000,
-      sink: { ...sink.sink, ended: (job: Job) => void order.push(`ended ${job.id}`), finish: async (job: Job) => (order.push(`finish ${job.id}`), sink.sink.finish(job)) },
+      sink: {
+        ...sink.sink,
+        ended: (job: Job) => void order.push(`ended ${job.id}`),
+        finish: async (job: Job) => (order.push(`finish ${job.id}`), sink.sink.finish(job)),
+      },
     });
     const a = await follow(t);
     const b = await follow(t);
