@@ -4,7 +4,7 @@
 // upstream says it ended, once.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Job } from '../../../src/jobs/model.js';
-import { QueueService, queueFreeingSink } from '../../../src/jobs/queueService.js';
+import { QueueService, queueFreeingSink, type QueueServiceDeps } from '../../../src/jobs/queueService.js';
 import { JobService } from '../../../src/jobs/service.js';
 import { Tracker } from '../../../src/jobs/tracker.js';
 import type { KvStore } from '../../../src/store/keyvStore.js';
@@ -32,12 +32,10 @@ let queue: QueueService;
 let held: Map<string, Job>;
 let started: string[];
 
-beforeEach(async () => {
-  ({ store } = await memoryStore());
-  held = new Map();
-  started = [];
-  queue = new QueueService({
-    repo: new QueueRepo(store),
+/** A queue of one slot on the store, started; the jobs it starts are recorded in `started`. */
+function startQueue(repo: QueueRepo, over: Partial<QueueServiceDeps> = {}): QueueService {
+  const q = new QueueService({
+    repo,
     limits: async () => ({ perMember: 0, maxWaiting: 10, serverCap: 1 }),
     serverCap: async () => 1,
     held: (id) => held.get(id),
@@ -45,6 +43,7 @@ beforeEach(async () => {
     showPlace: () => undefined,
     logger: silentLogger,
     now: Date.now,
+    ...over,
   });
   const jobs = {
     startWaiting: async (job: Job) => {
@@ -52,7 +51,15 @@ beforeEach(async () => {
       started.push(job.id);
     },
   } as unknown as JobService;
-  queue.start(jobs);
+  q.start(jobs);
+  return q;
+}
+
+beforeEach(async () => {
+  ({ store } = await memoryStore());
+  held = new Map();
+  started = [];
+  queue = startQueue(new QueueRepo(store));
 });
 
 afterEach(async () => {
@@ -105,19 +112,7 @@ describe('QueueService', () => {
     const next = queuedJob('b', 'u2', before + 1);
     await repo.update(GUILD, (doc) => void doc.waiting.push({ jobId: next.id, userId: 'u2', at: before + 1, perMember: 0 }));
     held.set(next.id, next);
-    const restarted = new QueueService({
-      repo,
-      limits: async () => ({ perMember: 0, maxWaiting: 10, serverCap: 1 }),
-      serverCap: async () => 1,
-      held: (id) => held.get(id),
-      send: async () => ({ kind: 'accepted', upstreamId: 'task' }),
-      showPlace: () => undefined,
-      logger: silentLogger,
-      now: Date.now,
-      onlyProcess: true,
-      leftoversAfterMs: 50,
-    });
-    restarted.start({ startWaiting: async (job: Job) => void started.push(job.id) } as unknown as JobService);
+    const restarted = startQueue(repo, { onlyProcess: true, leftoversAfterMs: 50 });
     try {
       await until(() => started.length > 0, 'the held job to start');
       expect(started).toEqual(['b']);
