@@ -1,48 +1,10 @@
 // Listing the in-flight index a page at a time (what a restart resumes): ids only, every id once, pages no larger
 // than asked, nothing of another namespace. On SQLite (a file) and on a real redis-server.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { openKvStore, type KvStore } from '../../../src/store/keyvStore.js';
+import type { KvStore } from '../../../src/store/keyvStore.js';
 import { createRepositories } from '../../../src/store/repositories.js';
-import { startRedis, type TestRedis } from '../../support/redis.js';
-import { silentLogger, tempDir } from '../../support/tmp.js';
+import { redisBackend, sqliteBackend } from '../../support/storeBackends.js';
 import { makeJob } from '../../support/unitKit.js';
-
-interface Backend {
-  name: string;
-  open(): Promise<KvStore>;
-  teardown(): Promise<void>;
-}
-
-function sqliteBackend(): Backend {
-  const dirs: { cleanup(): void }[] = [];
-  return {
-    name: 'SQLite',
-    async open() {
-      const t = tempDir();
-      dirs.push(t);
-      return openKvStore(`sqlite://${t.dir}/db.sqlite`, silentLogger);
-    },
-    async teardown() {
-      for (const d of dirs.splice(0)) d.cleanup();
-    },
-  };
-}
-
-function redisBackend(): Backend {
-  let server: Promise<TestRedis> | undefined;
-  return {
-    name: 'Redis',
-    async open() {
-      server ??= startRedis();
-      const s = await server;
-      await s.flush();
-      return openKvStore(s.url, silentLogger);
-    },
-    async teardown() {
-      await (await server?.catch(() => undefined))?.stop();
-    },
-  };
-}
 
 describe.each([sqliteBackend(), redisBackend()])('the in-flight index on $name, a page at a time', (backend) => {
   let store: KvStore | undefined;

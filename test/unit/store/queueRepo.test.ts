@@ -4,10 +4,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Keyv } from 'keyv';
 import { emptyQueue, type QueueDoc } from '../../../src/jobs/fairQueue.js';
-import { openKvStore, type KvStore } from '../../../src/store/keyvStore.js';
+import type { KvStore } from '../../../src/store/keyvStore.js';
 import { QueueRepo } from '../../../src/store/queueRepo.js';
-import { startRedis, type TestRedis } from '../../support/redis.js';
-import { silentLogger, tempDir } from '../../support/tmp.js';
+import { redisBackend, sqliteBackend, withStore } from '../../support/storeBackends.js';
 
 /** Count the writes of the queue's namespace. */
 function countWrites(store: KvStore): { writes: number } {
@@ -23,37 +22,15 @@ function countWrites(store: KvStore): { writes: number } {
 
 const waiting = (jobId: string, userId = 'u1', at = 1) => ({ jobId, userId, at, perMember: 0 });
 
-let redis: Promise<TestRedis> | undefined;
-const dirs: { cleanup(): void }[] = [];
+const sqlite = sqliteBackend();
+const backends = [sqlite, redisBackend()];
 afterAll(async () => {
-  for (const d of dirs) d.cleanup();
-  await (await redis)?.stop();
+  for (const b of backends) await b.teardown();
 });
-
-const backends: { name: string; open(): Promise<KvStore> }[] = [
-  {
-    name: 'SQLite',
-    async open() {
-      const t = tempDir();
-      dirs.push(t);
-      return openKvStore(`sqlite://${t.dir}/db.sqlite`, silentLogger);
-    },
-  },
-  {
-    name: 'Redis',
-    async open() {
-      redis ??= startRedis();
-      const s = await redis;
-      await s.flush();
-      return openKvStore(s.url, silentLogger);
-    },
-  },
-];
 
 describe.each(backends)('QueueRepo on $name', (backend) => {
   it('stores a burst of changes, each one, in the order asked, with fewer writes than changes', async () => {
-    const store = await backend.open();
-    try {
+    await withStore(backend, async (store) => {
       const writes = countWrites(store);
       const repo = new QueueRepo(store);
       const answers = await Promise.all(
@@ -71,14 +48,11 @@ describe.each(backends)('QueueRepo on $name', (backend) => {
       const again = new QueueRepo(store);
       expect((await again.get('g1')).waiting.map((w) => w.jobId)).toEqual(answers.map((_, i) => `j${i}`));
       expect(await again.guilds()).toEqual(['g1']);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('a change that throws fails only its own caller; the others are stored', async () => {
-    const store = await backend.open();
-    try {
+    await withStore(backend, async (store) => {
       const repo = new QueueRepo(store);
       const first = repo.update('g1', (doc) => void doc.waiting.push(waiting('a')));
       const broken = repo.update('g1', () => {
@@ -88,32 +62,24 @@ describe.each(backends)('QueueRepo on $name', (backend) => {
       await expect(broken).rejects.toThrow('refused');
       await Promise.all([first, last]);
       expect((await new QueueRepo(store).get('g1')).waiting.map((w) => w.jobId)).toEqual(['a', 'b']);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('an empty queue leaves no record and drops out of the index', async () => {
-    const store = await backend.open();
-    try {
+    await withStore(backend, async (store) => {
       const repo = new QueueRepo(store);
       await repo.update('g1', (doc) => void (doc.running.j1 = { userId: 'u1', at: 1 }));
       expect(await repo.guilds()).toEqual(['g1']);
       await repo.update('g1', (doc) => void delete doc.running.j1);
       expect(await repo.guilds()).toEqual([]);
       expect(await store.namespace('guilds').get('queue:g1')).toBeUndefined();
-    } finally {
-      await store.close();
-    }
+    });
   });
 });
 
 describe('QueueRepo (one process, kept in memory)', () => {
   it('a read that was under way while the queue changed does not put the older record back', async () => {
-    const t = tempDir();
-    dirs.push(t);
-    const store = await openKvStore(`sqlite://${t.dir}/db.sqlite`, silentLogger);
-    try {
+    await withStore(sqlite, async (store) => {
       const before: QueueDoc = { ...emptyQueue(), waiting: [waiting('old')] };
       await store.namespace('guilds').set('queue:g1', JSON.stringify(before));
       const repo = new QueueRepo(store);
@@ -122,20 +88,13 @@ describe('QueueRepo (one process, kept in memory)', () => {
       await Promise.all([...reads, change]);
       expect((await repo.get('g1')).waiting.map((w) => w.jobId)).toEqual(['old', 'new']);
       expect((await new QueueRepo(store).get('g1')).waiting.map((w) => w.jobId)).toEqual(['old', 'new']);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('reads a queue stored as an object (before it was stored as its JSON)', async () => {
-    const t = tempDir();
-    dirs.push(t);
-    const store = await openKvStore(`sqlite://${t.dir}/db.sqlite`, silentLogger);
-    try {
+    await withStore(sqlite, async (store) => {
       await store.namespace('guilds').set('queue:g1', { ...emptyQueue(), waiting: [waiting('legacy')] });
       expect((await new QueueRepo(store).get('g1')).waiting.map((w) => w.jobId)).toEqual(['legacy']);
-    } finally {
-      await store.close();
-    }
+    });
   });
 });
